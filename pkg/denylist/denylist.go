@@ -1,0 +1,68 @@
+// Package denylist records revoked access tokens so that every verifier,
+// authd itself and any service using pkg/middleware, refuses them before they
+// expire.
+//
+// Three kinds of entry exist, each kept only as long as a token it could
+// refuse may still be alive:
+//
+//   - a token id (jti): refuses that one access token;
+//   - a session id (sid): refuses every access token of that session;
+//   - a per-user cutoff (sub): refuses every token of that user whose iat is
+//     before the cutoff.
+//
+// Revocation is keyed on jti/sid/sub, never on a hash of the token string:
+// ECDSA signatures are malleable, so one token can have several valid
+// encodings.
+//
+// Two implementations share one conformance suite (pkg/denylist/denylisttest):
+// Memory for a single process and Redis for replicas and other services.
+// This package must not import database drivers: pkg/middleware links it.
+package denylist
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors.
+var (
+	// ErrRevoked means the token was revoked.
+	ErrRevoked = errors.New("denylist: token revoked")
+	// ErrUnavailable means the denylist could not be read or written;
+	// the caller decides whether to fail closed or open.
+	ErrUnavailable = errors.New("denylist: unavailable")
+)
+
+// Token names what a check needs to know of one verified access token.
+type Token struct {
+	JTI      string
+	SID      string // may be empty
+	Subject  string
+	IssuedAt time.Time
+}
+
+// Checker answers whether a token is revoked. It is the only part a
+// verifier needs.
+type Checker interface {
+	// Check returns nil when the token is not revoked, an error matching
+	// ErrRevoked when it is, and one matching ErrUnavailable when the
+	// answer could not be had. It costs at most one round trip.
+	Check(ctx context.Context, t Token) error
+}
+
+// Denylist records revocations and answers checks.
+type Denylist interface {
+	Checker
+	// RevokeToken refuses the access token jti until `until` (its exp).
+	RevokeToken(ctx context.Context, jti string, until time.Time) error
+	// RevokeSessions refuses every access token carrying one of sids until
+	// `until` (the latest exp any of them can have). One round trip.
+	RevokeSessions(ctx context.Context, sids []string, until time.Time) error
+	// RevokeUserBefore refuses every token of subject whose iat is before
+	// cutoff (compared in whole seconds: iat < cutoff.Unix()), until
+	// `until`. A later cutoff replaces an earlier one, never the reverse.
+	RevokeUserBefore(ctx context.Context, subject string, cutoff, until time.Time) error
+	// Ping reports whether the denylist answers.
+	Ping(ctx context.Context) error
+}

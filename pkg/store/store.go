@@ -1,0 +1,208 @@
+// Package store persists authd's durable state: users and their roles,
+// sessions (one refresh-token family each) and signing keys.
+//
+// One sqlx implementation serves both backends: Postgres (lib/pq) for
+// production and SQLite (modernc.org/sqlite, pure Go) for the embedded
+// default. Queries are written once with '?' placeholders and rebound per
+// dialect; schema changes are goose migrations embedded per dialect.
+//
+// The package knows nothing of HTTP, JWTs or passwords: it stores what it is
+// given (a password hash, a sealed private key) and enforces the invariants
+// that must hold under concurrency, such as "a refresh token rotates exactly
+// once". Every backend passes the same conformance suite
+// (pkg/store/storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers match with errors.Is.
+var (
+	// ErrNotFound means the requested record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists means a unique value (such as an email) is taken.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrSessionRevoked means the session exists but was revoked or expired.
+	ErrSessionRevoked = errors.New("store: session revoked")
+	// ErrRefreshReused means a refresh token that was already rotated was
+	// presented outside the reuse grace window. The store has revoked the
+	// whole session (family) before returning it.
+	ErrRefreshReused = errors.New("store: refresh token reused")
+)
+
+// User is an account. Email is stored normalised (trimmed, lower-cased).
+type User struct {
+	ID            string
+	Email         string
+	PasswordHash  string
+	EmailVerified bool
+	Disabled      bool
+	// Roles are the roles granted to the user, sorted, never nil after a read.
+	Roles     []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Session is one login on one device: the refresh-token family.
+//
+// Exactly one refresh token of a family is current (RefreshJTI). When it is
+// rotated, the previous one is kept (PrevRefreshJTI, RotatedAt) so that a
+// client that lost the response may present it again within a grace window
+// and receive the same successor.
+type Session struct {
+	ID       string
+	UserID   string
+	ClientID string
+	// UserAgent and IP are the device details seen at login and updated at
+	// each refresh.
+	UserAgent string
+	IP        string
+
+	// RefreshJTI is the jti of the current refresh token; RefreshIssuedAt
+	// and ExpiresAt are its iat and exp, kept so the same token can be
+	// re-minted within the grace window.
+	RefreshJTI      string
+	RefreshIssuedAt time.Time
+	ExpiresAt       time.Time
+
+	// PrevRefreshJTI is the jti that RefreshJTI replaced, at RotatedAt.
+	// Empty until the first rotation.
+	PrevRefreshJTI string
+	RotatedAt      time.Time
+
+	CreatedAt       time.Time
+	LastRefreshedAt time.Time
+	// RevokedAt is zero while the session is live.
+	RevokedAt time.Time
+}
+
+// NewSession holds what is known when a session starts.
+type NewSession struct {
+	ID              string
+	UserID          string
+	ClientID        string
+	UserAgent       string
+	IP              string
+	RefreshJTI      string
+	RefreshIssuedAt time.Time
+	ExpiresAt       time.Time
+}
+
+// Rotation asks the store to move a session from one refresh token to the
+// next in a single atomic step.
+type Rotation struct {
+	SessionID string
+	// PresentedJTI is the jti of the refresh token the client presented.
+	PresentedJTI string
+	// NewJTI, NewIssuedAt and NewExpiresAt describe the successor token.
+	NewJTI       string
+	NewIssuedAt  time.Time
+	NewExpiresAt time.Time
+	// Grace is how long after a rotation the previous token may be
+	// presented again and answered with the same successor. Zero disables
+	// the grace window: any replay is reuse.
+	Grace time.Duration
+	// Now is the time of the request (from the caller's clock).
+	Now time.Time
+	// UserAgent and IP update the session's device details.
+	UserAgent string
+	IP        string
+}
+
+// RotationResult is the outcome of a successful RotateRefresh.
+type RotationResult struct {
+	// Session is the session after the step; its RefreshJTI,
+	// RefreshIssuedAt and ExpiresAt describe the token to hand out.
+	Session Session
+	// User is the session's owner as stored now (roles included), so the
+	// caller can mint an access token without another read.
+	User User
+	// Replayed is true when the presented token was the previous one,
+	// within the grace window: no new rotation happened and the caller
+	// must hand out the existing successor (same jti).
+	Replayed bool
+}
+
+// SigningKey is a JWT signing key as stored. The private part is sealed
+// (encrypted) by the caller; the store never sees it in clear.
+type SigningKey struct {
+	ID        string // the JWK "kid"
+	Algorithm string // "ES256", "EdDSA" or "RS256"
+	// PublicKey is the PKIX (SubjectPublicKeyInfo) DER encoding.
+	PublicKey []byte
+	// SealedPrivateKey is the caller's ciphertext of the private key.
+	SealedPrivateKey []byte
+	CreatedAt        time.Time
+	// ActivatesAt is when the key may start signing. A key is published
+	// in JWKS from CreatedAt, before it signs, so verifiers know it first.
+	ActivatesAt time.Time
+	// RetiredAt is when the key stopped signing (zero while it may sign).
+	RetiredAt time.Time
+	// ExpiresAt is when no token signed by the key can still be alive; the
+	// key is dropped from JWKS after it (zero while it may sign).
+	ExpiresAt time.Time
+}
+
+// Store is everything authd persists. Implementations are safe for
+// concurrent use.
+type Store interface {
+	// CreateUser inserts u. ID, Email and PasswordHash must be set;
+	// CreatedAt/UpdatedAt are set by the store when zero. A taken email
+	// returns ErrAlreadyExists.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UserByEmail and UserByID return ErrNotFound when there is no such user.
+	UserByEmail(ctx context.Context, email string) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	// UpdatePasswordHash replaces a user's password hash.
+	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+	// GrantRole and RevokeRole are idempotent.
+	GrantRole(ctx context.Context, userID, role string) error
+	RevokeRole(ctx context.Context, userID, role string) error
+
+	// CreateSession starts a session (refresh family).
+	CreateSession(ctx context.Context, s NewSession) (Session, error)
+	// Session returns a session by id, revoked or not.
+	Session(ctx context.Context, id string) (Session, error)
+	// RotateRefresh rotates a session's refresh token atomically:
+	//   - presented == current: rotate to the new jti, return it;
+	//   - presented == previous and within Grace of RotatedAt: return the
+	//     current successor unchanged with Replayed set;
+	//   - presented is any other jti of the session (an older or replayed
+	//     token): revoke the session and return ErrRefreshReused;
+	//   - session revoked or expired at Now: ErrSessionRevoked;
+	//   - no such session: ErrNotFound.
+	// Concurrent calls with the same presented jti never both rotate.
+	RotateRefresh(ctx context.Context, r Rotation) (RotationResult, error)
+	// RevokeSession revokes one session of a user; revoking a revoked
+	// session is not an error. A session of another user is ErrNotFound.
+	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
+	// RevokeUserSessions revokes every live session of a user except the
+	// one named by exceptSessionID (empty: all) and returns the ids it
+	// revoked.
+	RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error)
+	// ListSessions returns a user's live (unrevoked, unexpired at now)
+	// sessions, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+
+	// CreateSigningKey stores a new key. An existing ID is ErrAlreadyExists.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// SigningKeys returns every key whose ExpiresAt is zero or after now,
+	// oldest first.
+	SigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
+	// RetireSigningKeys marks every key that has not been retired and
+	// whose ID is not keepID as retired at `at`, expiring at expiresAt.
+	RetireSigningKeys(ctx context.Context, keepID string, at, expiresAt time.Time) error
+
+	// WithAdvisoryLock runs fn while holding a cluster-wide lock named by
+	// key (Postgres advisory lock; a process mutex on SQLite), so that
+	// replicas do not run migrations or key rotation at the same time.
+	WithAdvisoryLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the connection pool.
+	Close() error
+}

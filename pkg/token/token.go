@@ -1,0 +1,58 @@
+// Package token mints and verifies authd's JWTs: RFC 9068 access tokens
+// (typ "at+jwt") and refresh tokens (typ "refresh+jwt"), and publishes the
+// verification keys as a JWK Set.
+//
+// It knows nothing of HTTP, SQL or users. Verification follows RFC 8725:
+// the algorithm is pinned to the key's own (never the header's choice),
+// base64 is decoded strictly, typ is checked, unknown crit headers are
+// refused, jku/x5u/jwk/x5c are ignored, kid selects only among the key set's
+// own keys, and leeway is bounded to seconds.
+package token
+
+import (
+	"errors"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Token types, as carried in the JOSE "typ" header.
+const (
+	// TypeAccess is the RFC 9068 access token type.
+	TypeAccess = "at+jwt"
+	// TypeRefresh is authd's refresh token type; it never passes as an
+	// access token and vice versa.
+	TypeRefresh = "refresh+jwt"
+)
+
+// Supported signing algorithms.
+const (
+	ES256 = "ES256"
+	EdDSA = "EdDSA"
+	RS256 = "RS256"
+)
+
+// Sentinel errors. Every verification failure matches ErrInvalidToken; the
+// more specific ones below match too, so callers can tell expiry apart.
+var (
+	ErrInvalidToken      = errors.New("token: invalid token")
+	ErrExpired           = errors.New("token: expired")
+	ErrNotYetValid       = errors.New("token: not yet valid")
+	ErrWrongType         = errors.New("token: wrong token type")
+	ErrUnknownKey        = errors.New("token: unknown signing key")
+	ErrUnsupportedAlg    = errors.New("token: unsupported algorithm")
+	ErrKeySetUnavailable = errors.New("token: key set unavailable")
+)
+
+// Claims is the claim set of authd's tokens. Access tokens carry every
+// field; refresh tokens carry the registered claims and SessionID.
+type Claims struct {
+	jwt.RegisteredClaims
+	// SessionID is the "sid" claim: the session (refresh family).
+	SessionID string `json:"sid,omitempty"`
+	// ClientID is the RFC 9068 "client_id" claim.
+	ClientID string `json:"client_id,omitempty"`
+	// Roles is the RFC 9068 §7.2.1 "roles" claim.
+	Roles []string `json:"roles,omitempty"`
+	// Scope is the space-separated "scope" claim.
+	Scope string `json:"scope,omitempty"`
+}
