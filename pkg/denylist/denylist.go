@@ -1,22 +1,3 @@
-// Package denylist records revoked access tokens so that every verifier,
-// authd itself and any service using pkg/middleware, refuses them before they
-// expire.
-//
-// Three kinds of entry exist, each kept only as long as a token it could
-// refuse may still be alive:
-//
-//   - a token id (jti): refuses that one access token;
-//   - a session id (sid): refuses every access token of that session;
-//   - a per-user cutoff (sub): refuses every token of that user whose iat is
-//     before the cutoff.
-//
-// Revocation is keyed on jti/sid/sub, never on a hash of the token string:
-// ECDSA signatures are malleable, so one token can have several valid
-// encodings.
-//
-// Two implementations share one conformance suite (pkg/denylist/denylisttest):
-// Memory for a single process and Redis for replicas and other services.
-// This package must not import database drivers: pkg/middleware links it.
 package denylist
 
 import (
@@ -32,6 +13,9 @@ var (
 	// ErrUnavailable means the denylist could not be read or written;
 	// the caller decides whether to fail closed or open.
 	ErrUnavailable = errors.New("denylist: unavailable")
+	// ErrInvalidArgument means a revocation was asked with an empty id; it
+	// is the caller's bug, not an outage, so it never matches ErrUnavailable.
+	ErrInvalidArgument = errors.New("denylist: invalid argument")
 )
 
 // Token names what a check needs to know of one verified access token.

@@ -1,0 +1,354 @@
+// Package denylisttest is the conformance suite of denylist.Denylist: every
+// backend's tests call Run, so Memory and Redis are held to one behaviour.
+// It is imported by tests only.
+package denylisttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/pkg/denylist"
+)
+
+// NewFunc returns an empty denylist, private to test t, that reads time
+// from clock. Run calls it once per sub-test, from parallel sub-tests.
+type NewFunc = func(t *testing.T, clock func() time.Time) denylist.Denylist
+
+// Run runs the conformance suite against the backend newDenylist builds.
+// One sub-test waits about half a second of real time, because a Redis TTL
+// runs on the server's clock and cannot be advanced.
+func Run(t *testing.T, newDenylist NewFunc) {
+	t.Run("Cases", func(t *testing.T) { runCases(t, newDenylist) })
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, dl denylist.Denylist, clock func() time.Time)
+	}{
+		{"InvalidArguments", testInvalidArguments},
+		{"ConcurrentCutoffs", testConcurrentCutoffs},
+		{"Expiry", testExpiry},
+		{"Ping", testPing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := skewedClock()
+			tc.test(t, newDenylist(t, clock), clock)
+		})
+	}
+}
+
+// tok builds the token a check is asked about.
+func tok(jti, sid, sub string, iat time.Time) denylist.Token {
+	return denylist.Token{JTI: jti, SID: sid, Subject: sub, IssuedAt: iat}
+}
+
+// check is one expectation: Check(tok) returns an error matching want,
+// where want is nil or denylist.ErrRevoked.
+type check struct {
+	tok  denylist.Token
+	want error
+}
+
+// runCases runs the table of revocations and the checks that follow them.
+func runCases(t *testing.T, newDenylist NewFunc) {
+	const hour = time.Hour
+	cases := []struct {
+		name   string
+		revoke func(ctx context.Context, dl denylist.Denylist, now time.Time) error
+		checks func(now time.Time) []check
+	}{{
+		name: "nothing revoked",
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "s1", "u1", now), nil},
+				{tok("j1", "", "u1", now), nil},
+				{tok("", "", "", time.Time{}), nil},
+			}
+		},
+	}, {
+		name: "token id",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return dl.RevokeToken(ctx, "j1", now.Add(hour))
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "s1", "u1", now), denylist.ErrRevoked},
+				{tok("j1", "", "u2", now), denylist.ErrRevoked},
+				{tok("j2", "s1", "u1", now), nil},
+			}
+		},
+	}, {
+		name: "session",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return dl.RevokeSessions(ctx, []string{"s1"}, now.Add(hour))
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "s1", "u1", now), denylist.ErrRevoked},
+				{tok("j2", "s1", "u1", now), denylist.ErrRevoked}, // another token of the session
+				{tok("j3", "s2", "u1", now), nil},                 // another session of the user
+				{tok("j4", "", "u1", now), nil},
+			}
+		},
+	}, {
+		name: "several sessions",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return dl.RevokeSessions(ctx, []string{"s1", "s2", "s3", "s2"}, now.Add(hour))
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "s1", "u1", now), denylist.ErrRevoked},
+				{tok("j2", "s2", "u2", now), denylist.ErrRevoked},
+				{tok("j3", "s3", "u3", now), denylist.ErrRevoked},
+				{tok("j4", "s4", "u1", now), nil},
+			}
+		},
+	}, {
+		name: "no sessions",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return dl.RevokeSessions(ctx, nil, now.Add(hour))
+		},
+		checks: func(now time.Time) []check {
+			return []check{{tok("j1", "s1", "u1", now), nil}}
+		},
+	}, {
+		name: "user cutoff",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return dl.RevokeUserBefore(ctx, "u1", now, now.Add(hour))
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "s1", "u1", now.Add(-hour)), denylist.ErrRevoked},
+				{tok("j1", "s1", "u1", now.Add(-time.Second)), denylist.ErrRevoked},
+				{tok("j2", "s2", "u1", now), nil}, // iat == cutoff
+				{tok("j3", "s3", "u1", now.Add(time.Second)), nil},
+				{tok("j4", "s4", "u2", now.Add(-hour)), nil}, // another user
+			}
+		},
+	}, {
+		name: "user cutoff in whole seconds",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			cutoff := now.Truncate(time.Second).Add(700 * time.Millisecond)
+			return dl.RevokeUserBefore(ctx, "u1", cutoff, now.Add(hour))
+		},
+		checks: func(now time.Time) []check {
+			sec := now.Truncate(time.Second)
+			return []check{
+				{tok("j1", "", "u1", sec.Add(-time.Millisecond)), denylist.ErrRevoked},
+				{tok("j2", "", "u1", sec.Add(200*time.Millisecond)), nil}, // same second as the cutoff
+			}
+		},
+	}, {
+		name: "later cutoff replaces earlier",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return errors.Join(
+				dl.RevokeUserBefore(ctx, "u1", now.Add(-hour), now.Add(hour)),
+				dl.RevokeUserBefore(ctx, "u1", now, now.Add(hour)),
+			)
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "", "u1", now.Add(-2*hour)), denylist.ErrRevoked},
+				{tok("j2", "", "u1", now.Add(-hour/2)), denylist.ErrRevoked},
+				{tok("j3", "", "u1", now), nil},
+			}
+		},
+	}, {
+		name: "earlier cutoff never replaces later",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			return errors.Join(
+				dl.RevokeUserBefore(ctx, "u1", now, now.Add(hour)),
+				dl.RevokeUserBefore(ctx, "u1", now.Add(-hour), now.Add(hour)),
+			)
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "", "u1", now.Add(-hour/2)), denylist.ErrRevoked},
+				{tok("j2", "", "u1", now), nil},
+			}
+		},
+	}, {
+		name: "past until is a no-op",
+		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
+			past := now.Add(-time.Second)
+			return errors.Join(
+				dl.RevokeToken(ctx, "j1", past),
+				dl.RevokeSessions(ctx, []string{"s1"}, past),
+				dl.RevokeUserBefore(ctx, "u1", now, past),
+			)
+		},
+		checks: func(now time.Time) []check {
+			return []check{
+				{tok("j1", "", "", now), nil},
+				{tok("j2", "s1", "", now), nil},
+				{tok("j3", "", "u1", now.Add(-hour)), nil},
+			}
+		},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := skewedClock()
+			dl := newDenylist(t, clock)
+			ctx := t.Context()
+			now := clock()
+			if tc.revoke != nil {
+				if err := tc.revoke(ctx, dl, now); err != nil {
+					t.Fatalf("revoke: %v", err)
+				}
+			}
+			for _, c := range tc.checks(now) {
+				expectCheck(t, dl, c.tok, c.want)
+			}
+		})
+	}
+}
+
+// expectCheck fails t unless Check(tok) matches want (nil or ErrRevoked);
+// a revoked answer must never also claim the denylist is unavailable.
+func expectCheck(t *testing.T, dl denylist.Checker, tok denylist.Token, want error) {
+	t.Helper()
+	err := dl.Check(t.Context(), tok)
+	switch {
+	case want == nil && err != nil:
+		t.Errorf("Check(%+v) = %v, want nil", tok, err)
+	case want != nil && !errors.Is(err, want):
+		t.Errorf("Check(%+v) = %v, want %v", tok, err, want)
+	case errors.Is(err, denylist.ErrUnavailable):
+		t.Errorf("Check(%+v) = %v, must not match ErrUnavailable", tok, err)
+	}
+}
+
+// testInvalidArguments: an empty id is the caller's error, reported as
+// such, and writes nothing (not even the valid ids of the same call).
+func testInvalidArguments(t *testing.T, dl denylist.Denylist, clock func() time.Time) {
+	ctx := t.Context()
+	until := clock().Add(time.Hour)
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"empty jti", func() error { return dl.RevokeToken(ctx, "", until) }},
+		{"empty sid", func() error { return dl.RevokeSessions(ctx, []string{"s1", ""}, until) }},
+		{"empty subject", func() error { return dl.RevokeUserBefore(ctx, "", clock(), until) }},
+		{"empty jti, past until", func() error { return dl.RevokeToken(ctx, "", clock().Add(-time.Hour)) }},
+	} {
+		err := tc.call()
+		if !errors.Is(err, denylist.ErrInvalidArgument) {
+			t.Errorf("%s: err = %v, want ErrInvalidArgument", tc.name, err)
+		}
+		if errors.Is(err, denylist.ErrUnavailable) || errors.Is(err, denylist.ErrRevoked) {
+			t.Errorf("%s: err = %v, must match neither ErrUnavailable nor ErrRevoked", tc.name, err)
+		}
+	}
+	expectCheck(t, dl, tok("j1", "s1", "u1", clock()), nil)
+}
+
+// testConcurrentCutoffs: writers racing with random cutoffs and expiries
+// leave the greatest cutoff, while readers keep getting answers.
+func testConcurrentCutoffs(t *testing.T, dl denylist.Denylist, clock func() time.Time) {
+	const writers = 20
+	ctx := t.Context()
+	base := clock().Add(-2 * time.Hour).Truncate(time.Second)
+	cutoffs := make([]time.Time, writers)
+	for i := range cutoffs {
+		cutoffs[i] = base.Add(time.Duration(rand.IntN(3600)) * time.Second)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*writers)
+	for i, cutoff := range cutoffs {
+		until := clock().Add(time.Hour + time.Duration(rand.IntN(60))*time.Minute)
+		wg.Go(func() {
+			if err := dl.RevokeUserBefore(ctx, "u1", cutoff, until); err != nil {
+				errs <- fmt.Errorf("writer %d: %w", i, err)
+			}
+		})
+		wg.Go(func() {
+			err := dl.Check(ctx, tok("j1", "s1", "u1", base.Add(-time.Second)))
+			if err != nil && !errors.Is(err, denylist.ErrRevoked) {
+				errs <- fmt.Errorf("reader %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	highest := cutoffs[0]
+	for _, c := range cutoffs {
+		if c.After(highest) {
+			highest = c
+		}
+	}
+	expectCheck(t, dl, tok("j1", "", "u1", highest.Add(-time.Second)), denylist.ErrRevoked)
+	expectCheck(t, dl, tok("j2", "", "u1", highest), nil)
+}
+
+// testExpiry: entries stop refusing at their until, and a later write
+// never shortens an entry nor lowers a cutoff. Redis TTLs run in real time,
+// so this waits for them.
+func testExpiry(t *testing.T, dl denylist.Denylist, clock func() time.Time) {
+	const short = 500 * time.Millisecond
+	ctx := t.Context()
+	now := clock()
+	soon, later := now.Add(short), now.Add(time.Hour)
+	old := now.Add(-time.Minute)
+	err := errors.Join(
+		dl.RevokeToken(ctx, "j-short", soon),
+		dl.RevokeToken(ctx, "j-extended", soon),
+		dl.RevokeToken(ctx, "j-extended", later),
+		dl.RevokeToken(ctx, "j-kept", later),
+		dl.RevokeToken(ctx, "j-kept", soon),
+		dl.RevokeSessions(ctx, []string{"s-short", "s-kept"}, soon),
+		dl.RevokeSessions(ctx, []string{"s-kept"}, later),
+		dl.RevokeUserBefore(ctx, "u-short", now, soon),
+		dl.RevokeUserBefore(ctx, "u-kept", now, later),
+		dl.RevokeUserBefore(ctx, "u-kept", old, soon),
+		dl.RevokeUserBefore(ctx, "u-raised", old, later),
+		dl.RevokeUserBefore(ctx, "u-raised", now, soon),
+	)
+	if err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	iat := now.Add(-time.Second) // before now, after old
+	all := []struct {
+		tok  denylist.Token
+		kept bool
+	}{
+		{tok("j-short", "", "", iat), false},
+		{tok("j-extended", "", "", iat), true},
+		{tok("j-kept", "", "", iat), true},
+		{tok("j", "s-short", "", iat), false},
+		{tok("j", "s-kept", "", iat), true},
+		{tok("j", "", "u-short", iat), false},
+		{tok("j", "", "u-kept", iat), true},
+		{tok("j", "", "u-raised", iat), true},
+	}
+	if clock().Before(soon) {
+		for _, c := range all {
+			expectCheck(t, dl, c.tok, denylist.ErrRevoked)
+		}
+	} else {
+		t.Logf("writes took over %v; not checking the entries before expiry", short)
+	}
+	time.Sleep(soon.Sub(clock()) + 100*time.Millisecond)
+	for _, c := range all {
+		want := error(nil)
+		if c.kept {
+			want = denylist.ErrRevoked
+		}
+		expectCheck(t, dl, c.tok, want)
+	}
+}
+
+// testPing: a working backend answers.
+func testPing(t *testing.T, dl denylist.Denylist, _ func() time.Time) {
+	if err := dl.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}

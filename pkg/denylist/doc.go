@@ -1,0 +1,71 @@
+// Package denylist records revoked access tokens so that every verifier,
+// authd itself and any service using pkg/middleware, refuses them before they
+// expire.
+//
+// Three kinds of entry exist, each kept only as long as a token it could
+// refuse may still be alive:
+//
+//   - a token id (jti): refuses that one access token;
+//   - a session id (sid): refuses every access token of that session;
+//   - a per-user cutoff (sub): refuses every token of that user whose iat is
+//     before the cutoff.
+//
+// Revocation is keyed on jti/sid/sub, never on a hash of the token string:
+// ECDSA signatures are malleable, so one token can have several valid
+// encodings.
+//
+// Two implementations share one conformance suite (pkg/denylist/denylisttest):
+// Memory for a single process and Redis for replicas and other services.
+// This package must not import database drivers: pkg/middleware links it.
+//
+// Both keep an entry until the later of every `until` written for it, and a
+// per-user cutoff only ever moves forward, so a revocation is never weakened
+// by a later, weaker one. An empty field of a checked Token is simply not
+// looked up: nothing can be revoked under an empty id, and requiring the
+// claims is the verifier's job.
+//
+// # Redis key layout
+//
+// The layout is a contract: other services read these keys directly, so
+// changing it is a breaking change. <prefix> is "authd:dl:" unless set with
+// WithKeyPrefix; ids are used verbatim (Redis keys are binary safe).
+//
+//	<prefix>jti:<jti>  "1"       the access token jti is revoked
+//	<prefix>sid:<sid>  "1"       every access token of session sid is revoked
+//	<prefix>sub:<sub>  <cutoff>  every token of subject sub whose iat, in unix
+//	                             seconds, is < cutoff is revoked; cutoff is
+//	                             decimal unix seconds, e.g. "1767225600"
+//
+// Every key expires at the `until` it was written with: its TTL is
+// until − now rounded up to a whole millisecond (SET ... PX), now being the
+// writer's clock. A relative TTL rather than PXAT keeps expiry on the same
+// clock that decided the entry was worth writing, whatever the Redis
+// server's clock says. Writing an entry that exists keeps the later of the
+// two expiries, and a sub cutoff is replaced only by a greater one; a Lua
+// script does each atomically, so concurrent writers cannot undo each other.
+// A revocation whose until is already past is not written.
+//
+// A check reads the keys of one token with a single MGET (the sid key is
+// left out when the token has no sid); an absent key means "not revoked"
+// for that reason. With Redis Cluster give a prefix with a hash tag, such
+// as "{authd:dl}:", so that those keys share a slot and the MGET stays one
+// round trip.
+//
+// # Revocation events
+//
+// Every revocation that is written is also published, by the same script
+// and so in the same round trip, on the channel <prefix>events, one message
+// per entry:
+//
+//	jti <until> <jti>
+//	sid <until> <sid>
+//	sub <until> <cutoff> <subject>
+//
+// until is unix seconds rounded up, cutoff unix seconds as given (not the
+// stored maximum). The id comes last and runs to the end of the message, so
+// it may contain spaces. Pub/sub delivers at most once and keeps no
+// history: a subscriber (such as a local mirror for the middleware) must
+// apply the same rules as the keys (later until wins, greater cutoff wins),
+// which makes duplicates and reordering harmless, and must fall back to the
+// keys while it is not subscribed. ParseEvent decodes a message.
+package denylist
