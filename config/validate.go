@@ -1,0 +1,88 @@
+package config
+
+import (
+	"encoding/base64"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Limits on durations: long enough to be useful, short enough to be safe.
+const (
+	maxLeeway  = time.Minute
+	minBcrypt  = 10 // below OWASP's floor
+	maxBcrypt  = 16 // ~17 s per hash here; more is a denial of service
+	masterSize = 32
+)
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// validate returns one problem per invalid setting, each naming its
+// environment variable.
+func (c Config) validate() []string {
+	checks := []struct {
+		bad  bool
+		name string
+		msg  string
+	}{
+		{!validHostPort(c.Addr), "AUTHD_ADDR", "must be host:port or :port, e.g. :8080"},
+		{!validHTTPURL(c.Issuer), "AUTHD_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://auth.example.com"},
+		{c.DataDir == "", "AUTHD_DATA_DIR", "must not be empty"},
+		{c.DatabaseURL != "" && !isPostgresURL(c.DatabaseURL), "AUTHD_DATABASE_URL", "must be empty (embedded SQLite) or a postgres:// URL"},
+		{c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"), "AUTHD_REDIS_URL", "must be empty (in-process denylist) or a redis:// or rediss:// URL"},
+		{c.RedisKeyPrefix == "", "AUTHD_REDIS_KEY_PREFIX", "must not be empty"},
+		{c.AccessTTL < time.Minute || c.AccessTTL > 24*time.Hour, "AUTHD_ACCESS_TTL", "must be between 1m and 24h"},
+		{c.RefreshTTL < c.AccessTTL || c.RefreshTTL > 8760*time.Hour, "AUTHD_REFRESH_TTL", "must be at least AUTHD_ACCESS_TTL and at most 8760h"},
+		{c.RefreshReuseGrace < 0 || c.RefreshReuseGrace > time.Minute, "AUTHD_REFRESH_REUSE_GRACE", "must be between 0s and 1m"},
+		{c.Leeway < 0 || c.Leeway > maxLeeway, "AUTHD_LEEWAY", "must be between 0s and 1m"},
+		{c.BcryptCost < minBcrypt || c.BcryptCost > maxBcrypt, "AUTHD_BCRYPT_COST", "must be between 10 and 16"},
+		{c.SigningAlg != "ES256" && c.SigningAlg != "EdDSA" && c.SigningAlg != "RS256", "AUTHD_SIGNING_ALG", "must be ES256, EdDSA or RS256"},
+		{c.MasterKey != "" && !validMasterKey(c.MasterKey), "AUTHD_MASTER_KEY", "must be the base64 encoding of exactly 32 bytes (e.g. openssl rand -base64 32)"},
+		{c.MasterKey == "" && c.UsesPostgres(), "AUTHD_MASTER_KEY", "is required with Postgres so that every replica can open the shared signing keys (e.g. openssl rand -base64 32)"},
+		{strings.TrimSpace(c.ClientID) == "", "AUTHD_CLIENT_ID", "must not be empty"},
+		{c.JWKSMaxAge < 0 || c.JWKSMaxAge > 24*time.Hour, "AUTHD_JWKS_MAX_AGE", "must be between 0s and 24h"},
+		{c.KeyReloadInterval < time.Second, "AUTHD_KEY_RELOAD_INTERVAL", "must be at least 1s"},
+		{(c.IntrospectionClientID == "") != (c.IntrospectionClientSecret == ""), "AUTHD_INTROSPECTION_CLIENT_SECRET", "and AUTHD_INTROSPECTION_CLIENT_ID must be set together"},
+		{c.IntrospectionClientSecret != "" && len(c.IntrospectionClientSecret) < 16, "AUTHD_INTROSPECTION_CLIENT_SECRET", "must be at least 16 characters (e.g. openssl rand -base64 24)"},
+		{!slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "AUTHD_LOG_LEVEL", "must be debug, info, warn or error"},
+		{!slices.Contains([]string{"auto", "json", "text"}, c.LogFormat), "AUTHD_LOG_FORMAT", "must be auto, json or text"},
+		{c.ShutdownTimeout <= 0, "AUTHD_SHUTDOWN_TIMEOUT", "must be positive"},
+	}
+	var problems []string
+	for _, ch := range checks {
+		if ch.bad {
+			problems = append(problems, problem(ch.name, "%s", ch.msg))
+		}
+	}
+	return problems
+}
+
+func validHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	return err == nil && port != ""
+}
+
+func validHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.RawQuery == "" && u.Fragment == "" && !strings.HasSuffix(s, "/")
+}
+
+// MasterKeyBytes decodes a base64 master key (standard or URL alphabet).
+func MasterKeyBytes(s string) ([]byte, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(strings.TrimSpace(s)); err == nil && len(b) == masterSize {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+func validMasterKey(s string) bool {
+	_, ok := MasterKeyBytes(s)
+	return ok
+}

@@ -1,0 +1,93 @@
+package password_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/authd/authd/internal/password"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestPolicy(t *testing.T) {
+	p := password.Policy{MinLength: 8}
+	tests := []struct {
+		name    string
+		in      string
+		want    string
+		wantErr string
+	}{
+		{"ok", "correct horse", "correct horse", ""},
+		{"too short", "short", "", "at least 8 characters"},
+		{"code points not bytes", "ééééééé", "", "at least 8 characters"}, // 7 runes, 14 bytes
+		{"eight multibyte runes", "éééééééé", "éééééééé", ""},
+		{"nfkc folds fullwidth", "ｐａｓｓｗｏｒｄ１", "password1", ""},
+		{"nfkc composes", "cafe\u0301 au lait", "café au lait", ""},
+		{"exactly 72 bytes", strings.Repeat("a", 72), strings.Repeat("a", 72), ""},
+		{"73 bytes refused", strings.Repeat("a", 73), "", "at most 72 bytes"},
+		{"multibyte over 72 bytes", strings.Repeat("é", 37), "", "at most 72 bytes"},
+		{"invalid utf8", "abcdefgh\xff", "", "not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := p.Check(tt.in)
+			if tt.wantErr != "" {
+				if !errors.Is(err, password.ErrWeak) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want ErrWeak containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Check(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHasherCompare(t *testing.T) {
+	h := password.NewHasher(bcrypt.MinCost + 6) // 10: the lowest cost config allows
+	hash, err := h.Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash := h.Compare(hash, "correct horse"); !ok || rehash {
+		t.Fatalf("Compare right password = %v, %v", ok, rehash)
+	}
+	if ok, _ := h.Compare(hash, "wrong horse"); ok {
+		t.Fatal("wrong password matched")
+	}
+	// The same password typed in fullwidth forms matches after NFKC.
+	hash2, _ := h.Hash(password.Normalize("ｐａｓｓｗｏｒｄ１"))
+	if ok, _ := h.Compare(hash2, "password1"); !ok {
+		t.Fatal("NFKC-equivalent password did not match")
+	}
+}
+
+func TestOver72BytesNeverMatches(t *testing.T) {
+	h := password.NewHasher(10)
+	base := strings.Repeat("a", 72)
+	hash, err := bcrypt.GenerateFromPassword([]byte(base), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bcrypt alone would accept this (it reads only 72 bytes).
+	if ok, _ := h.Compare(string(hash), base+"extra"); ok {
+		t.Fatal("a password longer than 72 bytes matched")
+	}
+}
+
+func TestRehashWhenCostBelowConfigured(t *testing.T) {
+	old, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), 10)
+	h := password.NewHasher(11)
+	if ok, rehash := h.Compare(string(old), "correct horse"); !ok || !rehash {
+		t.Fatalf("Compare = %v, rehash %v; want match and rehash", ok, rehash)
+	}
+}
+
+func BenchmarkCompareCost12(b *testing.B) {
+	h := password.NewHasher(12)
+	hash, _ := h.Hash("correct horse")
+	for b.Loop() {
+		h.Compare(hash, "correct horse")
+	}
+}
