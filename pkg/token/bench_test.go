@@ -1,0 +1,145 @@
+package token_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authd/authd/pkg/token"
+)
+
+// The Raw benchmarks do the same work with plain golang-jwt (same parser
+// options, a keyfunc that returns the key) so the cost of our checks
+// shows: BenchmarkVerify/X against BenchmarkRawGolangJWTParse/X.
+
+func BenchmarkSign(b *testing.B) {
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) {
+			k, c := testKey(alg), accessClaims()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := token.Sign(k, token.TypeAccess, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRawGolangJWTSign(b *testing.B) {
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) {
+			k, c := testKey(alg), accessClaims()
+			m := jwt.GetSigningMethod(alg)
+			b.ReportAllocs()
+			for b.Loop() {
+				t := jwt.NewWithClaims(m, c)
+				t.Header["typ"] = token.TypeAccess
+				t.Header["kid"] = k.ID
+				if _, err := t.SignedString(k.Private); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) {
+			v := newVerifier(b, allKeys())
+			raw := mustSign(b, testKey(alg), token.TypeAccess, accessClaims())
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRawGolangJWTParse(b *testing.B) {
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) {
+			k := testKey(alg)
+			raw := mustSign(b, k, token.TypeAccess, accessClaims())
+			p := jwt.NewParser(
+				jwt.WithStrictDecoding(),
+				jwt.WithValidMethods(algs),
+				jwt.WithIssuer(testIssuer),
+				jwt.WithAudience(testAudience),
+				jwt.WithExpirationRequired(),
+				jwt.WithIssuedAt(),
+				jwt.WithLeeway(token.DefaultLeeway),
+				jwt.WithTimeFunc(clock(testNow)),
+			)
+			pub := k.Public
+			keyfunc := func(*jwt.Token) (any, error) { return pub, nil }
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.ParseWithClaims(raw, &token.Claims{}, keyfunc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyRefuse measures refusals that must stay cheap under a
+// flood: garbage, an unknown kid, a wrong type (no signature check).
+func BenchmarkVerifyRefuse(b *testing.B) {
+	ek := testKey(token.ES256)
+	cases := []struct{ name, raw string }{
+		{"garbage", "not-a-token"},
+		{"unknown-kid", signRaw(b, ek, withHeader(hdr(ek, token.TypeAccess), "kid", "nope"), accessClaims())},
+		{"wrong-type", mustSign(b, ek, token.TypeRefresh, refreshClaims())},
+	}
+	v := newVerifier(b, allKeys())
+	ctx := context.Background()
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, c.raw); err == nil {
+					b.Fatal("accepted")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStaticKeySet compares StaticKeySet's scan with a map, for the
+// last key of sets of rotation-sized and larger sizes.
+func BenchmarkStaticKeySet(b *testing.B) {
+	for _, n := range []int{1, 3, 8, 32} {
+		set := make(token.StaticKeySet, n)
+		byID := make(map[string]*token.Key, n)
+		for i := range set {
+			k, err := token.GenerateKey(token.EdDSA)
+			if err != nil {
+				b.Fatal(err)
+			}
+			set[i], byID[k.ID] = k, k
+		}
+		kid := set[n-1].ID
+		ctx := context.Background()
+		b.Run(fmt.Sprintf("scan/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := set.VerificationKey(ctx, kid); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("map/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if byID[kid] == nil {
+					b.Fatal("missing")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,188 @@
+package token
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Verifier defaults and bounds.
+const (
+	// DefaultLeeway is the clock-skew allowance when WithLeeway is not
+	// given.
+	DefaultLeeway = 5 * time.Second
+	// MaxLeeway bounds WithLeeway: skew is seconds, not minutes.
+	MaxLeeway = 60 * time.Second
+	// MaxTokenSize is the longest token Verify parses, in bytes; longer
+	// input is refused before any decoding.
+	MaxTokenSize = 8 << 10
+)
+
+// VerifierOption configures a Verifier. Options take effect only in
+// NewVerifier; applying one to an existing Verifier changes nothing.
+type VerifierOption func(*Verifier)
+
+// verifierConfig is what the options set; NewVerifier checks it and builds
+// the Verifier's state from it.
+type verifierConfig struct {
+	issuer   string
+	audience []string
+	typ      string
+	algs     []string
+	leeway   time.Duration
+	now      func() time.Time
+}
+
+// Verifier verifies tokens of one type for one issuer and audience. It is
+// safe for concurrent use.
+type Verifier struct {
+	cfg verifierConfig // options write here; read only by NewVerifier
+
+	keys    KeySet
+	typ     string
+	algs    algSet
+	refresh bool        // the type needs a sid
+	parser  *jwt.Parser // nil unless built by NewVerifier
+}
+
+// NewVerifier returns a verifier; WithIssuer and WithAudience are required.
+// Defaults: type TypeAccess, leeway DefaultLeeway, algorithms ES256, EdDSA
+// and RS256, clock time.Now. Every configuration problem is reported at
+// once; an unknown algorithm also matches ErrUnsupportedAlg.
+func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
+	v := &Verifier{cfg: verifierConfig{
+		typ:    TypeAccess,
+		algs:   []string{ES256, EdDSA, RS256},
+		leeway: DefaultLeeway,
+		now:    time.Now,
+	}}
+	for _, o := range opts {
+		if o != nil {
+			o(v)
+		}
+	}
+	c := v.cfg
+	algs, algErr := newAlgSet(c.algs)
+	checks := []struct {
+		bad bool
+		err error
+	}{
+		{keys == nil, errors.New("a key set is required")},
+		{c.issuer == "", errors.New("WithIssuer is required")},
+		{len(c.audience) == 0, errors.New("WithAudience is required")},
+		{slices.Contains(c.audience, ""), errors.New("an audience must not be empty")},
+		{c.typ != TypeAccess && c.typ != TypeRefresh, fmt.Errorf("type %q is neither %s nor %s", c.typ, TypeAccess, TypeRefresh)},
+		{algErr != nil, algErr},
+		{c.leeway < 0, errors.New("leeway must not be negative")},
+		{c.leeway > MaxLeeway, fmt.Errorf("leeway %v exceeds %v", c.leeway, MaxLeeway)},
+		{c.now == nil, errors.New("clock must not be nil")},
+	}
+	var problems []error
+	for _, ch := range checks {
+		if ch.bad {
+			problems = append(problems, ch.err)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &configError{what: "token: invalid verifier options", problems: problems}
+	}
+
+	v.keys = keys
+	v.typ = c.typ
+	v.algs = algs
+	v.refresh = c.typ == TypeRefresh
+	// Built once: the parser is immutable and safe for concurrent use.
+	v.parser = jwt.NewParser(
+		jwt.WithStrictDecoding(),
+		jwt.WithValidMethods(algs.names()),
+		jwt.WithIssuer(c.issuer),
+		jwt.WithAudience(slices.Clone(c.audience)...),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(c.leeway),
+		jwt.WithTimeFunc(c.now),
+	)
+	return v, nil
+}
+
+// WithIssuer sets the required "iss".
+func WithIssuer(iss string) VerifierOption {
+	return func(v *Verifier) { v.cfg.issuer = iss }
+}
+
+// WithAudience sets the accepted audiences, replacing any set before; the
+// token's "aud" must name at least one of them.
+func WithAudience(aud ...string) VerifierOption {
+	aud = slices.Clone(aud)
+	return func(v *Verifier) { v.cfg.audience = aud }
+}
+
+// WithType sets the required "typ": TypeAccess (the default) or
+// TypeRefresh, which also requires a "sid" claim.
+func WithType(typ string) VerifierOption {
+	return func(v *Verifier) { v.cfg.typ = typ }
+}
+
+// WithAllowedAlgorithms restricts the accepted algorithms to a non-empty
+// subset of ES256, EdDSA and RS256 (default all three). A token's alg must
+// also be its key's own algorithm.
+func WithAllowedAlgorithms(algs ...string) VerifierOption {
+	algs = slices.Clone(algs)
+	return func(v *Verifier) { v.cfg.algs = algs }
+}
+
+// WithLeeway sets the clock-skew allowance applied to exp, nbf and iat
+// (default DefaultLeeway, at most MaxLeeway).
+func WithLeeway(d time.Duration) VerifierOption {
+	return func(v *Verifier) { v.cfg.leeway = d }
+}
+
+// WithClock sets the time source (default time.Now).
+func WithClock(now func() time.Time) VerifierOption {
+	return func(v *Verifier) { v.cfg.now = now }
+}
+
+// algSet is a set of supported algorithms.
+type algSet uint8
+
+func algBit(alg string) algSet {
+	switch alg {
+	case ES256:
+		return 1
+	case EdDSA:
+		return 2
+	case RS256:
+		return 4
+	}
+	return 0
+}
+
+func newAlgSet(algs []string) (algSet, error) {
+	if len(algs) == 0 {
+		return 0, fmt.Errorf("%w: the allowed algorithm list is empty", ErrUnsupportedAlg)
+	}
+	var s algSet
+	for _, a := range algs {
+		b := algBit(a)
+		if b == 0 {
+			return 0, fmt.Errorf("%w: %q (want %s, %s or %s)", ErrUnsupportedAlg, a, ES256, EdDSA, RS256)
+		}
+		s |= b
+	}
+	return s, nil
+}
+
+func (s algSet) has(alg string) bool { return s&algBit(alg) != 0 }
+
+func (s algSet) names() []string {
+	var out []string
+	for _, a := range []string{ES256, EdDSA, RS256} {
+		if s.has(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,195 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// errNotConstructed is returned by a Verifier not made by NewVerifier: a
+// programming error, not a bad token.
+var errNotConstructed = errors.New("token: Verifier not created by NewVerifier")
+
+// Verify checks raw and returns its claims.
+//
+// Checks, in order: size (at most MaxTokenSize), strict base64url and JSON
+// (golang-jwt); header: no crit, typ equal to the verifier's type
+// (case-insensitive, "application/" prefix allowed: RFC 7515 §4.1.9,
+// RFC 9068 §2.1), kid looked up in the KeySet (jku, jwk, x5u and x5c are
+// never read), alg equal to that key's own algorithm and allowed; the
+// signature; then exp (required), nbf (if present), iat (required, not in
+// the future), iss and aud, all with the leeway; then non-empty sub and jti,
+// and sid for refresh tokens.
+//
+// Every failure matches ErrInvalidToken and, where it applies, ErrExpired,
+// ErrNotYetValid, ErrWrongType, ErrUnknownKey or ErrUnsupportedAlg. A key
+// set that cannot answer yields an error matching ErrKeySetUnavailable and
+// not ErrInvalidToken. Error text never contains the token.
+//
+// ECDSA signatures are malleable: golang-jwt, like most JOSE libraries,
+// accepts (r, n-s) as well as (r, s), so one token has two valid
+// encodings. That is accepted here too; revocation is keyed on jti and sid,
+// never on the token string, so it does not matter.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if v == nil || v.parser == nil {
+		return nil, errNotConstructed
+	}
+	if raw == "" {
+		return nil, invalid(ErrInvalidToken, "empty token")
+	}
+	if len(raw) > MaxTokenSize {
+		return nil, invalid(ErrInvalidToken, "token too large")
+	}
+	c := new(Claims)
+	tok, err := v.parser.ParseWithClaims(raw, c, func(t *jwt.Token) (any, error) {
+		return v.key(ctx, t)
+	})
+	if err != nil {
+		return nil, v.classify(tok, err)
+	}
+	var missing string
+	switch {
+	case c.Subject == "":
+		missing = "sub claim is required"
+	case c.ID == "":
+		missing = "jti claim is required"
+	case c.IssuedAt == nil:
+		missing = "iat claim is required"
+	case v.refresh && c.SessionID == "":
+		missing = "sid claim is required in a refresh token"
+	}
+	if missing != "" {
+		return nil, invalid(ErrInvalidToken, missing)
+	}
+	return c, nil
+}
+
+// key is the golang-jwt keyfunc: it runs after the header is decoded and
+// before the signature is checked.
+func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
+	h := t.Header
+	if _, ok := h["crit"]; ok {
+		// RFC 7515 §4.1.11: we understand no extension, so any crit
+		// (even an empty one, which is itself invalid) is refused.
+		return nil, invalid(ErrInvalidToken, "crit header present: no extension is supported")
+	}
+	typ, _ := h["typ"].(string)
+	if !typeMatches(typ, v.typ) {
+		return nil, invalid(ErrWrongType, "typ header is not "+v.typ)
+	}
+	var kid string
+	if x, ok := h["kid"]; ok {
+		if kid, ok = x.(string); !ok {
+			return nil, invalid(ErrUnknownKey, "kid header is not a string")
+		}
+	}
+	k, err := v.keys.VerificationKey(ctx, kid)
+	if err != nil {
+		return nil, keyLookupError(err)
+	}
+	if k == nil {
+		return nil, invalid(ErrUnknownKey, "no verification key for the token's kid")
+	}
+	// Pin the algorithm to the key's own: the header only selects among
+	// what the key allows, which defeats algorithm confusion (HS256 with
+	// the public key as secret, "none", ES256 against an EdDSA key).
+	if alg := t.Method.Alg(); alg != k.Algorithm || !v.algs.has(alg) {
+		return nil, invalid(ErrUnsupportedAlg, "alg header is not the key's algorithm or is not allowed")
+	}
+	return k.Public, nil
+}
+
+// mediaTypePrefix may precede a typ value (RFC 7515 §4.1.9).
+const mediaTypePrefix = "application/"
+
+// typeMatches compares a typ header with want, case-insensitively and
+// ignoring an "application/" prefix.
+func typeMatches(typ, want string) bool {
+	if len(typ) > len(mediaTypePrefix) && strings.EqualFold(typ[:len(mediaTypePrefix)], mediaTypePrefix) {
+		typ = typ[len(mediaTypePrefix):]
+	}
+	return strings.EqualFold(typ, want)
+}
+
+// classify turns a golang-jwt error into ours. Errors from our keyfunc are
+// returned as they are; golang-jwt's are mapped by sentinel to fixed text.
+func (v *Verifier) classify(tok *jwt.Token, err error) error {
+	var ve *verifyError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	var ue *unavailableError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return &verifyError{kind: ErrInvalidToken, reason: "malformed token", cause: err}
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// Our keyfunc's errors were handled above: this is an alg header
+		// that is missing or names no algorithm golang-jwt knows.
+		return &verifyError{kind: ErrUnsupportedAlg, reason: "alg header missing or unknown", cause: err}
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if tok != nil && tok.Method != nil && !v.algs.has(tok.Method.Alg()) {
+			return &verifyError{kind: ErrUnsupportedAlg, reason: "alg header is not an allowed algorithm", cause: err}
+		}
+		return &verifyError{kind: ErrInvalidToken, reason: "signature is invalid", cause: err}
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		return claimsError(err, tok)
+	}
+	return &verifyError{kind: ErrInvalidToken, reason: "rejected", cause: err}
+}
+
+// claimsError maps golang-jwt's claim validation errors (several may be
+// joined) to one error. Expiry wins the kind, then not-yet-valid; the text
+// lists every problem.
+func claimsError(err error, tok *jwt.Token) error {
+	kind := ErrInvalidToken
+	var reasons []string
+	for _, m := range []struct {
+		jwtErr error
+		kind   error
+		reason string
+	}{
+		{jwt.ErrTokenExpired, ErrExpired, "exp is in the past"},
+		{jwt.ErrTokenNotValidYet, ErrNotYetValid, "nbf is in the future"},
+		{jwt.ErrTokenUsedBeforeIssued, ErrNotYetValid, "iat is in the future"},
+		{jwt.ErrTokenInvalidIssuer, nil, "wrong issuer"},
+		{jwt.ErrTokenInvalidAudience, nil, "wrong audience"},
+		{jwt.ErrInvalidType, nil, "a claim has the wrong type"},
+	} {
+		if !errors.Is(err, m.jwtErr) {
+			continue
+		}
+		reasons = append(reasons, m.reason)
+		if m.kind != nil && kind == ErrInvalidToken {
+			kind = m.kind
+		}
+	}
+	if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
+		// The claims were decoded: name what is missing.
+		var c *Claims
+		if tok != nil {
+			c, _ = tok.Claims.(*Claims)
+		}
+		if c != nil {
+			if c.ExpiresAt == nil {
+				reasons = append(reasons, "exp claim is required")
+			}
+			if c.Issuer == "" {
+				reasons = append(reasons, "iss claim is required")
+			}
+			if len(c.Audience) == 0 || len(c.Audience) == 1 && c.Audience[0] == "" {
+				reasons = append(reasons, "aud claim is required")
+			}
+		} else {
+			reasons = append(reasons, "a required claim is missing")
+		}
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, "claims rejected")
+	}
+	return &verifyError{kind: kind, reason: strings.Join(reasons, ", "), cause: err}
+}
