@@ -107,7 +107,8 @@ type Rotation struct {
 	Grace time.Duration
 	// Now is the time of the request (from the caller's clock).
 	Now time.Time
-	// UserAgent and IP update the session's device details.
+	// UserAgent and IP update the session's device details; an empty
+	// value keeps the stored one.
 	UserAgent string
 	IP        string
 }
@@ -149,39 +150,45 @@ type SigningKey struct {
 // Store is everything authd persists. Implementations are safe for
 // concurrent use.
 type Store interface {
-	// CreateUser inserts u. ID, Email and PasswordHash must be set;
-	// CreatedAt/UpdatedAt are set by the store when zero. A taken email
-	// returns ErrAlreadyExists.
+	// CreateUser inserts u, with the roles in u.Roles. ID, Email and
+	// PasswordHash must be set; CreatedAt/UpdatedAt are set by the store
+	// when zero. A taken email (compared normalised) or ID returns
+	// ErrAlreadyExists.
 	CreateUser(ctx context.Context, u User) (User, error)
 	// UserByEmail and UserByID return ErrNotFound when there is no such user.
 	UserByEmail(ctx context.Context, email string) (User, error)
 	UserByID(ctx context.Context, id string) (User, error)
-	// UpdatePasswordHash replaces a user's password hash.
+	// UpdatePasswordHash replaces a user's password hash. An unknown user
+	// is ErrNotFound.
 	UpdatePasswordHash(ctx context.Context, userID, hash string) error
-	// GrantRole and RevokeRole are idempotent.
+	// GrantRole and RevokeRole are idempotent. GrantRole to an unknown
+	// user is ErrNotFound.
 	GrantRole(ctx context.Context, userID, role string) error
 	RevokeRole(ctx context.Context, userID, role string) error
 
-	// CreateSession starts a session (refresh family).
+	// CreateSession starts a session (refresh family). Its CreatedAt and
+	// LastRefreshedAt are s.RefreshIssuedAt. A taken ID is
+	// ErrAlreadyExists; an unknown user is ErrNotFound.
 	CreateSession(ctx context.Context, s NewSession) (Session, error)
 	// Session returns a session by id, revoked or not.
 	Session(ctx context.Context, id string) (Session, error)
 	// RotateRefresh rotates a session's refresh token atomically:
+	//   - no such session: ErrNotFound;
+	//   - session revoked, or expired at Now (ExpiresAt <= Now):
+	//     ErrSessionRevoked, whatever jti was presented;
 	//   - presented == current: rotate to the new jti, return it;
-	//   - presented == previous and within Grace of RotatedAt: return the
-	//     current successor unchanged with Replayed set;
-	//   - presented is any other jti of the session (an older or replayed
-	//     token): revoke the session and return ErrRefreshReused;
-	//   - session revoked or expired at Now: ErrSessionRevoked;
-	//   - no such session: ErrNotFound.
+	//   - presented == previous, Grace > 0 and Now-RotatedAt <= Grace:
+	//     return the current successor unchanged with Replayed set;
+	//   - presented is any other jti (an older, replayed or unknown
+	//     token): revoke the session and return ErrRefreshReused.
 	// Concurrent calls with the same presented jti never both rotate.
 	RotateRefresh(ctx context.Context, r Rotation) (RotationResult, error)
 	// RevokeSession revokes one session of a user; revoking a revoked
 	// session is not an error. A session of another user is ErrNotFound.
 	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
-	// RevokeUserSessions revokes every live session of a user except the
-	// one named by exceptSessionID (empty: all) and returns the ids it
-	// revoked.
+	// RevokeUserSessions revokes every session of a user that is live at
+	// `at` (unrevoked, unexpired) except the one named by exceptSessionID
+	// (empty: all) and returns the ids it revoked.
 	RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error)
 	// ListSessions returns a user's live (unrevoked, unexpired at now)
 	// sessions, newest first.

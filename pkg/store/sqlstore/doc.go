@@ -1,0 +1,30 @@
+// Package sqlstore is the SQL implementation of store.Store: one sqlx code
+// base for Postgres (github.com/lib/pq) and SQLite (modernc.org/sqlite, pure
+// Go, the embedded default).
+//
+// Open picks the dialect from the DSN and connects; Migrate applies the
+// embedded goose migrations of that dialect. Open never migrates, so that a
+// deployment decides when the schema changes.
+//
+// # Encoding
+//
+// Every time is stored as a 64-bit integer of Unix microseconds (BIGINT on
+// Postgres, INTEGER on SQLite) and read back in UTC. One encoding for both
+// dialects means one scanning path, exact round trips to the microsecond
+// (times are truncated, never rounded, below it) and no dependence on the
+// session time zone or on a driver's time parsing. A zero time.Time is
+// stored as NULL where the column allows it ("not yet": revoked_at,
+// rotated_at, retired_at, expires_at).
+//
+// # Concurrency
+//
+// On Postgres, RotateRefresh's common case is a single statement (a
+// data-modifying CTE that rotates and returns the owner with roles); row
+// locks serialize concurrent rotations of one session. On SQLite all writes
+// go through one connection (a pool of one, transactions BEGIN IMMEDIATE),
+// so writers queue in Go instead of failing with SQLITE_BUSY, while reads
+// use a separate read-only pool that WAL lets run beside the writer.
+//
+// This package is not where authentication policy lives: it does not hash
+// passwords, refuse disabled users or decide token lifetimes.
+package sqlstore

@@ -1,0 +1,201 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // "postgres" driver.
+	_ "modernc.org/sqlite" // "sqlite" driver.
+
+	"github.com/authd/authd/pkg/store"
+)
+
+// Compile-time check that *Store implements the contract.
+var _ store.Store = (*Store)(nil)
+
+// Store is a store.Store backed by Postgres or SQLite. It is safe for
+// concurrent use. Create it with Open.
+type Store struct {
+	d dialect
+	// w runs every write and every transaction. On SQLite it is a pool of
+	// one connection, which serializes writers in Go.
+	w *sqlx.DB
+	// r runs plain reads. On Postgres and in-memory SQLite it is w; on
+	// file SQLite a read-only pool that WAL lets read beside the writer.
+	r *sqlx.DB
+	// wq and rq prepare and keep the statements run on w and r.
+	wq, rq *stmtCache
+
+	log   *slog.Logger
+	now   func() time.Time
+	locks *keyLocks // SQLite's process-local advisory locks
+
+	uq userQueries
+	sq sessionQueries
+	kq keyQueries
+}
+
+// Open connects to the database named by dsn and checks that it answers. It
+// does not migrate: call Migrate.
+//
+// A dsn starting with postgres:// or postgresql:// selects Postgres and is
+// passed to lib/pq as is. Anything else is SQLite: sqlite://PATH, file:PATH
+// (a SQLite URI) or a plain PATH, optionally followed by ?query parameters.
+// Those are passed to modernc.org/sqlite after the defaults Open sets (WAL,
+// foreign_keys=ON, busy_timeout=5000, BEGIN IMMEDIATE for writes), so their
+// _pragma values run last and win. ":memory:" gives a private in-memory
+// database on a single connection.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	isPG := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	cfg, err := newConfig(isPG, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{log: cfg.logger, now: cfg.now, locks: newKeyLocks()}
+	if isPG {
+		s.d = postgresDialect()
+		err = s.openPostgres(ctx, dsn, cfg)
+	} else {
+		s.d = sqliteDialect()
+		err = s.openSQLite(ctx, dsn, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.wq = newStmtCache(s.w)
+	s.rq = s.wq
+	if s.r != s.w {
+		s.rq = newStmtCache(s.r)
+	}
+	s.uq = newUserQueries(s.d)
+	s.sq = newSessionQueries(s.d)
+	s.kq = newKeyQueries(s.d)
+	return s, nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dsn string, cfg config) error {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(cfg.maxOpenConns)
+	// database/sql keeps only 2 idle connections by default; under load the
+	// rest would be closed and redialled on every burst.
+	db.SetMaxIdleConns(cfg.maxOpenConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Recycle connections now and then so that a pool rebalances after a
+	// failover or a pooler restart.
+	db.SetConnMaxLifetime(time.Hour)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("sqlstore: ping postgres: %w", redactURLError(err))
+	}
+	s.w, s.r = db, db
+	return nil
+}
+
+// redactURLError drops the URL (which may hold a password) from a parse
+// error.
+func redactURLError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
+	name, query := sqliteName(dsn)
+	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())
+	if isMemory(name, query) {
+		// Every connection to :memory: is its own database: use one.
+		db, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
+		if err != nil {
+			return err
+		}
+		s.w, s.r = db, db
+		return nil
+	}
+	// The writer opens first so that WAL is on before any reader connects.
+	w, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
+	if err != nil {
+		return err
+	}
+	r, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=query_only(1)", query), cfg.maxOpenConns)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	s.w, s.r = w, r
+	return nil
+}
+
+func openSQLitePool(ctx context.Context, name, query string, conns int) (*sqlx.DB, error) {
+	db, err := sqlx.Open("sqlite", name+"?"+query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite %s: %w", name, err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	// An idle SQLite connection costs only memory, and closing one of an
+	// in-memory database would destroy it.
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// sqliteName splits a SQLite DSN into the name modernc.org/sqlite opens and
+// its query string. sqlite:// is ours and is removed; file: is a SQLite URI
+// and is kept.
+func sqliteName(dsn string) (name, query string) {
+	dsn = strings.TrimPrefix(dsn, "sqlite://")
+	name, query, _ = strings.Cut(dsn, "?")
+	return name, query
+}
+
+func isMemory(name, query string) bool {
+	return strings.Contains(name, ":memory:") || strings.Contains(query, "mode=memory")
+}
+
+// joinQuery puts the user's parameters after ours so that theirs win.
+func joinQuery(ours, theirs string) string {
+	if theirs == "" {
+		return ours
+	}
+	return ours + "&" + theirs
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping: %w", err)
+	}
+	if s.r != s.w {
+		if err := s.r.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlstore: ping readers: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes the prepared statements and the connection pools.
+func (s *Store) Close() error {
+	errs := []error{s.wq.close()}
+	if s.r != s.w {
+		errs = append(errs, s.rq.close(), s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlstore: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/authd/authd/pkg/store"
+)
+
+// rotateSQL moves a live session from the presented (current) jti to the
+// new one. Its WHERE clause is the whole "may rotate" test, so concurrent
+// callers presenting the same jti cannot both match: the row lock makes the
+// later one re-check against the committed row, where refresh_jti has moved
+// on. Empty device details keep the previous ones.
+//
+// Arguments: new jti, new iat, new exp, now, now, user agent, ip,
+// session id, presented jti, now.
+const rotateSQL = `UPDATE sessions SET
+	prev_refresh_jti = refresh_jti,
+	refresh_jti = ?, refresh_issued_at = ?, expires_at = ?,
+	rotated_at = ?, last_refreshed_at = ?,
+	user_agent = COALESCE(NULLIF(?, ''), user_agent),
+	ip = COALESCE(NULLIF(?, ''), ip)
+WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL AND expires_at > ?
+RETURNING ` + sessionCols
+
+// rotateWithUserSQL is rotateSQL plus the owner and their roles in the same
+// statement (Postgres only: SQLite has no data-modifying CTEs), so the
+// common case costs one round trip and no explicit transaction.
+func rotateWithUserSQL(d dialect) string {
+	return `WITH s AS (` + rotateSQL + `)
+SELECT s.id, s.user_id, s.client_id, s.user_agent, s.ip, s.refresh_jti, s.refresh_issued_at, s.expires_at,
+	s.prev_refresh_jti, s.rotated_at, s.created_at, s.last_refreshed_at, s.revoked_at,
+	u.email AS user_email, u.password_hash AS user_password_hash, u.email_verified AS user_email_verified,
+	u.disabled AS user_disabled, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
+	` + d.roles("s.user_id") + ` AS user_roles
+FROM s JOIN users u ON u.id = s.user_id`
+}
+
+// rotationRow is a row of rotateWithUserSQL.
+type rotationRow struct {
+	sessionRow
+	UserEmail         string   `db:"user_email"`
+	UserPasswordHash  string   `db:"user_password_hash"`
+	UserEmailVerified bool     `db:"user_email_verified"`
+	UserDisabled      bool     `db:"user_disabled"`
+	UserCreatedAt     dbTime   `db:"user_created_at"`
+	UserUpdatedAt     dbTime   `db:"user_updated_at"`
+	UserRoles         roleList `db:"user_roles"`
+}
+
+func (r rotationRow) result() store.RotationResult {
+	return store.RotationResult{
+		Session: r.session(),
+		User: userRow{
+			ID: r.UserID, Email: r.UserEmail, PasswordHash: r.UserPasswordHash,
+			EmailVerified: r.UserEmailVerified, Disabled: r.UserDisabled,
+			CreatedAt: r.UserCreatedAt, UpdatedAt: r.UserUpdatedAt, Roles: r.UserRoles,
+		}.user(),
+	}
+}
+
+func rotateArgs(r store.Rotation) []any {
+	now := dbTime(r.Now)
+	return []any{r.NewJTI, dbTime(r.NewIssuedAt), dbTime(r.NewExpiresAt), now, now, r.UserAgent, r.IP,
+		r.SessionID, r.PresentedJTI, now}
+}
+
+// RotateRefresh rotates a session's refresh token; see store.Store for the
+// outcomes.
+//
+// On Postgres the common case (the presented jti is current) is the single
+// statement rotateWithUserSQL. When it matches nothing, a transaction locks
+// the row (SELECT ... FOR UPDATE) and classifies the request. On SQLite the
+// whole call is one write transaction: the rotating UPDATE, then the owner,
+// or the classification when it matched nothing.
+//
+// A reuse revokes the session and commits that before ErrRefreshReused is
+// returned. Whether the user is disabled is not checked: the caller decides.
+func (s *Store) RotateRefresh(ctx context.Context, r store.Rotation) (store.RotationResult, error) {
+	if r.SessionID == "" || r.PresentedJTI == "" || r.NewJTI == "" || r.Now.IsZero() ||
+		r.NewIssuedAt.IsZero() || r.NewExpiresAt.IsZero() || r.Grace < 0 {
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: SessionID, PresentedJTI, NewJTI, NewIssuedAt, NewExpiresAt and Now are required, Grace >= 0: %w", errInvalid)
+	}
+	if s.d.postgres {
+		var row rotationRow
+		err := get(ctx, s.wq, &row, s.sq.rotateWithUser, rotateArgs(r)...)
+		switch {
+		case err == nil:
+			return row.result(), nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: %w", err)
+		}
+	}
+	var out rotateOutcome
+	err := s.inTx(ctx, func(tx runner) error {
+		var err error
+		out, err = s.rotateTx(ctx, tx, r, !s.d.postgres)
+		return err
+	})
+	switch {
+	case err != nil && isDomainErr(err):
+		return store.RotationResult{}, err
+	case err != nil:
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: %w", err)
+	case out.reused:
+		return store.RotationResult{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrRefreshReused)
+	}
+	return out.res, nil
+}
+
+// rotateOutcome is what rotateTx decided. A reuse is an outcome, not an
+// error, so that inTx commits the revocation.
+type rotateOutcome struct {
+	res    store.RotationResult
+	reused bool
+}
+
+// rotateTx rotates or classifies within tx. tryRotate runs the rotating
+// UPDATE first (SQLite, where the fast path has not run yet).
+func (s *Store) rotateTx(ctx context.Context, tx runner, r store.Rotation, tryRotate bool) (rotateOutcome, error) {
+	if tryRotate {
+		res, ok, err := s.rotateRow(ctx, tx, r)
+		if err != nil || ok {
+			return rotateOutcome{res: res}, err
+		}
+	}
+	row, err := getSession(ctx, tx, s.sq.byIDForUpdate, r.SessionID)
+	if err != nil {
+		return rotateOutcome{}, err
+	}
+	sess := row.session()
+	switch {
+	case !sess.RevokedAt.IsZero() || !sess.ExpiresAt.After(r.Now):
+		return rotateOutcome{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrSessionRevoked)
+	case r.PresentedJTI == sess.RefreshJTI:
+		// The rotating UPDATE matched nothing a moment ago, yet the row now
+		// allows it: it changed in between (in practice unreachable). Rotate
+		// under the lock rather than misreport a reuse.
+		res, ok, err := s.rotateRow(ctx, tx, r)
+		if err == nil && !ok {
+			err = errors.New("session changed under lock")
+		}
+		return rotateOutcome{res: res}, err
+	case inGrace(sess, r):
+		u, err := s.getUser(ctx, tx, s.uq.byID, sess.UserID)
+		return rotateOutcome{res: store.RotationResult{Session: sess, User: u, Replayed: true}}, err
+	default:
+		if _, err := exec(ctx, tx, s.sq.revokeFamily, dbTime(r.Now), r.SessionID); err != nil {
+			return rotateOutcome{}, fmt.Errorf("revoke reused session: %w", err)
+		}
+		return rotateOutcome{reused: true}, nil
+	}
+}
+
+// inGrace reports whether r presents the session's previous jti within the
+// grace window. A negative age (the rotating replica's clock ahead of ours)
+// counts as within.
+func inGrace(sess store.Session, r store.Rotation) bool {
+	return r.Grace > 0 && sess.PrevRefreshJTI != "" && r.PresentedJTI == sess.PrevRefreshJTI &&
+		r.Now.Sub(sess.RotatedAt) <= r.Grace
+}
+
+// rotateRow runs rotateSQL in tx and, when it matched, reads the owner.
+func (s *Store) rotateRow(ctx context.Context, tx runner, r store.Rotation) (store.RotationResult, bool, error) {
+	var row sessionRow
+	if err := get(ctx, tx, &row, s.sq.rotate, rotateArgs(r)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.RotationResult{}, false, nil
+		}
+		return store.RotationResult{}, false, err
+	}
+	u, err := s.getUser(ctx, tx, s.uq.byID, row.UserID)
+	if err != nil {
+		return store.RotationResult{}, false, err
+	}
+	return store.RotationResult{Session: row.session(), User: u}, true, nil
+}
+
+// isDomainErr reports whether err already carries one of the contract's
+// sentinels (and its own context), so it needs no further wrapping.
+func isDomainErr(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrSessionRevoked)
+}

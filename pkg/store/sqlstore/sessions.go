@@ -1,0 +1,169 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/authd/authd/pkg/store"
+)
+
+// sessionCols are the columns sessionRow scans, in table order.
+const sessionCols = `id, user_id, client_id, user_agent, ip, refresh_jti, refresh_issued_at, expires_at,
+	prev_refresh_jti, rotated_at, created_at, last_refreshed_at, revoked_at`
+
+type sessionQueries struct {
+	insert, byID, byIDForUpdate, list, revoke, revokeUser, revokeFamily string
+	rotate, rotateWithUser                                              string
+}
+
+func newSessionQueries(d dialect) sessionQueries {
+	byID := `SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`
+	q := sessionQueries{
+		insert: d.rebind(`INSERT INTO sessions (id, user_id, client_id, user_agent, ip, refresh_jti,
+			refresh_issued_at, expires_at, created_at, last_refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		byID:          d.rebind(byID),
+		byIDForUpdate: d.rebind(byID + d.forUpdate),
+		list: d.rebind(`SELECT ` + sessionCols + ` FROM sessions
+			WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+			ORDER BY created_at DESC, id DESC`),
+		// COALESCE keeps the first revocation time: revoking twice is a no-op.
+		revoke: d.rebind(`UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND user_id = ?`),
+		revokeUser: d.rebind(`UPDATE sessions SET revoked_at = ?
+			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`),
+		revokeFamily: d.rebind(`UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
+		rotate:       d.rebind(rotateSQL),
+	}
+	if d.postgres {
+		q.rotateWithUser = d.rebind(rotateWithUserSQL(d))
+	}
+	return q
+}
+
+type sessionRow struct {
+	ID              string         `db:"id"`
+	UserID          string         `db:"user_id"`
+	ClientID        string         `db:"client_id"`
+	UserAgent       string         `db:"user_agent"`
+	IP              string         `db:"ip"`
+	RefreshJTI      string         `db:"refresh_jti"`
+	RefreshIssuedAt dbTime         `db:"refresh_issued_at"`
+	ExpiresAt       dbTime         `db:"expires_at"`
+	PrevRefreshJTI  sql.NullString `db:"prev_refresh_jti"`
+	RotatedAt       dbTime         `db:"rotated_at"`
+	CreatedAt       dbTime         `db:"created_at"`
+	LastRefreshedAt dbTime         `db:"last_refreshed_at"`
+	RevokedAt       dbTime         `db:"revoked_at"`
+}
+
+func (r sessionRow) session() store.Session {
+	return store.Session{
+		ID:              r.ID,
+		UserID:          r.UserID,
+		ClientID:        r.ClientID,
+		UserAgent:       r.UserAgent,
+		IP:              r.IP,
+		RefreshJTI:      r.RefreshJTI,
+		RefreshIssuedAt: r.RefreshIssuedAt.Time(),
+		ExpiresAt:       r.ExpiresAt.Time(),
+		PrevRefreshJTI:  r.PrevRefreshJTI.String,
+		RotatedAt:       r.RotatedAt.Time(),
+		CreatedAt:       r.CreatedAt.Time(),
+		LastRefreshedAt: r.LastRefreshedAt.Time(),
+		RevokedAt:       r.RevokedAt.Time(),
+	}
+}
+
+// CreateSession starts a session. Its CreatedAt and LastRefreshedAt are
+// s.RefreshIssuedAt: the login time on the caller's clock. A taken ID is
+// store.ErrAlreadyExists; an unknown user is store.ErrNotFound.
+func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.Session, error) {
+	if ns.ID == "" || ns.UserID == "" || ns.RefreshJTI == "" || ns.RefreshIssuedAt.IsZero() || ns.ExpiresAt.IsZero() {
+		return store.Session{}, fmt.Errorf("sqlstore: create session: ID, UserID, RefreshJTI, RefreshIssuedAt and ExpiresAt are required: %w", errInvalid)
+	}
+	sess := store.Session{
+		ID:              ns.ID,
+		UserID:          ns.UserID,
+		ClientID:        ns.ClientID,
+		UserAgent:       ns.UserAgent,
+		IP:              ns.IP,
+		RefreshJTI:      ns.RefreshJTI,
+		RefreshIssuedAt: canon(ns.RefreshIssuedAt),
+		ExpiresAt:       canon(ns.ExpiresAt),
+		CreatedAt:       canon(ns.RefreshIssuedAt),
+		LastRefreshedAt: canon(ns.RefreshIssuedAt),
+	}
+	if _, err := exec(ctx, s.wq, s.sq.insert, sess.ID, sess.UserID, sess.ClientID, sess.UserAgent, sess.IP,
+		sess.RefreshJTI, dbTime(sess.RefreshIssuedAt), dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt),
+		dbTime(sess.LastRefreshedAt)); err != nil {
+		return store.Session{}, mapWriteErr("create session", err)
+	}
+	return sess, nil
+}
+
+// Session returns a session by id, revoked or not, or store.ErrNotFound.
+func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
+	row, err := getSession(ctx, s.rq, s.sq.byID, id)
+	if err != nil {
+		return store.Session{}, err
+	}
+	return row.session(), nil
+}
+
+// getSession reads one session row with query (byID or byIDForUpdate).
+func getSession(ctx context.Context, r runner, query, id string) (sessionRow, error) {
+	var row sessionRow
+	if err := get(ctx, r, &row, query, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return row, fmt.Errorf("sqlstore: session %q: %w", id, store.ErrNotFound)
+		}
+		return row, fmt.Errorf("sqlstore: get session: %w", err)
+	}
+	return row, nil
+}
+
+// ListSessions returns a user's sessions that are neither revoked nor
+// expired at now, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
+	var rows []sessionRow
+	if err := selectAll(ctx, s.rq, &rows, s.sq.list, userID, dbTime(now)); err != nil {
+		return nil, fmt.Errorf("sqlstore: list sessions: %w", err)
+	}
+	out := make([]store.Session, len(rows))
+	for i, r := range rows {
+		out[i] = r.session()
+	}
+	return out, nil
+}
+
+// RevokeSession revokes one session of userID at `at`. Revoking it again
+// keeps the first time and is not an error; a session of another user, or
+// none, is store.ErrNotFound.
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("sqlstore: revoke session: zero time: %w", errInvalid)
+	}
+	res, err := exec(ctx, s.wq, s.sq.revoke, dbTime(at), sessionID, userID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke session: %w", err)
+	}
+	return requireRow(res, "session", sessionID)
+}
+
+// RevokeUserSessions revokes every session of userID that is live at `at`
+// (unrevoked, unexpired), except exceptSessionID, and returns the revoked
+// ids, sorted.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error) {
+	if at.IsZero() {
+		return nil, fmt.Errorf("sqlstore: revoke user sessions: zero time: %w", errInvalid)
+	}
+	ids := []string{}
+	if err := selectAll(ctx, s.wq, &ids, s.sq.revokeUser, dbTime(at), userID, exceptSessionID, dbTime(at)); err != nil {
+		return nil, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}

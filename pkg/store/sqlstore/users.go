@@ -1,0 +1,162 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authd/authd/pkg/store"
+)
+
+type userQueries struct {
+	insert, byID, byEmail, updateHash, grant, revoke string
+}
+
+func newUserQueries(d dialect) userQueries {
+	sel := `SELECT u.id, u.email, u.password_hash, u.email_verified, u.disabled, u.created_at, u.updated_at, ` +
+		d.roles("u.id") + ` AS roles FROM users u `
+	return userQueries{
+		insert: d.rebind(`INSERT INTO users (id, email, password_hash, email_verified, disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		byID:       d.rebind(sel + `WHERE u.id = ?`),
+		byEmail:    d.rebind(sel + `WHERE u.email = ?`),
+		updateHash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`),
+		grant: d.rebind(`INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, role) DO NOTHING`),
+		revoke: d.rebind(`DELETE FROM user_roles WHERE user_id = ? AND role = ?`),
+	}
+}
+
+type userRow struct {
+	ID            string   `db:"id"`
+	Email         string   `db:"email"`
+	PasswordHash  string   `db:"password_hash"`
+	EmailVerified bool     `db:"email_verified"`
+	Disabled      bool     `db:"disabled"`
+	CreatedAt     dbTime   `db:"created_at"`
+	UpdatedAt     dbTime   `db:"updated_at"`
+	Roles         roleList `db:"roles"`
+}
+
+func (r userRow) user() store.User {
+	return store.User{
+		ID:            r.ID,
+		Email:         r.Email,
+		PasswordHash:  r.PasswordHash,
+		EmailVerified: r.EmailVerified,
+		Disabled:      r.Disabled,
+		Roles:         normalizeRoles(r.Roles),
+		CreatedAt:     r.CreatedAt.Time(),
+		UpdatedAt:     r.UpdatedAt.Time(),
+	}
+}
+
+// normalizeEmail is the stored form of an email. The service may normalise
+// further (Unicode); doing the cheap part here too keeps uniqueness
+// case-insensitive whatever the caller forgot.
+func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// CreateUser inserts u and the roles in u.Roles in one transaction. The
+// email is stored normalised (trimmed, lower-cased); zero CreatedAt and
+// UpdatedAt are set from the store's clock. A taken email or ID is
+// store.ErrAlreadyExists.
+func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	u.Email = normalizeEmail(u.Email)
+	if u.ID == "" || u.Email == "" || u.PasswordHash == "" {
+		return store.User{}, fmt.Errorf("sqlstore: create user: ID, Email and PasswordHash are required: %w", errInvalid)
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = s.now()
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = u.CreatedAt
+	}
+	u.CreatedAt, u.UpdatedAt = canon(u.CreatedAt), canon(u.UpdatedAt)
+	u.Roles = normalizeRoles(u.Roles)
+	err := s.inTx(ctx, func(tx runner) error {
+		if _, err := exec(ctx, tx, s.uq.insert, u.ID, u.Email, u.PasswordHash, u.EmailVerified, u.Disabled,
+			dbTime(u.CreatedAt), dbTime(u.UpdatedAt)); err != nil {
+			return err
+		}
+		for _, role := range u.Roles {
+			if _, err := exec(ctx, tx, s.uq.grant, u.ID, role, dbTime(u.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.User{}, mapWriteErr("create user", err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user with that email (normalised before the
+// lookup), or store.ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email string) (store.User, error) {
+	return s.getUser(ctx, s.rq, s.uq.byEmail, normalizeEmail(email))
+}
+
+// UserByID returns the user with that id, or store.ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (store.User, error) {
+	return s.getUser(ctx, s.rq, s.uq.byID, id)
+}
+
+func (s *Store) getUser(ctx context.Context, r runner, query, arg string) (store.User, error) {
+	var row userRow
+	if err := get(ctx, r, &row, query, arg); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.User{}, fmt.Errorf("sqlstore: user %q: %w", arg, store.ErrNotFound)
+		}
+		return store.User{}, fmt.Errorf("sqlstore: get user: %w", err)
+	}
+	return row.user(), nil
+}
+
+// UpdatePasswordHash replaces a user's password hash and bumps UpdatedAt.
+// An unknown user is store.ErrNotFound.
+func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) error {
+	if hash == "" {
+		return fmt.Errorf("sqlstore: update password hash: empty hash: %w", errInvalid)
+	}
+	res, err := exec(ctx, s.wq, s.uq.updateHash, hash, dbTime(s.now()), userID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update password hash: %w", err)
+	}
+	return requireRow(res, "user", userID)
+}
+
+// GrantRole grants role to a user; granting it again does nothing. An
+// unknown user is store.ErrNotFound.
+func (s *Store) GrantRole(ctx context.Context, userID, role string) error {
+	if role == "" {
+		return fmt.Errorf("sqlstore: grant role: empty role: %w", errInvalid)
+	}
+	if _, err := exec(ctx, s.wq, s.uq.grant, userID, role, dbTime(s.now())); err != nil {
+		return mapWriteErr("grant role", err)
+	}
+	return nil
+}
+
+// RevokeRole revokes role from a user; revoking a role the user does not
+// have (or of an unknown user) does nothing.
+func (s *Store) RevokeRole(ctx context.Context, userID, role string) error {
+	if _, err := exec(ctx, s.wq, s.uq.revoke, userID, role); err != nil {
+		return fmt.Errorf("sqlstore: revoke role: %w", err)
+	}
+	return nil
+}
+
+// requireRow turns "no row affected" into store.ErrNotFound.
+func requireRow(res sql.Result, what, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: rows affected: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: %s %q: %w", what, id, store.ErrNotFound)
+	}
+	return nil
+}
