@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"text/tabwriter"
+	"time"
+
+	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/pkg/store"
+)
+
+func (c *command) load() (config.Config, *slog.Logger, error) {
+	cfg, err := config.FromEnvironment(c.configPath)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, newLogger(c.stderr, cfg.LogLevel, cfg.LogFormat), nil
+}
+
+func (c *command) serve(ctx context.Context) error {
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("AUTHD_ADDR: %w", err)
+	}
+	backend := "sqlite"
+	if cfg.UsesPostgres() {
+		backend = "postgres"
+	}
+	denylist := "memory"
+	if cfg.RedisURL != "" {
+		denylist = "redis"
+	}
+	log.Info("authd listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", cfg.Issuer),
+		slog.String("store", backend), slog.String("denylist", denylist),
+		slog.Duration("startup", time.Since(start)), slog.String("version", versionString()))
+	if err := a.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("authd stopped")
+	return nil
+}
+
+func (c *command) migrate(ctx context.Context) error {
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	s, err := app.OpenStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintln(c.stdout, "migrations applied")
+	return nil
+}
+
+func (c *command) keys(ctx context.Context, args []string) error {
+	if len(args) != 1 || (args[0] != "rotate" && args[0] != "list") {
+		return fmt.Errorf("%w: keys rotate|list", errUsage)
+	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	s, err := app.OpenStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	km, err := app.OpenKeys(cfg, s, log, time.Now)
+	if err != nil {
+		return err
+	}
+	if args[0] == "rotate" {
+		k, err := km.Rotate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "new signing key %s (%s); running replicas pick it up within %s\n", k.ID, k.Algorithm, cfg.KeyReloadInterval)
+		return nil
+	}
+	keys, err := s.SigningKeys(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tCREATED\tACTIVATES\tRETIRED\tEXPIRES")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, stamp(k.CreatedAt), stamp(k.ActivatesAt), stamp(k.RetiredAt), stamp(k.ExpiresAt))
+	}
+	return tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (c *command) user(ctx context.Context, args []string) error {
+	if len(args) != 3 || (args[0] != "grant" && args[0] != "revoke") {
+		return fmt.Errorf("%w: user grant|revoke EMAIL ROLE", errUsage)
+	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	s, err := app.OpenStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	email, role := args[1], args[2]
+	if role == "" || len(role) > 64 {
+		return fmt.Errorf("%w: ROLE must be 1 to 64 characters", errUsage)
+	}
+	u, err := s.UserByEmail(ctx, normalizeEmail(email))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with email %q", email)
+	}
+	if err != nil {
+		return err
+	}
+	if args[0] == "grant" {
+		err = s.GrantRole(ctx, u.ID, role)
+	} else {
+		err = s.RevokeRole(ctx, u.ID, role)
+	}
+	if err != nil {
+		return err
+	}
+	done := map[string]string{"grant": "granted", "revoke": "revoked"}[args[0]]
+	fmt.Fprintf(c.stdout, "%s role %q for %s; access tokens carry it from the next login or refresh\n", done, role, u.Email)
+	return nil
+}
+
+func (c *command) configCheck() error {
+	cfg, _, err := c.load()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	for _, s := range cfg.Settings() {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Env, s.Value)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "configuration is valid")
+	return nil
+}
+
+func versionString() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "authd (unknown version)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return "authd " + v + " " + info.GoVersion
+}

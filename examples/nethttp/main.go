@@ -1,0 +1,126 @@
+// Command nethttp is a small net/http microservice that accepts authd
+// access tokens: GET /hello for any signed-in user, GET /admin for users
+// with the "admin" role.
+//
+// Configuration, from the environment:
+//
+//	AUTHD_ISSUER            authd's issuer URL (required); keys come from its discovery document
+//	AUTHD_AUDIENCE          the audience tokens must name (default: the issuer, as authd's default)
+//	AUTHD_REDIS_URL         authd's Redis, to refuse revoked tokens (optional)
+//	AUTHD_REDIS_KEY_PREFIX  authd's denylist prefix (default "authd:dl:")
+//	ADDR                    listen address (default ":8081")
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/middleware"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, log); err != nil {
+		log.Error("exiting", slog.Any("error", err))
+		os.Exit(1)
+	}
+}
+
+// newVerifier builds the verifier the environment describes, and a func
+// that stops it and closes its Redis client.
+func newVerifier(getenv func(string) string, log *slog.Logger) (*middleware.Verifier, func(), error) {
+	issuer := getenv("AUTHD_ISSUER")
+	if issuer == "" {
+		return nil, nil, errors.New("AUTHD_ISSUER is required")
+	}
+	audience := cmp.Or(getenv("AUTHD_AUDIENCE"), issuer)
+	opts := []middleware.Option{
+		middleware.WithIssuer(issuer),
+		middleware.WithAudience(audience),
+		middleware.WithDiscovery(),
+		middleware.WithLogger(log),
+	}
+	var client *redis.Client
+	if u := getenv("AUTHD_REDIS_URL"); u != "" {
+		ropts, err := redis.ParseURL(u)
+		if err != nil {
+			return nil, nil, fmt.Errorf("AUTHD_REDIS_URL: %w", err)
+		}
+		client = redis.NewClient(ropts)
+		dl := denylist.NewRedis(client, denylist.WithKeyPrefix(cmp.Or(getenv("AUTHD_REDIS_KEY_PREFIX"), denylist.DefaultKeyPrefix)))
+		// FailClosed: while Redis is down, answer 503 rather than let a
+		// revoked token through.
+		opts = append(opts, middleware.WithRevocation(dl, middleware.FailClosed))
+	}
+	v, err := middleware.NewVerifier(opts...)
+	if err != nil {
+		if client != nil {
+			client.Close()
+		}
+		return nil, nil, err
+	}
+	return v, func() {
+		v.Close() // stops the background JWKS refresh
+		if client != nil {
+			client.Close()
+		}
+	}, nil
+}
+
+// run serves until ctx ends.
+func run(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
+	v, closeAll, err := newVerifier(getenv, log)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+
+	srv := &http.Server{
+		Addr:              cmp.Or(getenv("ADDR"), ":8081"),
+		Handler:           routes(v),
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", slog.String("addr", srv.Addr), slog.String("issuer", getenv("AUTHD_ISSUER")))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// routes protects every route but /healthz with v.
+func routes(v *middleware.Verifier) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /hello", v.Handler(http.HandlerFunc(hello)))
+	mux.Handle("GET /admin", v.Handler(middleware.RequireRoles("admin")(http.HandlerFunc(admin))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	return mux
+}
+
+func hello(w http.ResponseWriter, r *http.Request) {
+	c, _ := middleware.ClaimsFrom(r.Context())
+	fmt.Fprintf(w, "hello %s (roles %v, token expires %s)\n", c.Subject, c.Roles, c.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+func admin(w http.ResponseWriter, r *http.Request) {
+	c, _ := middleware.ClaimsFrom(r.Context())
+	fmt.Fprintf(w, "welcome, admin %s\n", c.Subject)
+}

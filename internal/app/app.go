@@ -1,0 +1,219 @@
+// Package app wires authd together from a config.Config: store, denylist,
+// signing keys, service and HTTP API. cmd/authd and the end-to-end tests
+// both build the server through it, so the tests run what ships.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/middleware"
+	"github.com/authd/authd/pkg/store/sqlstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// App is a configured authd instance.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	Store    *sqlstore.Store
+	Denylist denylist.Denylist
+	Keys     *keys.Manager
+	Service  *auth.Service
+	handler  http.Handler
+	redis    *redis.Client
+	clock    func() time.Time
+}
+
+// Option adjusts how Open builds the App.
+type Option func(*App)
+
+// WithClock replaces the wall clock everywhere time decides validity
+// (tests drive expiry and grace windows with it instead of sleeping).
+func WithClock(now func() time.Time) Option { return func(a *App) { a.clock = now } }
+
+// Open connects to the store and denylist, applies migrations, and makes
+// sure a signing key exists. Close releases what it opened.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, clock: time.Now}
+	for _, opt := range opts {
+		opt(a)
+	}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.Store, err = OpenStore(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	if err = a.Store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err = a.openDenylist(ctx); err != nil {
+		return nil, err
+	}
+	if a.Keys, err = OpenKeys(cfg, a.Store, log, a.clock); err != nil {
+		return nil, err
+	}
+	if err = a.Keys.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	if a.Service, err = auth.New(auth.Config{
+		Issuer:            cfg.Issuer,
+		Audience:          cfg.EffectiveAudience(),
+		ClientID:          cfg.ClientID,
+		AccessTTL:         cfg.AccessTTL,
+		RefreshTTL:        cfg.RefreshTTL,
+		RefreshReuseGrace: cfg.RefreshReuseGrace,
+		Leeway:            cfg.Leeway,
+		PasswordPolicy:    password.Policy{MinLength: password.DefaultMinLength},
+		Clock:             a.clock,
+		Logger:            log,
+	}, a.Store, a.Denylist, a.Keys, a.Keys, password.NewHasher(cfg.BcryptCost)); err != nil {
+		return nil, err
+	}
+	verifier, err := middleware.NewVerifier(
+		middleware.WithIssuer(cfg.Issuer),
+		middleware.WithAudience(cfg.EffectiveAudience()),
+		middleware.WithLeeway(cfg.Leeway),
+		middleware.WithKeySet(a.Keys),
+		middleware.WithRevocation(a.Denylist, middleware.FailClosed),
+		middleware.WithLogger(log),
+		middleware.WithClock(a.clock),
+	)
+	if err != nil {
+		return nil, err
+	}
+	a.handler = httpapi.New(httpapi.Config{
+		Issuer:     cfg.Issuer,
+		JWKSMaxAge: cfg.JWKSMaxAge,
+		Logger:     log,
+
+		IntrospectionClientID:     cfg.IntrospectionClientID,
+		IntrospectionClientSecret: cfg.IntrospectionClientSecret,
+	}, a.Service, verifier, a.Keys, []httpapi.Check{
+		{Name: "store", Ping: a.Store.Ping},
+		{Name: "denylist", Ping: a.Denylist.Ping},
+	})
+	return a, nil
+}
+
+// OpenStore opens the configured store without migrating it.
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlstore.Store, error) {
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("AUTHD_DATA_DIR: %w", err)
+		}
+		dsn = "sqlite://" + filepath.Join(cfg.DataDir, "authd.db")
+	}
+	s, err := sqlstore.Open(ctx, dsn, sqlstore.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+// OpenKeys returns the key manager for cfg, resolving the master key.
+func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() time.Time) (*keys.Manager, error) {
+	master, err := MasterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return keys.New(s, keys.Config{
+		Algorithm:        cfg.SigningAlg,
+		MasterKey:        master,
+		MaxTokenLifetime: max(cfg.RefreshTTL, cfg.AccessTTL) + cfg.Leeway,
+		Clock:            clock,
+		Logger:           log,
+	})
+}
+
+func (a *App) openDenylist(ctx context.Context) error {
+	if a.cfg.RedisURL == "" {
+		a.Denylist = denylist.NewMemory(denylist.WithClock(a.clock))
+		return nil
+	}
+	opts, err := redis.ParseURL(a.cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("AUTHD_REDIS_URL: %w", err)
+	}
+	// Short timeouts: a slow Redis must fail a request fast (503), not
+	// hold it.
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
+	a.redis = redis.NewClient(opts)
+	a.Denylist = denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock))
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := a.Denylist.Ping(pctx); err != nil {
+		// Not fatal: /readyz reports it and logout answers 503 until it
+		// comes back, but say so at start.
+		a.log.LogAttrs(ctx, slog.LevelWarn, "redis denylist not answering at start", slog.Any("error", err))
+	}
+	return nil
+}
+
+// Handler returns the HTTP API.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Serve serves the API on ln until ctx is done, then shuts down gracefully
+// within the configured timeout.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go a.Keys.Run(runCtx, a.cfg.KeyReloadInterval)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store and Redis connections.
+func (a *App) Close() error {
+	var errs []error
+	if a.redis != nil {
+		errs = append(errs, a.redis.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}

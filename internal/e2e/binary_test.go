@@ -1,0 +1,132 @@
+package e2e_test
+
+import (
+	"bufio"
+
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary compiles cmd/authd once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("skipping: no go command to build the binary (%v)", err)
+	}
+	out := filepath.Join(t.TempDir(), "authd")
+	cmd := exec.Command(goBin, "build", "-o", out, "github.com/authd/authd/cmd/authd")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestBinary runs the real authd binary on the embedded default with only
+// AUTHD_* variables, walks the README's flow, then stops it with SIGTERM.
+func TestBinary(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"AUTHD_ADDR="+addr, "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_FORMAT=json",
+		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs <- sc.Text()
+		}
+		close(logs)
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+
+	s := &server{t: t, URL: "http://" + addr}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("authd did not listen on %s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	tk := s.signedUp("mia@example.com")
+	if r := s.get("/v1/me", tk.AccessToken); r.Status != 200 {
+		t.Fatalf("me: %d %s", r.Status, r.Body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); err != nil {
+		t.Fatalf("master key not generated in the data dir: %v", err)
+	}
+	if r := s.logout(tk.AccessToken, ""); r.Status != 204 {
+		t.Fatalf("logout: %d", r.Status)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Fatalf("authd exited with %v after SIGTERM", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("authd did not stop on SIGTERM")
+	}
+	// Nothing secret reached the logs.
+	var all strings.Builder
+	for l := range logs {
+		all.WriteString(l + "\n")
+	}
+	for _, secret := range []string{"correct horse battery", tk.AccessToken, tk.RefreshToken} {
+		if strings.Contains(all.String(), secret) {
+			t.Fatalf("logs contain a secret (%.12s…)", secret)
+		}
+	}
+	if !strings.Contains(all.String(), "authd listening") {
+		t.Fatalf("no start-up line in logs:\n%s", all.String())
+	}
+}
+
+func TestBinaryRejectsBadConfig(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "config", "check")
+	cmd.Env = append(os.Environ(), "AUTHD_ACCESS_TTL=soon", "AUTHD_DATA_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("bad config accepted:\n%s", out)
+	}
+	if !strings.Contains(string(out), `AUTHD_ACCESS_TTL: "soon" is not a duration`) {
+		t.Fatalf("error does not name the variable:\n%s", out)
+	}
+}

@@ -1,0 +1,299 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/testenv"
+)
+
+// clock is a settable time source shared by the server under test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// backend is one storage combination the whole suite runs on.
+type backend struct {
+	name string
+	// configure fills in the store and denylist settings of cfg.
+	configure func(t testing.TB, cfg *config.Config)
+}
+
+var backends = []backend{
+	{"embedded", func(t testing.TB, cfg *config.Config) {
+		cfg.DataDir = t.TempDir()
+	}},
+	{"postgres+redis", func(t testing.TB, cfg *config.Config) {
+		cfg.DataDir = t.TempDir()
+		cfg.DatabaseURL = testenv.Postgres(t)
+		_, prefix := testenv.Redis(t)
+		cfg.RedisURL = testenv.RedisURL()
+		cfg.RedisKeyPrefix = prefix
+		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	}},
+}
+
+// forEachBackend runs fn as a subtest per backend.
+func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// testConfig is the default config with a cheap bcrypt cost.
+func testConfig() config.Config {
+	cfg := config.Default()
+	cfg.BcryptCost = 10
+	cfg.LogLevel = "error"
+	return cfg
+}
+
+// server is a running authd on a loopback port.
+type server struct {
+	t     testing.TB
+	URL   string
+	App   *app.App
+	Clock *clock
+	stop  func()
+}
+
+// start runs authd with cfg until the test ends (or Stop).
+func start(t testing.TB, cfg config.Config, clk *clock) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := app.Open(ctx, cfg, log, app.WithClock(clk.Now))
+	if err != nil {
+		cancel()
+		ln.Close()
+		t.Fatalf("open app: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	s := &server{t: t, URL: "http://" + ln.Addr().String(), App: a, Clock: clk}
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			a.Close()
+		})
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// Stop shuts the server down gracefully.
+func (s *server) Stop() { s.stop() }
+
+// response is a decoded HTTP answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// str returns a string field of the JSON body.
+func (r response) str(t testing.TB, field string) string {
+	t.Helper()
+	s, _ := r.JSON(t)[field].(string)
+	return s
+}
+
+// wantError asserts status and error code (and that error_description is
+// present).
+func (r response) wantError(t testing.TB, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	m := r.JSON(t)
+	if m["error"] != code {
+		t.Fatalf("error = %v, want %q; body %s", m["error"], code, r.Body)
+	}
+	if d, _ := m["error_description"].(string); d == "" {
+		t.Fatalf("error_description missing: %s", r.Body)
+	}
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func (s *server) do(method, path, contentType, body string, header map[string]string) response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return readResponse(s.t, resp)
+}
+
+// readResponse reads and closes an HTTP response.
+func readResponse(t testing.TB, resp *http.Response) response {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+func (s *server) postJSON(path string, v any) response {
+	s.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.do("POST", path, "application/json", string(b), nil)
+}
+
+func (s *server) get(path, bearer string) response {
+	s.t.Helper()
+	h := map[string]string{}
+	if bearer != "" {
+		h["Authorization"] = "Bearer " + bearer
+	}
+	return s.do("GET", path, "", "", h)
+}
+
+func (s *server) register(email, password string) response {
+	return s.postJSON("/v1/register", map[string]string{"email": email, "password": password})
+}
+
+// tokens is a token response.
+type tokens struct {
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int64  `json:"expires_in"`
+	RefreshToken     string `json:"refresh_token"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+}
+
+func (s *server) login(email, password string) tokens {
+	s.t.Helper()
+	r := s.postJSON("/v1/login", map[string]string{"email": email, "password": password})
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+	return decodeTokens(s.t, r)
+}
+
+func decodeTokens(t testing.TB, r response) tokens {
+	t.Helper()
+	var tk tokens
+	if err := json.Unmarshal(r.Body, &tk); err != nil {
+		t.Fatal(err)
+	}
+	if tk.AccessToken == "" || tk.RefreshToken == "" || tk.TokenType != "Bearer" {
+		t.Fatalf("incomplete token response: %s", r.Body)
+	}
+	return tk
+}
+
+// refresh calls the token endpoint with a form body.
+func (s *server) refresh(refreshToken string) response {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+	return s.do("POST", "/v1/token", "application/x-www-form-urlencoded", form.Encode(), nil)
+}
+
+func (s *server) logout(access, scope string) response {
+	path := "/v1/logout"
+	if scope != "" {
+		path += "?scope=" + scope
+	}
+	return s.do("POST", path, "", "", map[string]string{"Authorization": "Bearer " + access})
+}
+
+// signedUp registers a user and logs in.
+func (s *server) signedUp(email string) tokens {
+	s.t.Helper()
+	if r := s.register(email, "correct horse battery"); r.Status != http.StatusCreated {
+		s.t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	return s.login(email, "correct horse battery")
+}
+
+// claims decodes a JWT's payload without verifying it (tests only).
+func claims(t testing.TB, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func header(t testing.TB, jwt string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/gin-gonic/gin"
+)
+
+// statusOf maps a service error kind to its HTTP status.
+var statusOf = map[error]int{
+	auth.ErrInvalidRequest:     http.StatusBadRequest,
+	auth.ErrWeakPassword:       http.StatusUnprocessableEntity,
+	auth.ErrEmailTaken:         http.StatusConflict,
+	auth.ErrInvalidCredentials: http.StatusUnauthorized,
+	auth.ErrInvalidGrant:       http.StatusBadRequest,
+	auth.ErrUnsupportedGrant:   http.StatusBadRequest,
+	auth.ErrInvalidToken:       http.StatusUnauthorized,
+	auth.ErrUserDisabled:       http.StatusForbidden,
+	auth.ErrUnavailable:        http.StatusServiceUnavailable,
+}
+
+// writeError answers err. A service *Error shows its code and description;
+// anything else is logged and answered as a generic 500.
+func (a *API) writeError(c *gin.Context, err error) {
+	_ = c.Error(err) // for the access log
+	var e *auth.Error
+	if !errors.As(err, &e) {
+		a.log.LogAttrs(c.Request.Context(), slog.LevelError, "internal error",
+			slog.String("route", c.FullPath()), slog.Any("error", err))
+		writeCode(c, http.StatusInternalServerError, "server_error", "internal error")
+		return
+	}
+	status, ok := statusOf[e.Kind]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		if e.Kind == auth.ErrInvalidToken {
+			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+	case http.StatusServiceUnavailable:
+		c.Header("Retry-After", "1")
+	}
+	writeCode(c, status, e.Kind.Error(), e.Description)
+}
+
+// writeCode writes the JSON error body.
+func writeCode(c *gin.Context, status int, code, description string) {
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(status, gin.H{"error": code, "error_description": description})
+}
+
+// badRequest is a shortcut for a malformed request.
+func badRequest(description string) error {
+	return &auth.Error{Kind: auth.ErrInvalidRequest, Description: description}
+}

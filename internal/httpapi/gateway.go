@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/authd/authd/pkg/middleware"
+	"github.com/gin-gonic/gin"
+)
+
+// verify is the forward-auth endpoint for nginx auth_request, Traefik
+// ForwardAuth and Envoy ext_authz (HTTP). It is stateless: signature, claims
+// and the denylist, never the database, so it keeps answering while the
+// store is down. Any method and any sub-path are accepted because Envoy
+// forwards the original method and appends the original path.
+func (a *API) verifyForward(c *gin.Context) {
+	claims, err := a.verifier.Authenticate(c.Request)
+	if err != nil {
+		_ = c.Error(err)
+		middleware.WriteError(c.Writer, err)
+		c.Abort()
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("X-Auth-Subject", claims.Subject)
+	h.Set("X-Auth-Roles", strings.Join(claims.Roles, ","))
+	h.Set("X-Auth-Scope", claims.Scope)
+	h.Set("X-Auth-Session", claims.SessionID)
+	h.Set("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+}
+
+// introspectionClient holds the digests of the configured introspection
+// credentials; comparing fixed-size digests keeps the comparison constant
+// time whatever the presented lengths.
+type introspectionClient struct {
+	id, secret [sha256.Size]byte
+	enabled    bool
+}
+
+func newIntrospectionClient(id, secret string) introspectionClient {
+	if id == "" || secret == "" {
+		return introspectionClient{}
+	}
+	return introspectionClient{id: sha256.Sum256([]byte(id)), secret: sha256.Sum256([]byte(secret)), enabled: true}
+}
+
+func (ic introspectionClient) allows(r *http.Request) bool {
+	id, secret, ok := r.BasicAuth()
+	if !ok || !ic.enabled {
+		return false
+	}
+	gotID, gotSecret := sha256.Sum256([]byte(id)), sha256.Sum256([]byte(secret))
+	idOK := subtle.ConstantTimeCompare(gotID[:], ic.id[:])
+	secretOK := subtle.ConstantTimeCompare(gotSecret[:], ic.secret[:])
+	return idOK&secretOK == 1
+}
+
+// introspect is RFC 7662 token introspection for gateways that prefer
+// asking to verifying. Only access tokens can be active; anything invalid,
+// expired, revoked or of another type is {"active":false}.
+func (a *API) introspect(c *gin.Context) {
+	if !a.introspection.allows(c.Request) {
+		c.Header("WWW-Authenticate", `Basic realm="authd introspection"`)
+		writeCode(c, http.StatusUnauthorized, "invalid_client", "introspection requires the configured client credentials (HTTP Basic)")
+		return
+	}
+	if mediaType(c) != "application/x-www-form-urlencoded" {
+		writeCode(c, http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		return
+	}
+	form, ok := a.decodeForm(c)
+	if !ok {
+		return
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		a.writeError(c, badRequest("token is required"))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	claims, err := a.verifier.Verify(c.Request.Context(), raw)
+	switch {
+	case errors.Is(err, middleware.ErrUnavailable):
+		// Answering inactive would log users out because Redis blinked.
+		_ = c.Error(err)
+		middleware.WriteError(c.Writer, err)
+		c.Abort()
+		return
+	case err != nil:
+		c.JSON(http.StatusOK, gin.H{"active": false})
+		return
+	}
+	resp := gin.H{
+		"active":     true,
+		"token_type": "Bearer",
+		"iss":        claims.Issuer,
+		"sub":        claims.Subject,
+		"aud":        claims.Audience,
+		"client_id":  claims.ClientID,
+		"exp":        claims.ExpiresAt.Unix(),
+		"iat":        claims.IssuedAt.Unix(),
+		"jti":        claims.TokenID,
+		"sid":        claims.SessionID,
+		"roles":      nonNil(claims.Roles),
+	}
+	if claims.Scope != "" {
+		resp["scope"] = claims.Scope
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,220 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/middleware/ginmw"
+	"github.com/gin-gonic/gin"
+)
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type userResponse struct {
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+type meResponse struct {
+	userResponse
+	Roles []string `json:"roles"`
+}
+
+type tokenResponse struct {
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int64  `json:"expires_in"`
+	RefreshToken     string `json:"refresh_token"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+}
+
+func (a *API) register(c *gin.Context) {
+	var req credentials
+	if !a.decodeJSON(c, &req) {
+		return
+	}
+	u, err := a.svc.Register(c.Request.Context(), req.Email, req.Password)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()})
+}
+
+func (a *API) login(c *gin.Context) {
+	var req credentials
+	if !a.decodeJSON(c, &req) {
+		return
+	}
+	if req.Email == "" || req.Password == "" {
+		a.writeError(c, badRequest("email and password are required"))
+		return
+	}
+	tokens, err := a.svc.Login(c.Request.Context(), req.Email, req.Password, clientOf(c))
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	writeTokens(c, tokens)
+}
+
+// token is the RFC 6749 §3.2 token endpoint; only the refresh_token grant is
+// offered (first-party login is /v1/login, RFC 9700 §2.4).
+func (a *API) token(c *gin.Context) {
+	var grantType, refreshToken string
+	switch mediaType(c) {
+	case "application/x-www-form-urlencoded":
+		form, ok := a.decodeForm(c)
+		if !ok {
+			return
+		}
+		grantType, refreshToken = form.Get("grant_type"), form.Get("refresh_token")
+	case "application/json":
+		var req struct {
+			GrantType    string `json:"grant_type"`
+			RefreshToken string `json:"refresh_token"`
+		}
+		if !a.decodeJSON(c, &req) {
+			return
+		}
+		grantType, refreshToken = req.GrantType, req.RefreshToken
+	default:
+		writeCode(c, http.StatusUnsupportedMediaType, "invalid_request",
+			"Content-Type must be application/x-www-form-urlencoded or application/json")
+		return
+	}
+	switch grantType {
+	case "":
+		a.writeError(c, badRequest("grant_type is required"))
+		return
+	case "refresh_token":
+	default:
+		a.writeError(c, &auth.Error{Kind: auth.ErrUnsupportedGrant, Description: "only the refresh_token grant is supported; log in with POST /v1/login"})
+		return
+	}
+	tokens, err := a.svc.Refresh(c.Request.Context(), refreshToken, clientOf(c))
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	writeTokens(c, tokens)
+}
+
+func (a *API) logout(c *gin.Context) {
+	claims, _ := ginmw.ClaimsFrom(c) // Authenticate ran first
+	scope := c.Query("scope")
+	if c.Request.ContentLength != 0 && mediaType(c) == "application/json" {
+		var req struct {
+			Scope string `json:"scope"`
+		}
+		if !a.decodeJSON(c, &req) {
+			return
+		}
+		if req.Scope != "" && scope != "" && req.Scope != scope {
+			a.writeError(c, badRequest("scope differs between query and body"))
+			return
+		}
+		if req.Scope != "" {
+			scope = req.Scope
+		}
+	}
+	s, err := auth.ParseLogoutScope(scope)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	err = a.svc.Logout(c.Request.Context(), auth.Caller{
+		UserID: claims.Subject, SessionID: claims.SessionID, TokenID: claims.TokenID, ExpiresAt: claims.ExpiresAt,
+	}, s)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (a *API) me(c *gin.Context) {
+	claims, _ := ginmw.ClaimsFrom(c)
+	u, err := a.svc.Me(c.Request.Context(), claims.Subject)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	c.JSON(http.StatusOK, meResponse{
+		userResponse: userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()},
+		Roles:        roles,
+	})
+}
+
+func (a *API) jwks(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age="+itoa(int64(a.cfg.JWKSMaxAge/time.Second)))
+	c.Data(http.StatusOK, "application/jwk-set+json", a.keys.JWKS())
+}
+
+// discovery serves RFC 8414 metadata; only fields that are true are listed.
+func (a *API) discovery(c *gin.Context) {
+	iss := a.cfg.Issuer
+	c.Header("Cache-Control", "public, max-age=3600")
+	doc := gin.H{
+		"issuer":                                iss,
+		"jwks_uri":                              iss + "/.well-known/jwks.json",
+		"token_endpoint":                        iss + "/v1/token",
+		"grant_types_supported":                 []string{"refresh_token"},
+		"token_endpoint_auth_methods_supported": []string{"none"},
+		"response_types_supported":              []string{},
+	}
+	if a.introspection.enabled {
+		doc["introspection_endpoint"] = iss + "/v1/introspect"
+		doc["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic"}
+	}
+	c.JSON(http.StatusOK, doc)
+}
+
+func (a *API) ready(c *gin.Context) {
+	failed := map[string]string{}
+	for _, ch := range a.checks {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), a.cfg.ReadyTimeout)
+		if err := ch.Ping(ctx); err != nil {
+			failed[ch.Name] = "unavailable"
+		}
+		cancel()
+	}
+	if len(failed) > 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failed": failed})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func writeTokens(c *gin.Context, t *auth.Tokens) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	c.JSON(http.StatusOK, tokenResponse{
+		AccessToken:      t.AccessToken,
+		TokenType:        "Bearer",
+		ExpiresIn:        int64(t.AccessExpiresIn / time.Second),
+		RefreshToken:     t.RefreshToken,
+		RefreshExpiresIn: int64(t.RefreshExpiresIn / time.Second),
+	})
+}
+
+// clientOf records the device details of a request.
+func clientOf(c *gin.Context) auth.Client {
+	ua := c.Request.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return auth.Client{UserAgent: strings.ToValidUTF8(ua, ""), IP: c.ClientIP()}
+}

@@ -1,0 +1,146 @@
+// Package httpapi is authd's HTTP API on gin. Handlers only decode a
+// request, call the service, and encode the result; every error leaves as
+// {"error","error_description"} with a stable code and a safe description.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/middleware"
+	"github.com/authd/authd/pkg/middleware/ginmw"
+	"github.com/gin-gonic/gin"
+)
+
+// KeyPublisher serves the JWK Set.
+type KeyPublisher interface {
+	JWKS() []byte
+}
+
+// Check is one readiness probe: a named dependency and how to ping it.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Config configures the API.
+type Config struct {
+	Issuer     string
+	JWKSMaxAge time.Duration
+	// ReadyTimeout bounds each readiness check.
+	ReadyTimeout time.Duration
+	// IntrospectionClientID and IntrospectionClientSecret are the HTTP
+	// Basic credentials callers of /v1/introspect must present; empty
+	// disables introspection (every caller gets 401).
+	IntrospectionClientID     string
+	IntrospectionClientSecret string
+	Logger                    *slog.Logger
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	cfg      Config
+	svc      *auth.Service
+	verifier *middleware.Verifier
+	keys     KeyPublisher
+	checks   []Check
+	log      *slog.Logger
+
+	introspection introspectionClient
+}
+
+// New builds the gin engine serving authd's API.
+func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyPublisher, checks []Check) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	a := &API{cfg: cfg, svc: svc, verifier: verifier, keys: keys, checks: checks, log: cfg.Logger,
+		introspection: newIntrospectionClient(cfg.IntrospectionClientID, cfg.IntrospectionClientSecret)}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	// No proxy is trusted: the client IP is the TCP peer.
+	_ = r.SetTrustedProxies(nil)
+	r.Use(a.accessLog, a.recover, securityHeaders)
+	r.NoRoute(func(c *gin.Context) { writeCode(c, http.StatusNotFound, "not_found", "no such endpoint") })
+	r.NoMethod(func(c *gin.Context) {
+		writeCode(c, http.StatusMethodNotAllowed, "method_not_allowed", "this method is not allowed on this endpoint")
+	})
+
+	authn := ginmw.Authenticate(verifier)
+	v1 := r.Group("/v1")
+	v1.POST("/register", a.register)
+	v1.POST("/login", a.login)
+	v1.POST("/token", a.token)
+	v1.POST("/logout", authn, a.logout)
+	v1.GET("/me", authn, a.me)
+	v1.Any("/verify", a.verifyForward)
+	v1.Any("/verify/*path", a.verifyForward)
+	v1.POST("/introspect", a.introspect)
+
+	r.GET("/.well-known/jwks.json", a.jwks)
+	r.GET("/.well-known/openid-configuration", a.discovery)
+	r.GET("/.well-known/oauth-authorization-server", a.discovery)
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", a.ready)
+	return r
+}
+
+// securityHeaders are sent on every response.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Next()
+}
+
+// accessLog logs one line per request: never headers, bodies or tokens.
+func (a *API) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	attrs := []slog.Attr{
+		slog.String("method", c.Request.Method),
+		slog.String("route", route),
+		slog.Int("status", c.Writer.Status()),
+		slog.Duration("latency", time.Since(start)),
+		slog.String("remote_ip", c.ClientIP()),
+	}
+	if claims, ok := ginmw.ClaimsFrom(c); ok {
+		attrs = append(attrs, slog.String("user_id", claims.Subject))
+	}
+	if len(c.Errors) > 0 {
+		attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
+	}
+	a.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// recover turns a panic into a logged 500 with a generic body.
+func (a *API) recover(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.LogAttrs(c.Request.Context(), slog.LevelError, "panic serving request",
+				slog.String("route", c.FullPath()), slog.Any("panic", p))
+			if !c.Writer.Written() {
+				writeCode(c, http.StatusInternalServerError, "server_error", "internal error")
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,180 @@
+package keys_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/pkg/store"
+	"github.com/authd/authd/pkg/store/sqlstore"
+	"github.com/authd/authd/pkg/token"
+)
+
+func sqliteStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func postgresStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func manager(t *testing.T, s keys.Store, clock func() time.Time) *keys.Manager {
+	t.Helper()
+	m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Replicas starting together create one key, not one each.
+func TestConcurrentEnsureCreatesOneKey(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) *sqlstore.Store{"sqlite": sqliteStore, "postgres": postgresStore} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			var wg sync.WaitGroup
+			errs := make([]error, 6)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = manager(t, s, time.Now).Ensure(t.Context())
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			ks, err := s.SigningKeys(t.Context(), time.Now())
+			if err != nil || len(ks) != 1 {
+				t.Fatalf("want exactly 1 key, got %d (%v)", len(ks), err)
+			}
+		})
+	}
+}
+
+func TestRotatePublishesBothAndSignsWithNew(t *testing.T) {
+	s := sqliteStore(t)
+	now := time.Now()
+	m := manager(t, s, func() time.Time { return now })
+	if err := m.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := m.Signer()
+	fresh, err := m.Rotate(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := m.Signer(); cur.ID != fresh.ID || cur.ID == old.ID {
+		t.Fatalf("signer = %s, want the new key %s", cur.ID, fresh.ID)
+	}
+	var set token.JWKS
+	if err := json.Unmarshal(m.JWKS(), &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS = %s (%v), want both keys", m.JWKS(), err)
+	}
+	// Another replica sharing the store sees the same signer after Reload.
+	other := manager(t, s, func() time.Time { return now })
+	if err := other.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := other.Signer(); k.ID != fresh.ID {
+		t.Fatalf("replica signer = %s, want %s", k.ID, fresh.ID)
+	}
+	// Past the retired key's lifetime it leaves the JWKS.
+	now = now.Add(time.Hour + time.Second)
+	if err := m.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := m.KeyIDs(); len(ids) != 1 || ids[0] != fresh.ID {
+		t.Fatalf("after expiry key ids = %v, want only %s", ids, fresh.ID)
+	}
+}
+
+func TestWrongMasterKeyIsAClearError(t *testing.T) {
+	s := sqliteStore(t)
+	if err := manager(t, s, time.Now).Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: []byte("0123456789abcdef0123456789abcdef"), MaxTokenLifetime: time.Hour})
+	err := other.Reload(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "AUTHD_MASTER_KEY") {
+		t.Fatalf("err = %v, want a message naming AUTHD_MASTER_KEY", err)
+	}
+}
+
+// countingStore counts SigningKeys reads to observe reloads.
+type countingStore struct {
+	keys.Store
+	reads atomic.Int64
+}
+
+func (c *countingStore) SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error) {
+	c.reads.Add(1)
+	return c.Store.SigningKeys(ctx, now)
+}
+
+// A flood of unknown kids costs at most one reload per interval.
+func TestUnknownKidReloadIsRateLimited(t *testing.T) {
+	cs := &countingStore{Store: sqliteStore(t)}
+	now := time.Now()
+	m, err := keys.New(cs, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
+		Clock: func() time.Time { return now }, UnknownKidReloadInterval: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	base := cs.reads.Load()
+	for range 1000 {
+		if _, err := m.VerificationKey(t.Context(), "made-up"); !errors.Is(err, token.ErrUnknownKey) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if n := cs.reads.Load() - base; n != 0 {
+		t.Fatalf("%d reloads within the interval after Ensure, want 0", n)
+	}
+	now = now.Add(6 * time.Second)
+	for range 1000 {
+		_, _ = m.VerificationKey(t.Context(), "made-up")
+	}
+	if n := cs.reads.Load() - base; n != 1 {
+		t.Fatalf("%d reloads after the interval, want 1", n)
+	}
+	// A key created elsewhere is found through that one reload.
+	other := manager(t, cs.Store, func() time.Time { return now })
+	k, err := other.Rotate(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(6 * time.Second)
+	if got, err := m.VerificationKey(t.Context(), k.ID); err != nil || got.ID != k.ID {
+		t.Fatalf("new key not found after reload: %v", err)
+	}
+}

@@ -1,0 +1,90 @@
+// Package middleware verifies authd access tokens in any Go service.
+//
+// The core is the framework-free Verifier: Verify(ctx, raw) checks an access
+// token's signature, type, issuer, audience and lifetime (pkg/token) and,
+// when a revocation checker is configured, the denylist authd writes
+// (pkg/denylist). Verifier.Handler adapts it to net/http (and so to chi and
+// anything else built on http.Handler); the gin adapter lives in
+// pkg/middleware/ginmw so that a service importing this package does not
+// link gin. Nothing here imports a database driver.
+//
+//	v, err := middleware.NewVerifier(
+//		middleware.WithIssuer("https://auth.example.com"),
+//		middleware.WithAudience("https://api.example.com"),
+//		middleware.WithDiscovery(), // keys from the issuer's JWKS
+//	)
+//	if err != nil { ... }
+//	defer v.Close()
+//	mux.Handle("/hello", v.Handler(hello))
+//	mux.Handle("/admin", v.Handler(middleware.RequireRoles("admin")(admin)))
+//
+// # What passes
+//
+// Only RFC 9068 access tokens: header typ "at+jwt" (or "application/at+jwt"),
+// an alg that is both allowed (WithAllowedAlgorithms; default ES256, EdDSA,
+// RS256) and the selected key's own algorithm, no crit header, and a kid
+// naming a key of the key source (a token without kid passes only when the
+// source holds exactly one key). The jku, x5u, jwk and x5c headers are never
+// read. Then exp (required), nbf, iat (required), iss, aud, sub and jti are
+// checked with a bounded leeway (WithLeeway; default 5s, at most 60s).
+// Refresh tokens ("refresh+jwt"), "none", HMAC algorithms and tokens signed
+// by any key outside the source are refused.
+//
+// # Key sources
+//
+// Exactly one is given to NewVerifier:
+//
+//   - WithDiscovery: the issuer's /.well-known/openid-configuration gives
+//     jwks_uri (the document's issuer must equal WithIssuer's), then as
+//     WithJWKSURL. NewDiscoveryKeySet builds the same key set on its own.
+//   - WithJWKSURL: a remote JWK Set (NewRemoteKeySet). It is fetched on the
+//     first verification, cached for the response's Cache-Control max-age
+//     (bounded, by default to 1m..24h; 5m when absent) and refreshed in the
+//     background before that expires. A kid the cache does not know causes
+//     one refetch, at most once per refetch interval (default 5s) with
+//     concurrent misses sharing one fetch, so a flood of made-up kids cannot
+//     hammer authd. If a fetch fails the last good set keeps serving; with
+//     no set at all Verify returns ErrUnavailable (503), not ErrInvalidToken.
+//     Responses are capped in size, fetches time out, and Close (or the
+//     context given to NewRemoteKeySet) stops the background goroutine.
+//   - WithKeySet: any token.KeySet, such as a fixed set for air-gapped
+//     services built with StaticKeysFromPEM (PKIX public keys, the algorithm
+//     given explicitly), StaticKeysFromJWK or StaticKeysFromJWKS.
+//
+// Of a JWK Set only signature keys ("use" absent or "sig") of a supported
+// type are kept, and a key is used only with its own "alg" (token.ParseJWKS).
+//
+// # Revocation
+//
+// WithRevocation adds one denylist check per request after the token is
+// verified: with denylist.NewRedis, a single MGET of the token's jti, sid
+// and per-user cutoff keys, the same keys authd writes at logout. A revoked
+// token fails with ErrRevoked (401 invalid_token). When the denylist cannot
+// be read the policy decides:
+//
+//   - FailClosed (the default and the safe choice): Verify returns
+//     ErrUnavailable, answered 503 with Retry-After, never 401, so clients
+//     keep their valid tokens and retry instead of logging users out.
+//   - FailOpen: the token is accepted on its signature and claims alone, and
+//     a warning is logged. A revoked token can then pass until Redis is back
+//     or the token expires (the access token TTL, 15m by default).
+//
+// # Error responses
+//
+// Handler, the guards and ginmw answer per RFC 6750 with a JSON body
+// {"error","error_description"} whose description never includes the cause
+// (the cause stays in the returned error, for logs):
+//
+//   - no token: 401, WWW-Authenticate: Bearer, error "invalid_request";
+//   - invalid, expired, revoked or wrong-type token: 401,
+//     WWW-Authenticate: Bearer error="invalid_token", error "invalid_token";
+//   - missing scope (RequireScopes, RequireAnyScope): 403,
+//     WWW-Authenticate: Bearer error="insufficient_scope", scope="...";
+//   - missing role (RequireRoles, RequireAnyRole): 403 with the same
+//     insufficient_scope code, the RFC 6750 code for "valid token, not enough
+//     privilege", without a scope attribute; role names are not disclosed;
+//   - key set or denylist unavailable: 503, Retry-After, error
+//     "temporarily_unavailable".
+//
+// ResponseFor exposes the mapping for other adapters.
+package middleware

@@ -1,0 +1,4 @@
+package middleware
+
+// CacheTTL exposes cacheTTL to the external tests.
+var CacheTTL = cacheTTL

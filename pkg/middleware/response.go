@@ -1,0 +1,126 @@
+package middleware
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// ErrorResponse is the status, headers and body answering a failed
+// verification or guard, shared by every adapter.
+type ErrorResponse struct {
+	// Status is the HTTP status: 401, 403 or 503.
+	Status int
+	// WWWAuthenticate is the WWW-Authenticate header, empty for 503.
+	WWWAuthenticate string
+	// RetryAfter is the Retry-After header (seconds), set for 503.
+	RetryAfter string
+	// Code is the body's "error".
+	Code string
+	// Description is the body's "error_description": fixed text that never
+	// carries the cause.
+	Description string
+}
+
+// Descriptions of the error responses: fixed, client-safe text.
+const (
+	descNoToken      = "a bearer token is required"
+	descInvalid      = "the token is invalid or expired"
+	descRevoked      = "the token has been revoked"
+	descUnavailable  = "the token could not be checked; retry"
+	descMissingScope = "the token lacks a required scope"
+	descMissingRole  = "the token lacks a required role"
+)
+
+// ResponseFor maps an error of Verify, Authenticate or a guard to its
+// RFC 6750 response: no token → 401 with a bare Bearer challenge; invalid,
+// expired or revoked → 401 invalid_token; a guard's *InsufficientError →
+// 403 insufficient_scope (with the scope attribute for scopes);
+// unavailable → 503 temporarily_unavailable with Retry-After. Any other
+// error is treated as an invalid token. Descriptions never include the
+// cause.
+func ResponseFor(err error) ErrorResponse {
+	var insufficient *InsufficientError
+	switch {
+	case errors.Is(err, ErrNoToken):
+		return ErrorResponse{Status: http.StatusUnauthorized, WWWAuthenticate: `Bearer`,
+			Code: "invalid_request", Description: descNoToken}
+	case errors.Is(err, ErrUnavailable):
+		return ErrorResponse{Status: http.StatusServiceUnavailable, RetryAfter: "1",
+			Code: "temporarily_unavailable", Description: descUnavailable}
+	case errors.As(err, &insufficient):
+		return insufficientResponse(insufficient.Requirement)
+	case errors.Is(err, ErrRevoked):
+		return invalidTokenResponse(descRevoked)
+	default:
+		return invalidTokenResponse(descInvalid)
+	}
+}
+
+func invalidTokenResponse(desc string) ErrorResponse {
+	return ErrorResponse{Status: http.StatusUnauthorized,
+		WWWAuthenticate: `Bearer error="invalid_token", error_description="` + desc + `"`,
+		Code:            "invalid_token", Description: desc}
+}
+
+// insufficientResponse is the 403 of an unmet requirement. Roles are not
+// named to the client; scopes are (RFC 6750 §3), those that are valid
+// scope tokens, which need no quoting.
+func insufficientResponse(r Requirement) ErrorResponse {
+	desc := descMissingRole
+	if r.kind == kindScopes {
+		desc = descMissingScope
+	}
+	h := `Bearer error="insufficient_scope", error_description="` + desc + `"`
+	if r.kind == kindScopes {
+		var valid []string
+		for _, s := range r.values {
+			if validScopeToken(s) {
+				valid = append(valid, s)
+			}
+		}
+		if len(valid) > 0 {
+			h += `, scope="` + strings.Join(valid, " ") + `"`
+		}
+	}
+	return ErrorResponse{Status: http.StatusForbidden, WWWAuthenticate: h, Code: "insufficient_scope", Description: desc}
+}
+
+// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteError writes the response ResponseFor(err) gives, with a JSON body
+// {"error","error_description"} and Cache-Control: no-store.
+func WriteError(w http.ResponseWriter, err error) {
+	resp := ResponseFor(err)
+	h := w.Header()
+	if resp.WWWAuthenticate != "" {
+		h.Set("WWW-Authenticate", resp.WWWAuthenticate)
+	}
+	if resp.RetryAfter != "" {
+		h.Set("Retry-After", resp.RetryAfter)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(resp.Status)
+	_ = json.NewEncoder(w).Encode(errorBody{Error: resp.Code, Description: resp.Description})
+}
+
+// errorBody is the JSON error body.
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}

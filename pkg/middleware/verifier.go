@@ -1,0 +1,206 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+
+	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/token"
+)
+
+// Sentinel errors returned by Verify and the guards; match with errors.Is.
+var (
+	// ErrNoToken means the request carried no bearer token.
+	ErrNoToken = errors.New("middleware: no bearer token")
+	// ErrInvalidToken means the token failed verification (including
+	// expiry and revocation).
+	ErrInvalidToken = errors.New("middleware: invalid token")
+	// ErrRevoked means the token was revoked; it also matches
+	// ErrInvalidToken.
+	ErrRevoked = errors.New("middleware: token revoked")
+	// ErrUnavailable means the token could not be checked because a key set
+	// or the denylist did not answer; under FailClosed the request is
+	// answered 503 so that clients keep their (possibly valid) tokens.
+	ErrUnavailable = errors.New("middleware: verification temporarily unavailable")
+	// ErrInsufficientScope means a valid token lacks a role or scope a
+	// guard requires (403). The error is an *InsufficientError.
+	ErrInsufficientScope = errors.New("middleware: insufficient scope")
+	// ErrInvalidConfig matches every error NewVerifier, NewRemoteKeySet and
+	// NewDiscoveryKeySet return for bad options.
+	ErrInvalidConfig = errors.New("middleware: invalid configuration")
+)
+
+// FailurePolicy decides what happens when the revocation check cannot be
+// made.
+type FailurePolicy int
+
+const (
+	// FailClosed refuses the request with ErrUnavailable (HTTP 503 with
+	// Retry-After). The default: a revoked token never passes because Redis
+	// is down.
+	FailClosed FailurePolicy = iota
+	// FailOpen accepts a token whose signature and claims are valid when
+	// the denylist cannot be read, and logs a warning.
+	FailOpen
+)
+
+// String returns "FailClosed" or "FailOpen".
+func (p FailurePolicy) String() string {
+	switch p {
+	case FailClosed:
+		return "FailClosed"
+	case FailOpen:
+		return "FailOpen"
+	}
+	return fmt.Sprintf("FailurePolicy(%d)", int(p))
+}
+
+// Verifier verifies access tokens. It is safe for concurrent use. Close
+// it when it owns a remote key set (WithJWKSURL, WithDiscovery).
+type Verifier struct {
+	tokens  *token.Verifier
+	checker denylist.Checker
+	policy  FailurePolicy
+	logger  *slog.Logger
+	owned   *RemoteKeySet // built by NewVerifier; closed by Close
+}
+
+// NewVerifier returns a Verifier for access tokens (typ at+jwt). WithIssuer,
+// WithAudience and exactly one key source (WithKeySet, WithJWKSURL or
+// WithDiscovery) are required. Every configuration problem is reported at
+// once; the error matches ErrInvalidConfig.
+func NewVerifier(opts ...Option) (*Verifier, error) {
+	c := newVerifierConfig()
+	for _, o := range opts {
+		if o != nil {
+			o.applyVerifier(&c)
+		}
+	}
+	var problems []error
+	add := func(bad bool, msg string) {
+		if bad {
+			problems = append(problems, errors.New(msg))
+		}
+	}
+	add(c.sources == 0, "a key source is required (WithKeySet, WithJWKSURL or WithDiscovery)")
+	add(c.sources > 1, "only one key source may be given")
+	add(c.sources == 1 && c.remote == remoteNone && c.keys == nil, "WithKeySet needs a non-nil key set")
+	add(c.policy != FailClosed && c.policy != FailOpen, "unknown revocation failure policy")
+	add(c.now == nil, "clock must not be nil")
+
+	var owned *RemoteKeySet
+	keys := c.keys
+	if c.sources == 1 && c.remote != remoteNone {
+		// The verifier's clock and logger first, so the caller's own
+		// key set options win.
+		ropts := append([]KeySetOption{WithClock(c.now), WithLogger(c.logger)}, c.remoteOpts...)
+		var err error
+		if c.remote == remoteDiscovery {
+			owned, err = NewDiscoveryKeySet(context.Background(), c.issuer, ropts...)
+		} else {
+			owned, err = NewRemoteKeySet(context.Background(), c.jwksURL, ropts...)
+		}
+		if err != nil {
+			problems = append(problems, err)
+		} else {
+			keys = owned
+		}
+	}
+	if keys == nil {
+		keys = token.StaticKeySet(nil) // a problem is already reported
+	}
+	topts := []token.VerifierOption{
+		token.WithIssuer(c.issuer),
+		token.WithAudience(c.audience...),
+		token.WithType(token.TypeAccess),
+		token.WithLeeway(c.leeway),
+		token.WithClock(c.now),
+	}
+	if c.algs != nil {
+		topts = append(topts, token.WithAllowedAlgorithms(c.algs...))
+	}
+	tv, err := token.NewVerifier(keys, topts...)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		if owned != nil {
+			_ = owned.Close()
+		}
+		return nil, configError("verifier", problems)
+	}
+	return &Verifier{tokens: tv, checker: c.checker, policy: c.policy, logger: c.logger, owned: owned}, nil
+}
+
+// configError joins problems into one error matching ErrInvalidConfig.
+func configError(what string, problems []error) error {
+	return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, what, errors.Join(problems...))
+}
+
+// Close stops the background refresh of a key set the Verifier built
+// (WithJWKSURL, WithDiscovery); a key set given with WithKeySet stays the
+// caller's to close. Close is idempotent and always returns nil.
+func (v *Verifier) Close() error {
+	if v != nil && v.owned != nil {
+		return v.owned.Close()
+	}
+	return nil
+}
+
+// Verify checks raw and, if it is a valid unrevoked access token, returns
+// its claims. Errors match ErrNoToken, ErrInvalidToken (and ErrRevoked), or
+// ErrUnavailable, wrapping the cause for logs; the cause never contains the
+// token.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if raw == "" {
+		return nil, ErrNoToken
+	}
+	tc, err := v.tokens.Verify(ctx, raw)
+	if err != nil {
+		if errors.Is(err, token.ErrKeySetUnavailable) {
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	c := &Claims{
+		Issuer:    tc.Issuer,
+		Subject:   tc.Subject,
+		Audience:  tc.Audience,
+		ClientID:  tc.ClientID,
+		SessionID: tc.SessionID,
+		TokenID:   tc.ID,
+		Roles:     tc.Roles,
+		Scope:     tc.Scope,
+		IssuedAt:  tc.IssuedAt.Time,
+		ExpiresAt: tc.ExpiresAt.Time,
+	}
+	if v.checker == nil {
+		return c, nil
+	}
+	err = v.checker.Check(ctx, denylist.Token{JTI: c.TokenID, SID: c.SessionID, Subject: c.Subject, IssuedAt: c.IssuedAt})
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, denylist.ErrRevoked):
+		return nil, fmt.Errorf("%w: %w: %w", ErrInvalidToken, ErrRevoked, err)
+	case v.policy == FailOpen:
+		v.logger.LogAttrs(ctx, slog.LevelWarn, "revocation check unavailable; accepting token (FailOpen)",
+			slog.String("sub", c.Subject), slog.String("jti", c.TokenID), slog.Any("error", err))
+		return c, nil
+	default:
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+}
+
+// checkHTTPURL reports a URL that is not absolute http(s).
+func checkHTTPURL(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !slices.Contains([]string{"http", "https"}, u.Scheme) || u.Host == "" {
+		return fmt.Errorf("%s %q is not an absolute http or https URL", what, raw)
+	}
+	return nil
+}
