@@ -56,6 +56,9 @@ type Config struct {
 	ClientID string `yaml:"client_id" env:"AUTHD_CLIENT_ID"`
 	// JWKSMaxAge is the Cache-Control max-age of the JWKS document.
 	JWKSMaxAge time.Duration `yaml:"jwks_max_age" env:"AUTHD_JWKS_MAX_AGE"`
+	// KeyRotationInterval is how often a new signing key is rotated in
+	// (published ahead of signing); zero disables scheduled rotation.
+	KeyRotationInterval time.Duration `yaml:"key_rotation_interval" env:"AUTHD_KEY_ROTATION_INTERVAL"`
 	// KeyReloadInterval is how often a replica re-reads signing keys from
 	// the store, so keys rotated elsewhere are picked up.
 	KeyReloadInterval time.Duration `yaml:"key_reload_interval" env:"AUTHD_KEY_RELOAD_INTERVAL"`
@@ -77,22 +80,23 @@ type Config struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:              ":8080",
-		Issuer:            "http://localhost:8080",
-		DataDir:           "./data",
-		RedisKeyPrefix:    "authd:dl:",
-		AccessTTL:         15 * time.Minute,
-		RefreshTTL:        720 * time.Hour,
-		RefreshReuseGrace: 10 * time.Second,
-		Leeway:            5 * time.Second,
-		BcryptCost:        12,
-		SigningAlg:        "ES256",
-		ClientID:          "authd",
-		JWKSMaxAge:        5 * time.Minute,
-		KeyReloadInterval: time.Minute,
-		LogLevel:          "info",
-		LogFormat:         "auto",
-		ShutdownTimeout:   15 * time.Second,
+		Addr:                ":8080",
+		Issuer:              "http://localhost:8080",
+		DataDir:             "./data",
+		RedisKeyPrefix:      "authd:dl:",
+		AccessTTL:           15 * time.Minute,
+		RefreshTTL:          720 * time.Hour,
+		RefreshReuseGrace:   10 * time.Second,
+		Leeway:              5 * time.Second,
+		BcryptCost:          12,
+		SigningAlg:          "ES256",
+		ClientID:            "authd",
+		JWKSMaxAge:          5 * time.Minute,
+		KeyReloadInterval:   time.Minute,
+		KeyRotationInterval: 720 * time.Hour,
+		LogLevel:            "info",
+		LogFormat:           "auto",
+		ShutdownTimeout:     15 * time.Second,
 	}
 }
 

@@ -45,6 +45,7 @@ func (c Config) validate() []string {
 		{c.MasterKey == "" && c.UsesPostgres(), "AUTHD_MASTER_KEY", "is required with Postgres so that every replica can open the shared signing keys (e.g. openssl rand -base64 32)"},
 		{strings.TrimSpace(c.ClientID) == "", "AUTHD_CLIENT_ID", "must not be empty"},
 		{c.JWKSMaxAge < 0 || c.JWKSMaxAge > 24*time.Hour, "AUTHD_JWKS_MAX_AGE", "must be between 0s and 24h"},
+		{c.KeyRotationInterval != 0 && c.KeyRotationInterval < time.Hour, "AUTHD_KEY_ROTATION_INTERVAL", "must be 0 (off) or at least 1h"},
 		{c.KeyReloadInterval < time.Second, "AUTHD_KEY_RELOAD_INTERVAL", "must be at least 1s"},
 		{(c.IntrospectionClientID == "") != (c.IntrospectionClientSecret == ""), "AUTHD_INTROSPECTION_CLIENT_SECRET", "and AUTHD_INTROSPECTION_CLIENT_ID must be set together"},
 		{c.IntrospectionClientSecret != "" && len(c.IntrospectionClientSecret) < 16, "AUTHD_INTROSPECTION_CLIENT_SECRET", "must be at least 16 characters (e.g. openssl rand -base64 24)"},

@@ -74,8 +74,9 @@ func (c *command) migrate(ctx context.Context) error {
 }
 
 func (c *command) keys(ctx context.Context, args []string) error {
-	if len(args) != 1 || (args[0] != "rotate" && args[0] != "list") {
-		return fmt.Errorf("%w: keys rotate|list", errUsage)
+	now := len(args) == 2 && args[0] == "rotate" && args[1] == "--now"
+	if !now && (len(args) != 1 || (args[0] != "rotate" && args[0] != "list")) {
+		return fmt.Errorf("%w: keys rotate [--now] | keys list", errUsage)
 	}
 	cfg, log, err := c.load()
 	if err != nil {
@@ -94,11 +95,19 @@ func (c *command) keys(ctx context.Context, args []string) error {
 		return err
 	}
 	if args[0] == "rotate" {
-		k, err := km.Rotate(ctx)
+		rotate := km.Rotate
+		if now {
+			rotate = km.RotateNow
+		}
+		k, err := rotate(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "new signing key %s (%s); running replicas pick it up within %s\n", k.ID, k.Algorithm, cfg.KeyReloadInterval)
+		when := "signs from now on"
+		if !now {
+			when = "is published now and signs from " + stamp(time.Now().Add(app.PublishAhead(cfg)))
+		}
+		fmt.Fprintf(c.stdout, "new signing key %s (%s) %s; running replicas load it within %s\n", k.ID, k.Algorithm, when, cfg.KeyReloadInterval)
 		return nil
 	}
 	keys, err := s.SigningKeys(ctx, time.Now())

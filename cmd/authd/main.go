@@ -6,7 +6,7 @@
 //
 //	authd [--config FILE] [serve]        run the server (default)
 //	authd [--config FILE] migrate        apply database migrations and exit
-//	authd [--config FILE] keys rotate    add a new active signing key
+//	authd [--config FILE] keys rotate [--now]  rotate in a new signing key
 //	authd [--config FILE] keys list      list published signing keys
 //	authd [--config FILE] user grant EMAIL ROLE
 //	authd [--config FILE] user revoke EMAIL ROLE
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   authd [--config FILE] [serve]            run the server (default)
   authd [--config FILE] migrate            apply database migrations and exit
-  authd [--config FILE] keys rotate        add a new active signing key
+  authd [--config FILE] keys rotate [--now] rotate in a new signing key (--now: sign with it at once)
   authd [--config FILE] keys list          list published signing keys
   authd [--config FILE] user grant EMAIL ROLE
   authd [--config FILE] user revoke EMAIL ROLE

@@ -128,6 +128,13 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlst
 	return s, nil
 }
 
+// PublishAhead is how long a rotated-in key is published before it signs:
+// every replica reloads keys within KeyReloadInterval, then every verifier
+// refetches the JWKS within JWKSMaxAge; a minute of margin for clock skew.
+func PublishAhead(cfg config.Config) time.Duration {
+	return cfg.KeyReloadInterval + cfg.JWKSMaxAge + time.Minute
+}
+
 // OpenKeys returns the key manager for cfg, resolving the master key.
 func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() time.Time) (*keys.Manager, error) {
 	master, err := MasterKey(cfg, log)
@@ -138,6 +145,7 @@ func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() ti
 		Algorithm:        cfg.SigningAlg,
 		MasterKey:        master,
 		MaxTokenLifetime: max(cfg.RefreshTTL, cfg.AccessTTL) + cfg.Leeway,
+		PublishAhead:     PublishAhead(cfg),
 		Clock:            clock,
 		Logger:           log,
 	})
@@ -186,7 +194,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go a.Keys.Run(runCtx, a.cfg.KeyReloadInterval)
+	go a.Keys.Run(runCtx, a.cfg.KeyReloadInterval, a.cfg.KeyRotationInterval)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

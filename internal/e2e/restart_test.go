@@ -35,7 +35,7 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 		b.configure(t, &cfg)
 		s := start(t, cfg, newClock())
 		before := s.signedUp("kate@example.com")
-		if _, err := s.App.Keys.Rotate(t.Context()); err != nil {
+		if _, err := s.App.Keys.RotateNow(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		after := s.login("kate@example.com", "correct horse battery")

@@ -43,6 +43,11 @@ type Config struct {
 	// (the refresh TTL plus leeway): a retired key stays published this
 	// long so that every token it signed can still be verified.
 	MaxTokenLifetime time.Duration
+	// PublishAhead is how long a rotated-in key is published in the JWKS
+	// before it signs: the reload interval of every replica plus the JWKS
+	// cache max-age of every verifier, so that no verifier meets a token
+	// signed by a key it has not been able to fetch.
+	PublishAhead time.Duration
 	// UnknownKidReloadInterval bounds reloads triggered by tokens naming a
 	// kid the ring does not know (default 5s).
 	UnknownKidReloadInterval time.Duration
@@ -62,10 +67,29 @@ type Manager struct {
 
 // ring is an immutable snapshot of the keys, swapped atomically on reload.
 type ring struct {
-	signer *token.Key
-	byID   map[string]*token.Key
-	jwks   []byte
-	ids    []string
+	// candidates are the keys that may sign at some time, oldest first;
+	// Signer picks among them by the clock at call time, so a key rotated
+	// in ahead of time starts signing exactly at its activation.
+	candidates []candidate
+	byID       map[string]*token.Key
+	jwks       []byte
+	stored     []store.SigningKey
+}
+
+type candidate struct {
+	key                    *token.Key
+	activatesAt, retiredAt time.Time
+}
+
+// signerAt returns the newest key allowed to sign at now.
+func (r *ring) signerAt(now time.Time) *token.Key {
+	for i := len(r.candidates) - 1; i >= 0; i-- {
+		c := r.candidates[i]
+		if !c.activatesAt.After(now) && (c.retiredAt.IsZero() || c.retiredAt.After(now)) {
+			return c.key
+		}
+	}
+	return nil
 }
 
 var _ token.KeySet = (*Manager)(nil)
@@ -95,35 +119,85 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	if err := m.Reload(ctx); err != nil {
 		return err
 	}
-	if m.ring.Load().signer != nil {
+	if m.hasSigner() {
 		return nil
 	}
 	return m.store.WithAdvisoryLock(ctx, rotationLock, func(ctx context.Context) error {
 		if err := m.Reload(ctx); err != nil {
 			return err
 		}
-		if m.ring.Load().signer != nil {
+		if m.hasSigner() {
 			return nil
 		}
-		_, err := m.create(ctx)
+		// The first key signs at once: no verifier can hold an older JWKS.
+		_, err := m.create(ctx, 0)
 		return err
 	})
 }
 
-// Rotate creates a new key that signs from now on and retires the others;
-// they stay published until every token they signed has expired.
+func (m *Manager) hasSigner() bool { return m.ring.Load().signerAt(m.cfg.Clock()) != nil }
+
+// Rotate publishes a new key now and lets it sign after PublishAhead; the
+// current key signs until then and stays published until every token it
+// signed has expired.
 func (m *Manager) Rotate(ctx context.Context) (*token.Key, error) {
+	return m.rotate(ctx, m.cfg.PublishAhead)
+}
+
+// RotateNow makes a new key sign at once (for a suspected key compromise):
+// verifiers holding a cached JWKS refetch it on the unknown kid.
+func (m *Manager) RotateNow(ctx context.Context) (*token.Key, error) {
+	return m.rotate(ctx, 0)
+}
+
+func (m *Manager) rotate(ctx context.Context, ahead time.Duration) (*token.Key, error) {
 	var k *token.Key
 	err := m.store.WithAdvisoryLock(ctx, rotationLock, func(ctx context.Context) error {
 		var err error
-		k, err = m.create(ctx)
+		k, err = m.create(ctx, ahead)
 		return err
 	})
 	return k, err
 }
 
-// create makes, stores and activates a key; the caller holds the lock.
-func (m *Manager) create(ctx context.Context) (*token.Key, error) {
+// RotateIfDue rotates (publishing ahead) when the newest key is older than
+// interval and no rotated-in key is already waiting to sign. Every replica
+// may call it on a schedule: the check is repeated under the rotation lock,
+// so replicas racing each other create one key, not one each.
+func (m *Manager) RotateIfDue(ctx context.Context, interval time.Duration) (*token.Key, error) {
+	if interval <= 0 {
+		return nil, nil
+	}
+	var k *token.Key
+	err := m.store.WithAdvisoryLock(ctx, rotationLock, func(ctx context.Context) error {
+		if err := m.Reload(ctx); err != nil {
+			return err
+		}
+		if !m.rotationDue(interval) {
+			return nil
+		}
+		var err error
+		k, err = m.create(ctx, m.cfg.PublishAhead)
+		return err
+	})
+	return k, err
+}
+
+// rotationDue reports whether the newest stored key is older than interval
+// and already signing.
+func (m *Manager) rotationDue(interval time.Duration) bool {
+	stored := m.ring.Load().stored
+	if len(stored) == 0 {
+		return true
+	}
+	newest := stored[len(stored)-1]
+	now := m.cfg.Clock()
+	return !newest.ActivatesAt.After(now) && !now.Before(newest.CreatedAt.Add(interval))
+}
+
+// create makes and stores a key that signs after `ahead`, and retires the
+// others from that moment; the caller holds the lock.
+func (m *Manager) create(ctx context.Context, ahead time.Duration) (*token.Key, error) {
 	k, err := token.GenerateKey(m.cfg.Algorithm)
 	if err != nil {
 		return nil, fmt.Errorf("keys: generate: %w", err)
@@ -137,16 +211,20 @@ func (m *Manager) create(ctx context.Context) (*token.Key, error) {
 		return nil, fmt.Errorf("keys: seal: %w", err)
 	}
 	now := m.cfg.Clock()
+	activates := now.Add(ahead)
 	if err := m.store.CreateSigningKey(ctx, store.SigningKey{
 		ID: k.ID, Algorithm: k.Algorithm, PublicKey: pub, SealedPrivateKey: sealed,
-		CreatedAt: now, ActivatesAt: now,
+		CreatedAt: now, ActivatesAt: activates,
 	}); err != nil {
 		return nil, fmt.Errorf("keys: store: %w", err)
 	}
-	if err := m.store.RetireSigningKeys(ctx, k.ID, now, now.Add(m.cfg.MaxTokenLifetime)); err != nil {
+	// The previous keys sign until the new one activates and stay
+	// published until the last token they could have signed expires.
+	if err := m.store.RetireSigningKeys(ctx, k.ID, activates, activates.Add(m.cfg.MaxTokenLifetime)); err != nil {
 		return nil, fmt.Errorf("keys: retire previous keys: %w", err)
 	}
-	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "signing key created", slog.String("kid", k.ID), slog.String("alg", k.Algorithm))
+	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "signing key created", slog.String("kid", k.ID),
+		slog.String("alg", k.Algorithm), slog.Time("activates_at", activates))
 	return k, m.Reload(ctx)
 }
 
@@ -157,7 +235,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keys: load: %w", err)
 	}
-	r := &ring{byID: make(map[string]*token.Key, len(stored))}
+	r := &ring{byID: make(map[string]*token.Key, len(stored)), stored: stored}
 	var public []*token.Key
 	for _, sk := range stored {
 		k, err := token.OpenPrivateKey(m.cfg.MasterKey, sk.ID, sk.Algorithm, sk.SealedPrivateKey)
@@ -165,10 +243,9 @@ func (m *Manager) Reload(ctx context.Context) error {
 			return fmt.Errorf("keys: open key %s (is AUTHD_MASTER_KEY the one it was sealed with?): %w", sk.ID, err)
 		}
 		r.byID[k.ID] = k
-		r.ids = append(r.ids, k.ID)
 		public = append(public, k)
-		if !sk.ActivatesAt.After(now) && (sk.RetiredAt.IsZero() || sk.RetiredAt.After(now)) {
-			r.signer = k // stored oldest first: the newest eligible key wins
+		if sk.RetiredAt.IsZero() || sk.RetiredAt.After(now) {
+			r.candidates = append(r.candidates, candidate{key: k, activatesAt: sk.ActivatesAt, retiredAt: sk.RetiredAt})
 		}
 	}
 	set, err := token.NewJWKS(public)
@@ -185,26 +262,31 @@ func (m *Manager) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Run reloads the ring every interval until ctx ends, so keys rotated by
-// another replica or the CLI are picked up.
-func (m *Manager) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+// Run reloads the ring every reloadInterval until ctx ends, so keys
+// rotated by another replica or the CLI are picked up, and rotates when the
+// newest key is older than rotationInterval (0 disables rotation).
+func (m *Manager) Run(ctx context.Context, reloadInterval, rotationInterval time.Duration) {
+	t := time.NewTicker(reloadInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := m.Reload(ctx); err != nil && ctx.Err() == nil {
-				m.cfg.Logger.LogAttrs(ctx, slog.LevelError, "signing key reload failed", slog.Any("error", err))
+			err := m.Reload(ctx)
+			if err == nil && rotationInterval > 0 && m.rotationDue(rotationInterval) {
+				_, err = m.RotateIfDue(ctx, rotationInterval)
+			}
+			if err != nil && ctx.Err() == nil {
+				m.cfg.Logger.LogAttrs(ctx, slog.LevelError, "signing key reload or rotation failed", slog.Any("error", err))
 			}
 		}
 	}
 }
 
-// Signer returns the key that signs new tokens.
+// Signer returns the key that signs new tokens now.
 func (m *Manager) Signer() (*token.Key, error) {
-	if k := m.ring.Load().signer; k != nil {
+	if k := m.ring.Load().signerAt(m.cfg.Clock()); k != nil {
 		return k, nil
 	}
 	return nil, ErrNoSigningKey
@@ -214,7 +296,18 @@ func (m *Manager) Signer() (*token.Key, error) {
 func (m *Manager) JWKS() []byte { return m.ring.Load().jwks }
 
 // KeyIDs returns the ids of every published key, oldest first.
-func (m *Manager) KeyIDs() []string { return m.ring.Load().ids }
+func (m *Manager) KeyIDs() []string {
+	stored := m.ring.Load().stored
+	ids := make([]string, len(stored))
+	for i, k := range stored {
+		ids[i] = k.ID
+	}
+	return ids
+}
+
+// Keys returns the stored metadata of every published key, oldest first
+// (for listing and for the key-age metric).
+func (m *Manager) Keys() []store.SigningKey { return m.ring.Load().stored }
 
 // VerificationKey implements token.KeySet. An unknown kid triggers at most
 // one reload per UnknownKidReloadInterval, so a key rotated on another

@@ -16,6 +16,7 @@ import (
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/authd/authd/pkg/token"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func sqliteStore(t *testing.T) *sqlstore.Store {
@@ -87,7 +88,7 @@ func TestRotatePublishesBothAndSignsWithNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := m.Signer()
-	fresh, err := m.Rotate(t.Context())
+	fresh, err := m.RotateNow(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,4 +178,101 @@ func TestUnknownKidReloadIsRateLimited(t *testing.T) {
 	if got, err := m.VerificationKey(t.Context(), k.ID); err != nil || got.ID != k.ID {
 		t.Fatalf("new key not found after reload: %v", err)
 	}
+}
+
+// A scheduled rotation publishes the new key first and signs with it only
+// after PublishAhead; tokens of the old key keep verifying.
+func TestScheduledRotationPublishesAhead(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) *sqlstore.Store{"sqlite": sqliteStore, "postgres": postgresStore} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			var mu sync.Mutex
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+			newReplica := func() *keys.Manager {
+				m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32),
+					MaxTokenLifetime: 2 * time.Hour, PublishAhead: 10 * time.Minute, Clock: clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+			a, b := newReplica(), newReplica()
+			if err := a.Ensure(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			old, _ := a.Signer()
+
+			// Not due yet: nothing happens.
+			if k, err := a.RotateIfDue(t.Context(), 24*time.Hour); err != nil || k != nil {
+				t.Fatalf("rotation before due: %v %v", k, err)
+			}
+			advance(24 * time.Hour)
+
+			// Both replicas find the rotation due at once: one key results.
+			var wg sync.WaitGroup
+			var created atomic.Int32
+			for _, m := range []*keys.Manager{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					k, err := m.RotateIfDue(t.Context(), 24*time.Hour)
+					if err != nil {
+						t.Error(err)
+					}
+					if k != nil {
+						created.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			if created.Load() != 1 {
+				t.Fatalf("%d keys created by two replicas, want 1", created.Load())
+			}
+			if err := b.Reload(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []*keys.Manager{a, b} {
+				if len(m.KeyIDs()) != 2 {
+					t.Fatalf("new key not published: %v", m.KeyIDs())
+				}
+				// Published, but not signing yet.
+				if k, _ := m.Signer(); k.ID != old.ID {
+					t.Fatalf("a replica signs with the new key before it is published long enough")
+				}
+			}
+			tok := mustSign(t, a, clock())
+			advance(10 * time.Minute)
+			for _, m := range []*keys.Manager{a, b} {
+				if k, _ := m.Signer(); k.ID == old.ID {
+					t.Fatal("new key not signing after PublishAhead")
+				}
+			}
+			// A token signed before the rotation still verifies with the ring.
+			v, err := token.NewVerifier(b, token.WithIssuer("iss"), token.WithAudience("aud"), token.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(t.Context(), tok); err != nil {
+				t.Fatalf("token of the previous key refused after rotation: %v", err)
+			}
+		})
+	}
+}
+
+func mustSign(t *testing.T, m *keys.Manager, now time.Time) string {
+	t.Helper()
+	k, err := m.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := token.Sign(k, token.TypeAccess, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"aud"}, ID: "j1",
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
