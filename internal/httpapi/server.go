@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authd/authd/docs"
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/middleware/ginmw"
@@ -92,6 +93,7 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 	r.GET("/.well-known/oauth-authorization-server", a.discovery)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", a.ready)
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
 	return r
 }
 
