@@ -46,18 +46,31 @@ func (h *Hasher) Hash(pw string) (string, error) {
 	return string(hash), nil
 }
 
-// Compare reports whether pw (normalised here) matches hash, and whether the
-// hash should be replaced because its cost is below the configured one. A
-// password over MaxBytes never matches: bcrypt would compare only its first
-// 72 bytes.
-func (h *Hasher) Compare(hash, pw string) (match, rehash bool) {
-	n := Normalize(pw)
-	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(n))
-	if err != nil || len(n) > MaxBytes {
+// Compare reports whether pw matches the stored hash, and whether the hash
+// should be replaced: its cost is below the configured one, it is in an
+// imported format (see ParseStored), or it matched the un-normalised
+// password (hashed by another system before NFKC applied).
+//
+// A password over MaxBytes never matches a plain bcrypt hash: bcrypt would
+// compare only its first 72 bytes. Django's bcrypt_sha256 pre-hashes, so
+// there any length is compared in full.
+func (h *Hasher) Compare(stored, pw string) (match, rehash bool) {
+	s, err := ParseStored(stored)
+	if err != nil {
 		return false, false
 	}
-	cost, err := bcrypt.Cost([]byte(hash))
-	return true, err == nil && cost < h.cost
+	n := Normalize(pw)
+	raw := false
+	if !s.matches(n) {
+		// Imported users typed their password before anyone normalised
+		// it; only a password NFKC changes can need the second compare.
+		if n == pw || !s.matches(pw) {
+			return false, false
+		}
+		raw = true
+	}
+	cost, err := bcrypt.Cost([]byte(s.bcrypt))
+	return true, raw || s.format != FormatBcrypt || err != nil || cost < h.cost
 }
 
 // CompareDummy spends the time of one Compare against a hash no password
