@@ -1,0 +1,224 @@
+// Package userimport moves an existing user base into authd with the users'
+// password hashes, so nobody has to reset a password. It reads JSON lines or
+// CSV, validates every row, and creates the users that do not exist yet;
+// running it twice imports nothing twice. Each skipped row is reported with
+// its line and reason.
+package userimport
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/pkg/store"
+	"github.com/google/uuid"
+)
+
+// Store is the part of pkg/store an import needs.
+type Store interface {
+	CreateUser(ctx context.Context, u store.User) (store.User, error)
+}
+
+// Format of the input.
+type Format string
+
+// Input formats.
+const (
+	// JSONLines is one object per line: {"email","password_hash",
+	// "email_verified" (optional), "roles" (optional array)}.
+	JSONLines Format = "jsonl"
+	// CSV has a header row naming at least email and password_hash, and
+	// optionally email_verified (true/false) and roles (separated by ';').
+	CSV Format = "csv"
+)
+
+// Record is one user to import.
+type Record struct {
+	Line          int
+	Email         string
+	PasswordHash  string
+	EmailVerified bool
+	Roles         []string
+}
+
+// Skip is a row that was not imported, and why.
+type Skip struct {
+	Line   int
+	Email  string
+	Reason string
+}
+
+// Report summarises an import.
+type Report struct {
+	Imported int
+	Skipped  []Skip
+}
+
+// maxLine bounds one input line (a hash and a few fields fit easily).
+const maxLine = 64 << 10
+
+// Import reads users from r and creates those that do not exist. Rows with
+// an invalid email, an unsupported hash, a duplicate email in the input or
+// an email already in the store are skipped and reported; an I/O or store
+// failure stops the import with an error (rows before it stay imported, and
+// running again resumes, since existing users are skipped).
+func Import(ctx context.Context, s Store, r io.Reader, format Format, now func() time.Time) (Report, error) {
+	var rep Report
+	seen := map[string]bool{}
+	err := read(r, format, func(rec Record, parseErr error) error {
+		skip := func(reason string) {
+			rep.Skipped = append(rep.Skipped, Skip{Line: rec.Line, Email: rec.Email, Reason: reason})
+		}
+		if parseErr != nil {
+			skip(parseErr.Error())
+			return nil
+		}
+		email, err := auth.NormalizeEmail(rec.Email)
+		if err != nil {
+			skip("invalid email")
+			return nil
+		}
+		rec.Email = email
+		if _, err := password.ParseStored(rec.PasswordHash); err != nil {
+			skip(strings.TrimPrefix(err.Error(), "password: "))
+			return nil
+		}
+		if seen[email] {
+			skip("duplicate email in the input")
+			return nil
+		}
+		seen[email] = true
+		slices.Sort(rec.Roles)
+		t := now()
+		_, err = s.CreateUser(ctx, store.User{
+			ID: uuid.NewString(), Email: email, PasswordHash: rec.PasswordHash,
+			EmailVerified: rec.EmailVerified, Roles: slices.Compact(rec.Roles), CreatedAt: t, UpdatedAt: t,
+		})
+		switch {
+		case errors.Is(err, store.ErrAlreadyExists):
+			skip("a user with this email already exists")
+		case err != nil:
+			return fmt.Errorf("line %d: %w", rec.Line, err)
+		default:
+			rep.Imported++
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// read calls fn for each row; a row that cannot be parsed is passed with
+// its error so it is reported, not fatal.
+func read(r io.Reader, format Format, fn func(Record, error) error) error {
+	switch format {
+	case JSONLines:
+		return readJSONLines(r, fn)
+	case CSV:
+		return readCSV(r, fn)
+	}
+	return fmt.Errorf("userimport: unknown format %q (jsonl or csv)", format)
+}
+
+func readJSONLines(r io.Reader, fn func(Record, error) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxLine)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		var row struct {
+			Email         string   `json:"email"`
+			PasswordHash  string   `json:"password_hash"`
+			EmailVerified bool     `json:"email_verified"`
+			Roles         []string `json:"roles"`
+		}
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.DisallowUnknownFields()
+		rec := Record{Line: line}
+		if err := dec.Decode(&row); err != nil {
+			if err := fn(rec, errors.New("not a JSON object with email and password_hash")); err != nil {
+				return err
+			}
+			continue
+		}
+		rec.Email, rec.PasswordHash, rec.EmailVerified, rec.Roles = row.Email, row.PasswordHash, row.EmailVerified, row.Roles
+		if err := fn(rec, nil); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("userimport: read: %w", err)
+	}
+	return nil
+}
+
+func readCSV(r io.Reader, fn func(Record, error) error) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("userimport: CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	if _, ok := col["email"]; !ok {
+		return errors.New("userimport: CSV header must name email and password_hash")
+	}
+	if _, ok := col["password_hash"]; !ok {
+		return errors.New("userimport: CSV header must name email and password_hash")
+	}
+	field := func(row []string, name string) string {
+		if i, ok := col[name]; ok && i < len(row) {
+			return strings.TrimSpace(row[i])
+		}
+		return ""
+	}
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			if err := fn(Record{Line: perr.Line}, errors.New("malformed CSV row")); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("userimport: read: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		rec := Record{Line: line}
+		rec.Email, rec.PasswordHash = field(row, "email"), field(row, "password_hash")
+		var parseErr error
+		if v := field(row, "email_verified"); v != "" {
+			if rec.EmailVerified, err = strconv.ParseBool(v); err != nil {
+				parseErr = errors.New("email_verified must be true or false")
+			}
+		}
+		if v := field(row, "roles"); v != "" {
+			for _, role := range strings.Split(v, ";") {
+				if role = strings.TrimSpace(role); role != "" {
+					rec.Roles = append(rec.Roles, role)
+				}
+			}
+		}
+		if err := fn(rec, parseErr); err != nil {
+			return err
+		}
+	}
+}
