@@ -1,0 +1,17 @@
+package breached_test
+
+import (
+	"fmt"
+
+	"github.com/authd/authd/internal/password/breached"
+)
+
+func ExampleContains() {
+	breached.Preload() // at start-up: build the table in the background
+
+	fmt.Println(breached.Contains("Password1"))
+	fmt.Println(breached.Contains("glacier marmalade 47 quietly"))
+	// Output:
+	// true
+	// false
+}
