@@ -1,6 +1,7 @@
 package denylist_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -51,4 +52,47 @@ func BenchmarkRedisCheck(b *testing.B) {
 	// Fewer entries: each costs a round trip to write, and a Redis lookup
 	// does not slow down with the number of keys.
 	benchmarkCheck(b, denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)), 1_000)
+}
+
+// BenchmarkMirrorCheck is BenchmarkRedisCheck answered by a Mirror of the
+// same Redis: a lookup in memory instead of a round trip.
+func BenchmarkMirrorCheck(b *testing.B) {
+	client, prefix := testenv.Redis(b)
+	m := newMirror(b, client, denylist.WithKeyPrefix(prefix))
+	benchmarkCheck(b, &mirrorOf{denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)), m}, 1_000)
+}
+
+// mirrorOf writes to Redis and checks with the mirror, after catching up
+// once (benchmarkCheck writes everything before it starts checking).
+type mirrorOf struct {
+	*denylist.Redis
+	m *denylist.Mirror
+}
+
+func (d *mirrorOf) Check(ctx context.Context, tok denylist.Token) error { return d.m.Check(ctx, tok) }
+
+func (d *mirrorOf) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
+	if err := d.Redis.RevokeSessions(ctx, sids, until); err != nil {
+		return err
+	}
+	return d.m.CatchUp(ctx) // benchmarkCheck's last write
+}
+
+// BenchmarkMirrorPropagation measures how long a revocation takes to reach
+// a Mirror: per op, one RevokeToken against Redis and spinning on Check
+// until the mirror refuses the token. p50 and p99 are reported from the
+// start of the write (which includes its round trip) and after-write from
+// its return.
+func BenchmarkMirrorPropagation(b *testing.B) {
+	client, prefix := testenv.Redis(b)
+	dl := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix))
+	m := newMirror(b, client, denylist.WithKeyPrefix(prefix))
+	catchUp(b, m)
+	b.ResetTimer()
+	fromStart, fromReturn := measurePropagation(b, dl, m, b.N)
+	b.StopTimer()
+	b.ReportMetric(float64(pct(fromStart, 50)), "p50-ns")
+	b.ReportMetric(float64(pct(fromStart, 99)), "p99-ns")
+	b.ReportMetric(float64(pct(fromReturn, 50)), "after-write-p50-ns")
+	b.ReportMetric(float64(pct(fromReturn, 99)), "after-write-p99-ns")
 }

@@ -16,7 +16,10 @@
 //
 // Two implementations share one conformance suite (pkg/denylist/denylisttest):
 // Memory for a single process and Redis for replicas and other services.
-// This package must not import database drivers: pkg/middleware links it.
+// A third, Mirror, only checks: it keeps a copy of a Redis denylist in
+// memory, so that a verifier pays no round trip per request; the same
+// suite runs against it, with Redis taking the writes. This package must
+// not import database drivers: pkg/middleware links it.
 //
 // Both keep an entry until the later of every `until` written for it, and a
 // per-user cutoff only ever moves forward, so a revocation is never weakened
@@ -68,4 +71,44 @@
 // apply the same rules as the keys (later until wins, greater cutoff wins),
 // which makes duplicates and reordering harmless, and must fall back to the
 // keys while it is not subscribed. ParseEvent decodes a message.
+//
+// # Local mirror
+//
+// NewMirror follows a Redis denylist from another process: it subscribes
+// to <prefix>events, then copies every entry under the prefix (SCAN, then
+// PTTL and GET in pipelines), then applies the events that arrived during
+// the copy and all later ones. Subscribing first leaves no gap, and the
+// rules above make an event that repeats the copy harmless. Whenever the
+// subscription is lost (connection error, reconnect, an event it cannot
+// read) the copy is dropped and the sequence starts again; a resync costs
+// one SCAN of the keyspace plus a pipelined round trip per 1,000 entries.
+//
+// Staleness bound. Redis answers a PING on the subscription connection
+// only after every message published before the PING was received, so
+// once the answer arrives the mirror holds every revocation whose write
+// completed before the PING was sent. The mirror pings every quarter of
+// its bound (WithMaxStaleness, default 1s), and its Check fails with
+// ErrUnavailable whenever the last answered PING was sent longer ago than
+// the bound: before the first copy is complete, during a resync, and when
+// the connection breaks or goes silent. Hence:
+//
+//   - in sync, a revocation reaches the mirror in the time Redis takes to
+//     deliver the publish: measured over 200 revocations on loopback
+//     (TestMirrorPropagation, BenchmarkMirrorPropagation), p50 ≈ 25µs and
+//     p99 ≈ 90–150µs from the start of the write, which includes the
+//     writer's own round trip; by the time the writer has read its reply
+//     the mirror has nearly always applied the event (p99 ≈ 1µs after it);
+//   - a Check that answers nil or ErrRevoked reflects every revocation
+//     written more than the bound (1s) before it, whatever the network
+//     does; otherwise it answers ErrUnavailable. A closed connection is
+//     usually noticed sooner (about 0.1s in TestMirrorResyncsAfterDisconnect,
+//     go-redis's own reconnect attempt included), a silent one when the
+//     bound runs out; the mirror then resubscribes and resyncs, retrying at
+//     least once a second.
+//
+// With Redis Cluster, give a prefix with a hash tag as above; the copy
+// scans every master and the bound holds for the node the mirror is
+// subscribed to, which receives other nodes' publishes over the cluster
+// bus. A Mirror's expiry follows its clock (WithClock); entries learnt
+// from events are kept until their until rounded up to the second.
 package denylist

@@ -76,7 +76,7 @@ func (m *Memory) RevokeToken(_ context.Context, jti string, until time.Time) err
 	if err := validateIDs("jti", jti); err != nil {
 		return err
 	}
-	m.write(until, func(now, until time.Time) { extend(m.tokens, jti, until) })
+	m.revoke(m.tokens, jti, until)
 	return nil
 }
 
@@ -98,15 +98,21 @@ func (m *Memory) RevokeUserBefore(_ context.Context, subject string, cutoff, unt
 	if err := validateIDs("subject", subject); err != nil {
 		return err
 	}
+	m.revokeUser(subject, cutoff.Unix(), until)
+	return nil
+}
+
+// revokeUser records a cutoff in unix seconds, keeping a greater cutoff
+// and a later until already there.
+func (m *Memory) revokeUser(subject string, cutoff int64, until time.Time) {
 	m.write(until, func(now, until time.Time) {
-		next := userCutoff{cutoff: cutoff.Unix(), until: until}
+		next := userCutoff{cutoff: cutoff, until: until}
 		if cur, ok := m.users[subject]; ok && now.Before(cur.until) {
 			next.cutoff = max(next.cutoff, cur.cutoff)
 			next.until = later(next.until, cur.until)
 		}
 		m.users[subject] = next
 	})
-	return nil
 }
 
 // Ping implements Denylist; memory always answers.

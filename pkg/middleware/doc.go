@@ -54,6 +54,24 @@
 // Of a JWK Set only signature keys ("use" absent or "sig") of a supported
 // type are kept, and a key is used only with its own "alg" (token.ParseJWKS).
 //
+// # Verified-token cache
+//
+// A Verifier remembers the token strings it has verified (10,000 by
+// default; WithVerifiedCache sets the number, 0 turns the cache off), so
+// that a client repeating its token costs well under 2µs instead of a
+// signature check (BenchmarkVerifierCached: about 0.4µs and two small
+// allocations, for any algorithm). Nothing that can change is taken from
+// the cache: on every hit exp, nbf and iat are checked again against the
+// Verifier's clock with the same leeway, the token's kid must still give
+// the key that verified it (an equal key rebuilt by a key set reload
+// counts; a key removed from the JWK Set or replaced does not), and the
+// revocation check runs as for any token. Only tokens whose signature and
+// claims passed are cached, never a refusal; each caller gets its own copy
+// of the claims. The cache is keyed on the exact string: the two encodings
+// of one ECDSA-signed token are two entries, which is harmless. It is
+// bounded (about 1 KB per entry), sharded, and evicts a random entry,
+// preferring expired ones, when full.
+//
 // # Revocation
 //
 // WithRevocation adds one denylist check per request after the token is
@@ -68,6 +86,16 @@
 //   - FailOpen: the token is accepted on its signature and claims alone, and
 //     a warning is logged. A revoked token can then pass until Redis is back
 //     or the token expires (the access token TTL, 15m by default).
+//
+// A denylist.Mirror given to WithRevocation removes the round trip: it
+// keeps a copy of the denylist in memory, fed by the revocation events
+// authd publishes, and checks against it (about 0.2µs). A revocation
+// reaches it within the pub/sub delivery time (tens of microseconds on
+// loopback); while it is out of sync with Redis (starting, reconnecting,
+// or not confirmed within its staleness bound, 1s by default) its checks
+// fail with denylist.ErrUnavailable, so FailClosed answers 503 rather
+// than trust a stale copy. See ExampleWithRevocation_mirror and the
+// denylist package doc for the bound.
 //
 // # Error responses
 //

@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/token"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // signed plays authd: it returns an access token signed with key for
@@ -132,4 +134,35 @@ func ExampleRequireRoles() {
 	// Output:
 	// [admin] 200 []
 	// [user] 403 [Bearer error="insufficient_scope", error_description="the token lacks a required role"]
+}
+
+// A service next to authd checks revocations against a local mirror of
+// authd's Redis denylist: no Redis round trip per request. While the
+// mirror is out of sync with Redis, FailClosed answers 503.
+func ExampleWithRevocation_mirror() {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	mirror := denylist.NewMirror(ctx, rdb, denylist.WithKeyPrefix("authd:dl:")) // authd's AUTHD_REDIS_KEY_PREFIX
+	defer mirror.Close()
+
+	v, err := middleware.NewVerifier(
+		middleware.WithIssuer("https://auth.example.com"),
+		middleware.WithAudience("https://api.example.com"),
+		middleware.WithDiscovery(),
+		middleware.WithRevocation(mirror, middleware.FailClosed),
+	)
+	if err != nil {
+		panic(err)
+	}
+	defer v.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("/hello", v.Handler(hello))
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := mirror.Ping(r.Context()); err != nil { // in sync with Redis?
+			http.Error(w, "revocation mirror out of sync", http.StatusServiceUnavailable)
+		}
+	})
+	_ = http.ListenAndServe("127.0.0.1:8080", mux)
 }

@@ -1,4 +1,31 @@
 package middleware
 
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/authd/authd/pkg/token"
+)
+
 // CacheTTL exposes cacheTTL to the external tests.
 var CacheTTL = cacheTTL
+
+// CountVerifications makes v count its full (uncached) verifications.
+// Call it before v is used concurrently.
+func CountVerifications(v *Verifier) *atomic.Int64 {
+	n := new(atomic.Int64)
+	inner := v.verifyToken
+	v.verifyToken = func(ctx context.Context, raw string) (*token.Claims, error) {
+		n.Add(1)
+		return inner(ctx, raw)
+	}
+	return n
+}
+
+// CacheLen returns the number of entries in v's verified-token cache.
+func CacheLen(v *Verifier) int {
+	if v.cache == nil {
+		return 0
+	}
+	return v.cache.len()
+}

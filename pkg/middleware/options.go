@@ -51,6 +51,7 @@ type verifierConfig struct {
 	policy     FailurePolicy
 	now        func() time.Time
 	logger     *slog.Logger
+	cacheSize  int
 }
 
 // remoteKind is the remote key source a Verifier builds, if any.
@@ -64,9 +65,10 @@ const (
 
 func newVerifierConfig() verifierConfig {
 	return verifierConfig{
-		leeway: token.DefaultLeeway,
-		now:    time.Now,
-		logger: slog.New(slog.DiscardHandler),
+		leeway:    token.DefaultLeeway,
+		now:       time.Now,
+		logger:    slog.New(slog.DiscardHandler),
+		cacheSize: DefaultVerifiedCacheSize,
 	}
 }
 
@@ -131,11 +133,27 @@ func WithDiscovery(opts ...KeySetOption) Option {
 	})
 }
 
-// WithRevocation enables the denylist check (one round trip per request
-// with denylist.NewRedis) with the policy for when the denylist does not
-// answer: FailClosed (503) or FailOpen (accept and log).
+// WithRevocation enables the denylist check with the policy for when the
+// denylist does not answer: FailClosed (503) or FailOpen (accept and log).
+// With denylist.NewRedis the check is one round trip per request; with a
+// denylist.Mirror it is an in-memory lookup, and the mirror answers
+// "unavailable" while it is out of sync with Redis, so FailClosed then
+// refuses with 503 rather than trust a stale copy.
 func WithRevocation(checker denylist.Checker, policy FailurePolicy) Option {
 	return verifierOption(func(c *verifierConfig) { c.checker, c.policy = checker, policy })
+}
+
+// WithVerifiedCache sets how many verified token strings the Verifier
+// remembers (default DefaultVerifiedCacheSize); 0 disables the cache and a
+// negative size is a configuration error. A repeated token is then
+// answered without its signature check: its exp, nbf and iat are checked
+// again against the clock with the same leeway, its kid must still give
+// the key that verified it (a key removed from or replaced in the key set
+// ends its tokens' entries), and the revocation check runs every time.
+// Only tokens that passed are cached. Memory is about 1 KB per entry
+// (the token string and its claims).
+func WithVerifiedCache(size int) Option {
+	return verifierOption(func(c *verifierConfig) { c.cacheSize = size })
 }
 
 // WithClock sets the time source (default time.Now): token lifetimes for a

@@ -126,3 +126,41 @@ func TestRevocationRedisDown(t *testing.T) {
 		}
 	})
 }
+
+// TestRevocationMirror: a denylist.Mirror is a revocation checker like
+// any other; while it is out of sync FailClosed answers 503.
+func TestRevocationMirror(t *testing.T) {
+	client, prefix := testenv.Redis(t)
+	dl := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix))
+	mirror := denylist.NewMirror(t.Context(), client, denylist.WithKeyPrefix(prefix))
+	t.Cleanup(func() { mirror.Close() })
+	ctx := t.Context()
+	if err := mirror.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k := testKey(t, token.ES256, 0)
+	v := revocationVerifier(t, k, mirror, middleware.FailClosed)
+	raw := mint(t, k, time.Now(), func(c *token.Claims) { c.ID = "jti-mirrored" })
+	for range 2 { // verified, then from the cache
+		if _, err := v.Verify(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dl.RevokeToken(ctx, "jti-mirrored", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := mirror.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, raw); !errors.Is(err, middleware.ErrRevoked) {
+		t.Fatalf("revoked through the mirror: err = %v, want ErrRevoked", err)
+	}
+
+	unsynced := denylist.NewMirror(t.Context(), nil)
+	t.Cleanup(func() { unsynced.Close() })
+	v = revocationVerifier(t, k, unsynced, middleware.FailClosed)
+	resp := serve(t, v.Handler(whoami), "Bearer "+mint(t, k, time.Now(), nil))
+	if resp.status != http.StatusServiceUnavailable || resp.header.Get("Retry-After") == "" {
+		t.Fatalf("mirror out of sync: answer = %d %v %v, want 503", resp.status, resp.header, resp.body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/token"
@@ -62,11 +63,18 @@ func (p FailurePolicy) String() string {
 // Verifier verifies access tokens. It is safe for concurrent use. Close
 // it when it owns a remote key set (WithJWKSURL, WithDiscovery).
 type Verifier struct {
-	tokens  *token.Verifier
-	checker denylist.Checker
-	policy  FailurePolicy
-	logger  *slog.Logger
-	owned   *RemoteKeySet // built by NewVerifier; closed by Close
+	// verifyToken is tokens.Verify; tests wrap it to count the full
+	// verifications.
+	verifyToken func(ctx context.Context, raw string) (*token.Claims, error)
+	tokens      *token.Verifier
+	keys        token.KeySet   // the key source, as given or built
+	cache       *verifiedCache // nil when disabled
+	now         func() time.Time
+	leeway      time.Duration
+	checker     denylist.Checker
+	policy      FailurePolicy
+	logger      *slog.Logger
+	owned       *RemoteKeySet // built by NewVerifier; closed by Close
 }
 
 // NewVerifier returns a Verifier for access tokens (typ at+jwt). WithIssuer,
@@ -91,6 +99,7 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 	add(c.sources == 1 && c.remote == remoteNone && c.keys == nil, "WithKeySet needs a non-nil key set")
 	add(c.policy != FailClosed && c.policy != FailOpen, "unknown revocation failure policy")
 	add(c.now == nil, "clock must not be nil")
+	add(c.cacheSize < 0, "verified cache size must not be negative")
 
 	var owned *RemoteKeySet
 	keys := c.keys
@@ -123,7 +132,12 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 	if c.algs != nil {
 		topts = append(topts, token.WithAllowedAlgorithms(c.algs...))
 	}
-	tv, err := token.NewVerifier(keys, topts...)
+	cache := newVerifiedCache(c.cacheSize, c.leeway)
+	tokenKeys := keys
+	if cache != nil {
+		tokenKeys = recordingKeySet{keys}
+	}
+	tv, err := token.NewVerifier(tokenKeys, topts...)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -133,7 +147,18 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 		}
 		return nil, configError("verifier", problems)
 	}
-	return &Verifier{tokens: tv, checker: c.checker, policy: c.policy, logger: c.logger, owned: owned}, nil
+	return &Verifier{
+		verifyToken: tv.Verify,
+		tokens:      tv,
+		keys:        keys,
+		cache:       cache,
+		now:         c.now,
+		leeway:      c.leeway,
+		checker:     c.checker,
+		policy:      c.policy,
+		logger:      c.logger,
+		owned:       owned,
+	}, nil
 }
 
 // configError joins problems into one error matching ErrInvalidConfig.
@@ -155,11 +180,52 @@ func (v *Verifier) Close() error {
 // its claims. Errors match ErrNoToken, ErrInvalidToken (and ErrRevoked), or
 // ErrUnavailable, wrapping the cause for logs; the cause never contains the
 // token.
+//
+// A token string verified before may be answered from the verified-token
+// cache (WithVerifiedCache): its lifetime and key are checked again and
+// the revocation check runs as for any token. The claims returned are the
+// caller's own copy either way.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if raw == "" {
 		return nil, ErrNoToken
 	}
-	tc, err := v.tokens.Verify(ctx, raw)
+	var c *Claims
+	if v.cache != nil {
+		c = v.cached(ctx, raw)
+	}
+	if c == nil {
+		var err error
+		if c, err = v.verify(ctx, raw); err != nil {
+			return nil, err
+		}
+	}
+	if v.checker == nil {
+		return c, nil
+	}
+	err := v.checker.Check(ctx, denylist.Token{JTI: c.TokenID, SID: c.SessionID, Subject: c.Subject, IssuedAt: c.IssuedAt})
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, denylist.ErrRevoked):
+		return nil, fmt.Errorf("%w: %w: %w", ErrInvalidToken, ErrRevoked, err)
+	case v.policy == FailOpen:
+		v.logger.LogAttrs(ctx, slog.LevelWarn, "revocation check unavailable; accepting token (FailOpen)",
+			slog.String("sub", c.Subject), slog.String("jti", c.TokenID), slog.Any("error", err))
+		return c, nil
+	default:
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+}
+
+// verify runs the full verification of raw (pkg/token) and caches the
+// result when it passes.
+func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
+	var rec *keyRecord
+	if v.cache != nil {
+		rec = new(keyRecord)
+		ctx = context.WithValue(ctx, keyRecordKey{}, rec)
+	}
+	tc, err := v.verifyToken(ctx, raw)
 	if err != nil {
 		if errors.Is(err, token.ErrKeySetUnavailable) {
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -178,22 +244,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		IssuedAt:  tc.IssuedAt.Time,
 		ExpiresAt: tc.ExpiresAt.Time,
 	}
-	if v.checker == nil {
-		return c, nil
+	if v.cache != nil {
+		var nbf time.Time
+		if tc.NotBefore != nil {
+			nbf = tc.NotBefore.Time
+		}
+		v.store(raw, c, rec, nbf)
 	}
-	err = v.checker.Check(ctx, denylist.Token{JTI: c.TokenID, SID: c.SessionID, Subject: c.Subject, IssuedAt: c.IssuedAt})
-	switch {
-	case err == nil:
-		return c, nil
-	case errors.Is(err, denylist.ErrRevoked):
-		return nil, fmt.Errorf("%w: %w: %w", ErrInvalidToken, ErrRevoked, err)
-	case v.policy == FailOpen:
-		v.logger.LogAttrs(ctx, slog.LevelWarn, "revocation check unavailable; accepting token (FailOpen)",
-			slog.String("sub", c.Subject), slog.String("jti", c.TokenID), slog.Any("error", err))
-		return c, nil
-	default:
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
+	return c, nil
 }
 
 // checkHTTPURL reports a URL that is not absolute http(s).

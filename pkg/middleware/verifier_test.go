@@ -31,6 +31,8 @@ func TestNewVerifierConfig(t *testing.T) {
 		{"leeway too large", append(slices.Clone(base), middleware.WithKeySet(ks), middleware.WithLeeway(time.Hour)), []string{"leeway"}},
 		{"empty algorithm list", append(slices.Clone(base), middleware.WithKeySet(ks), middleware.WithAllowedAlgorithms()), []string{"algorithm"}},
 		{"HS256 allowed", append(slices.Clone(base), middleware.WithKeySet(ks), middleware.WithAllowedAlgorithms("HS256")), []string{"HS256"}},
+		{"cache off", append(slices.Clone(base), middleware.WithKeySet(ks), middleware.WithVerifiedCache(0)), nil},
+		{"negative cache size", append(slices.Clone(base), middleware.WithKeySet(ks), middleware.WithVerifiedCache(-1)), []string{"cache size"}},
 		{"unknown policy", append(slices.Clone(base), middleware.WithKeySet(ks), middleware.WithRevocation(nil, middleware.FailurePolicy(7))), []string{"policy"}},
 	}
 	for _, tt := range tests {
