@@ -17,6 +17,28 @@ build:
 run:
 	$(GO) run ./cmd/authd
 
-## bench-go: the Go benchmarks of tokens, denylist and store.
+## bench: authd under load on Postgres + Redis and on the embedded default,
+## each result a ratio to the machine's limits (docs/benchmarks.md).
+.PHONY: bench
+bench:
+	scripts/bench.sh
+
+## bench-go: every Go benchmark of pkg/ and internal/, 6 runs, benchstat.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/... | tee bench.out
+	scripts/bench-go.sh
+
+## fuzz: each fuzz target for FUZZTIME (default 15s), one after another (go
+## test -fuzz takes one target at a time). Seeds: f.Add in the tests and the
+## committed corpora in testdata/fuzz/<Target>/; a failing input is written
+## there too, to commit with the fix.
+FUZZTIME ?= 15s
+FUZZ_TARGETS = ./pkg/token:FuzzVerify ./pkg/token:FuzzParseJWKS \
+	./pkg/middleware:FuzzBearerToken ./pkg/middleware:FuzzCacheTTL ./pkg/denylist:FuzzParseEvent \
+	./internal/httpapi:FuzzStrictUnmarshal ./internal/httpapi:FuzzDecodeForm
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done

@@ -1,0 +1,192 @@
+package loadgen_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/loadgen"
+)
+
+// startAuthd runs a real authd on the embedded default on a loopback port
+// until the test ends and returns its base URL.
+func startAuthd(t *testing.T) string {
+	t.Helper()
+	// Through the environment, so that settings an authd version does not
+	// know are ignored rather than failing to compile: per-IP rate limits
+	// off (every request here comes from one address) and a patient bcrypt
+	// admission queue (bcrypt is slow under the race detector).
+	env := map[string]string{
+		"AUTHD_BCRYPT_COST":       "10",
+		"AUTHD_DATA_DIR":          t.TempDir(),
+		"AUTHD_LOG_LEVEL":         "error",
+		"AUTHD_RATELIMIT_ENABLED": "false",
+		"AUTHD_BCRYPT_MAX_WAIT":   "30s",
+	}
+	cfg, err := config.Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		ln.Close()
+		t.Fatalf("open app: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		a.Close()
+	})
+	return "http://" + cfg.Addr
+}
+
+func newRunner(t *testing.T, base string, cfg loadgen.Config) *loadgen.Runner {
+	t.Helper()
+	target, err := loadgen.ValidateTarget(context.Background(), base, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Target = target
+	cfg.Client = loadgen.NewClient(cfg.Concurrency, 10*time.Second, false)
+	r, err := loadgen.NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRunAgainstAuthd runs every scenario alone and then mixed, about a
+// second in all, against a real authd: every endpoint must answer, and
+// without a single error (refresh chains included: each worker presents
+// the token it was just given).
+func TestRunAgainstAuthd(t *testing.T) {
+	base := startAuthd(t)
+	var progress bytes.Buffer
+	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 150 * time.Millisecond,
+		Progress: &progress, ProgressInterval: 50 * time.Millisecond})
+	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,mixed", "verify=5,me=2,refresh=3,login=1,logout=1,register=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var results []*loadgen.Result
+	for _, p := range phases {
+		res, err := r.Run(ctx, p)
+		if err != nil {
+			t.Fatalf("phase %s: %v", p.Name, err)
+		}
+		results = append(results, res)
+		if n := res.ErrorCount(); n != 0 {
+			t.Errorf("phase %s: %d errors: %+v", p.Name, n, res.Endpoints)
+		}
+		if res.Relogins != 0 {
+			t.Errorf("phase %s: %d re-logins", p.Name, res.Relogins)
+		}
+		if p.Name == "mixed" {
+			continue
+		}
+		want := []loadgen.Scenario{loadgen.Scenario(p.Name)}
+		if p.Name == "logout" {
+			want = append(want, loadgen.Login) // each logout logs a session in first
+		}
+		for _, s := range want {
+			e, ok := res.Endpoint(s)
+			if !ok || e.OK == 0 || e.Rate <= 0 {
+				t.Errorf("phase %s: endpoint %s: %+v", p.Name, s, e)
+				continue
+			}
+			if e.P50 <= 0 || e.P50 > e.P90 || e.P90 > e.P99 || e.P99 > e.Max {
+				t.Errorf("phase %s: endpoint %s: percentiles out of order: %v %v %v %v", p.Name, s, e.P50, e.P90, e.P99, e.Max)
+			}
+		}
+		if len(res.Endpoints) != len(want) {
+			t.Errorf("phase %s: endpoints %+v, want only %v", p.Name, res.Endpoints, want)
+		}
+	}
+	if !strings.Contains(progress.String(), "ok, 0 errors") {
+		t.Errorf("no progress line: %q", progress.String())
+	}
+	var text bytes.Buffer
+	if err := loadgen.WriteText(&text, results); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range loadgen.Scenarios {
+		if !strings.Contains(text.String(), "\n"+string(s)) && !strings.Contains(text.String(), " "+string(s)+"  ") {
+			t.Errorf("report has no %s line:\n%s", s, text.String())
+		}
+	}
+}
+
+// TestRequestsBound checks that -requests stops a phase long before its
+// duration, at exactly that many requests.
+func TestRequestsBound(t *testing.T) {
+	base := startAuthd(t)
+	r := newRunner(t, base, loadgen.Config{Concurrency: 3, Duration: time.Minute, Requests: 25})
+	start := time.Now()
+	res, err := r.Run(context.Background(), loadgen.Phase{Name: "verify", Mix: []loadgen.Weight{{Scenario: loadgen.Verify, Weight: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Fatalf("took %s: the count bound did not stop it", time.Since(start))
+	}
+	if e, _ := res.Endpoint(loadgen.Verify); e.OK != 25 || res.ErrorCount() != 0 {
+		t.Fatalf("verify: %d ok, %d errors; want 25 and 0", e.OK, res.ErrorCount())
+	}
+}
+
+// TestCancelStopsPromptly checks that a cancelled context ends a phase
+// with an error instead of a partial result.
+func TestCancelStopsPromptly(t *testing.T) {
+	base := startAuthd(t)
+	r := newRunner(t, base, loadgen.Config{Concurrency: 2, Duration: time.Minute})
+	if err := r.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := r.Run(ctx, loadgen.Phase{Name: "me", Mix: []loadgen.Weight{{Scenario: loadgen.Me, Weight: 1}}}); err == nil {
+		t.Fatal("a cancelled phase returned a result")
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("took %s to stop", d)
+	}
+}
+
+func TestNewRunnerRefusesUnboundedConfig(t *testing.T) {
+	target, _ := loadgen.ValidateTarget(context.Background(), "http://127.0.0.1:1", false, nil)
+	client := loadgen.NewClient(1, time.Second, false)
+	for _, tt := range []struct {
+		name string
+		cfg  loadgen.Config
+	}{
+		{"no duration", loadgen.Config{Target: target, Client: client}},
+		{"too long", loadgen.Config{Target: target, Client: client, Duration: 2 * loadgen.MaxDuration}},
+		{"negative requests", loadgen.Config{Target: target, Client: client, Duration: time.Second, Requests: -1}},
+		{"too many workers", loadgen.Config{Target: target, Client: client, Duration: time.Second, Concurrency: loadgen.MaxConcurrency + 1}},
+		{"no target", loadgen.Config{Client: client, Duration: time.Second}},
+		{"no client", loadgen.Config{Target: target, Duration: time.Second}},
+	} {
+		if _, err := loadgen.NewRunner(tt.cfg); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+}
