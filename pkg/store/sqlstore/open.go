@@ -39,6 +39,7 @@ type Store struct {
 	uq userQueries
 	sq sessionQueries
 	kq keyQueries
+	tq tokenQueries
 }
 
 // Open connects to the database named by dsn and checks that it answers. It
@@ -48,8 +49,8 @@ type Store struct {
 // passed to lib/pq as is. Anything else is SQLite: sqlite://PATH, file:PATH
 // (a SQLite URI) or a plain PATH, optionally followed by ?query parameters.
 // Those are passed to modernc.org/sqlite after the defaults Open sets (WAL,
-// foreign_keys=ON, busy_timeout=5000, BEGIN IMMEDIATE for writes), so their
-// _pragma values run last and win. ":memory:" gives a private in-memory
+// synchronous=NORMAL, foreign_keys=ON, busy_timeout=5000, BEGIN IMMEDIATE
+// for writes), so their _pragma values run last and win. ":memory:" gives a private in-memory
 // database on a single connection.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	isPG := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
@@ -76,6 +77,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.uq = newUserQueries(s.d)
 	s.sq = newSessionQueries(s.d)
 	s.kq = newKeyQueries(s.d)
+	s.tq = newTokenQueries(s.d)
 	return s, nil
 }
 
@@ -122,7 +124,12 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
 		return nil
 	}
 	// The writer opens first so that WAL is on before any reader connects.
-	w, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
+	// synchronous(NORMAL) in WAL mode syncs at checkpoints, not at every
+	// commit: a crash of authd loses nothing, a power loss can lose the
+	// last commits (a refresh rotation, a logout). It halves the CPU of a
+	// refresh and lifts embedded refreshes ~2x (docs/benchmarks.md); a
+	// deployment that cannot accept it sets _pragma=synchronous(FULL).
+	w, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
 	if err != nil {
 		return err
 	}
