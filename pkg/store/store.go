@@ -1,5 +1,6 @@
 // Package store persists authd's durable state: users and their roles,
-// sessions (one refresh-token family each) and signing keys.
+// sessions (one refresh-token family each), signing keys and the one-time
+// tokens mailed to users (email verification, password reset).
 //
 // One sqlx implementation serves both backends: Postgres (lib/pq) for
 // production and SQLite (modernc.org/sqlite, pure Go) for the embedded
@@ -147,6 +148,25 @@ type SigningKey struct {
 	ExpiresAt time.Time
 }
 
+// OneTimeToken is a single-use secret mailed to a user, such as an email
+// verification or password reset link. The store keeps only its hash: a
+// leaked table cannot be replayed.
+type OneTimeToken struct {
+	// Hash is the token's digest (the caller chooses the function); it is
+	// the lookup key.
+	Hash []byte
+	// Purpose is part of every lookup, so a token issued for one use is
+	// unknown to every other.
+	Purpose string
+	UserID  string
+	// Email is the address the token was mailed to.
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is zero until the token is consumed.
+	UsedAt time.Time
+}
+
 // Store is everything authd persists. Implementations are safe for
 // concurrent use.
 type Store interface {
@@ -161,6 +181,14 @@ type Store interface {
 	// UpdatePasswordHash replaces a user's password hash. An unknown user
 	// is ErrNotFound.
 	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+	// SetEmailVerified marks a user's email verified, provided the user's
+	// email is still email (a token mailed to an old address must not
+	// verify a new one). Otherwise, or for an unknown user, ErrNotFound.
+	// Marking it again is not an error.
+	SetEmailVerified(ctx context.Context, userID, email string) error
+	// SetUserDisabled disables or re-enables a user; an unknown user is
+	// ErrNotFound. Revoking the user's sessions is the caller's job.
+	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
 	// GrantRole and RevokeRole are idempotent. GrantRole to an unknown
 	// user is ErrNotFound.
 	GrantRole(ctx context.Context, userID, role string) error
@@ -193,6 +221,20 @@ type Store interface {
 	// ListSessions returns a user's live (unrevoked, unexpired at now)
 	// sessions, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+
+	// CreateOneTimeToken stores t and deletes every earlier token of the
+	// same user and purpose, used or not, in one transaction: at most one
+	// token per user and purpose is ever live, and the table stays small.
+	// Hash, Purpose, UserID, Email and ExpiresAt are required; a zero
+	// CreatedAt is set by the store. An unknown user is ErrNotFound; a
+	// taken hash is ErrAlreadyExists.
+	CreateOneTimeToken(ctx context.Context, t OneTimeToken) error
+	// ConsumeOneTimeToken marks the token with this hash and purpose used
+	// at now and returns it, provided it is unused and unexpired
+	// (ExpiresAt > now). Anything else (unknown hash, other purpose, used,
+	// expired) is ErrNotFound. It is one atomic step: of concurrent calls
+	// with the same token at most one succeeds.
+	ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (OneTimeToken, error)
 
 	// CreateSigningKey stores a new key. An existing ID is ErrAlreadyExists.
 	CreateSigningKey(ctx context.Context, k SigningKey) error

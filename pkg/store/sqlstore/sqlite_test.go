@@ -134,6 +134,12 @@ func TestInvalidArguments(t *testing.T) {
 			_, err := s.CreateSession(ctx, store.NewSession{ID: "s", UserID: "u"})
 			return err
 		}()},
+		{"one-time token without hash", s.CreateOneTimeToken(ctx, store.OneTimeToken{Purpose: "p", UserID: "u",
+			Email: "u@example.com", ExpiresAt: time.Now()})},
+		{"consume without purpose", func() error {
+			_, err := s.ConsumeOneTimeToken(ctx, []byte{1}, "", time.Now())
+			return err
+		}()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

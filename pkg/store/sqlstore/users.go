@@ -11,7 +11,7 @@ import (
 )
 
 type userQueries struct {
-	insert, byID, byEmail, updateHash, grant, revoke string
+	insert, byID, byEmail, updateHash, setVerified, grant, revoke string
 }
 
 func newUserQueries(d dialect) userQueries {
@@ -23,6 +23,8 @@ func newUserQueries(d dialect) userQueries {
 		byID:       d.rebind(sel + `WHERE u.id = ?`),
 		byEmail:    d.rebind(sel + `WHERE u.email = ?`),
 		updateHash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`),
+		// Only while the email is still the one the token was mailed to.
+		setVerified: d.rebind(`UPDATE users SET email_verified = ?, updated_at = ? WHERE id = ? AND email = ?`),
 		grant: d.rebind(`INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)
 			ON CONFLICT (user_id, role) DO NOTHING`),
 		revoke: d.rebind(`DELETE FROM user_roles WHERE user_id = ? AND role = ?`),
@@ -128,6 +130,17 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) err
 	return requireRow(res, "user", userID)
 }
 
+// SetEmailVerified marks a user's email verified, provided it is still
+// email (compared normalised). Otherwise, or for an unknown user,
+// store.ErrNotFound.
+func (s *Store) SetEmailVerified(ctx context.Context, userID, email string) error {
+	res, err := exec(ctx, s.wq, s.uq.setVerified, true, dbTime(s.now()), userID, normalizeEmail(email))
+	if err != nil {
+		return fmt.Errorf("sqlstore: set email verified: %w", err)
+	}
+	return requireRow(res, "user with that email", userID)
+}
+
 // GrantRole grants role to a user; granting it again does nothing. An
 // unknown user is store.ErrNotFound.
 func (s *Store) GrantRole(ctx context.Context, userID, role string) error {
@@ -159,4 +172,14 @@ func requireRow(res sql.Result, what, id string) error {
 		return fmt.Errorf("sqlstore: %s %q: %w", what, id, store.ErrNotFound)
 	}
 	return nil
+}
+
+// SetUserDisabled sets a user's disabled flag. An unknown user is
+// store.ErrNotFound.
+func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	res, err := exec(ctx, s.wq, s.d.rebind(`UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`), disabled, dbTime(s.now()), userID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set user disabled: %w", err)
+	}
+	return requireRow(res, "user", userID)
 }

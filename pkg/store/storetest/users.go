@@ -158,3 +158,19 @@ func testUpdatePasswordHash(t *testing.T, s store.Store) {
 		t.Errorf("u2 PasswordHash = %q: update leaked to another user", other.PasswordHash)
 	}
 }
+
+func testSetUserDisabled(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	newUser(t, s, "u1")
+	wantErr(t, "disable", s.SetUserDisabled(ctx, "u1", true), nil)
+	u, err := s.UserByID(ctx, "u1")
+	wantErr(t, "UserByID", err, nil)
+	if !u.Disabled {
+		t.Fatal("user not disabled")
+	}
+	wantErr(t, "enable", s.SetUserDisabled(ctx, "u1", false), nil)
+	if u, _ := s.UserByEmail(ctx, u.Email); u.Disabled {
+		t.Fatal("user still disabled")
+	}
+	wantErr(t, "unknown user", s.SetUserDisabled(ctx, "nobody", true), store.ErrNotFound)
+}
