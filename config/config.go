@@ -69,6 +69,70 @@ type Config struct {
 	IntrospectionClientID     string `yaml:"introspection_client_id" env:"AUTHD_INTROSPECTION_CLIENT_ID"`
 	IntrospectionClientSecret string `yaml:"introspection_client_secret" env:"AUTHD_INTROSPECTION_CLIENT_SECRET" secret:"true"`
 
+	// PublicURL is the base of the links mailed to users (the app that
+	// shows the verify-email and reset-password pages); empty means
+	// Issuer.
+	PublicURL string `yaml:"public_url" env:"AUTHD_PUBLIC_URL"`
+	// SMTPURL is the mail server: smtp://user:pass@host:587 (STARTTLS
+	// whenever offered; ?starttls=required insists) or smtps://…:465
+	// (implicit TLS). Empty: the development mailer writes each message to
+	// DataDir/mail and the log instead of sending it.
+	SMTPURL string `yaml:"smtp_url" env:"AUTHD_SMTP_URL" secret:"true"`
+	// MailFrom is the sender of authd's mail, e.g. `Example <no-reply@example.com>`;
+	// required with SMTPURL.
+	MailFrom string `yaml:"mail_from" env:"AUTHD_MAIL_FROM"`
+	// MailTemplatesDir holds template overrides (<kind>.txt, <kind>.html);
+	// empty uses the embedded ones.
+	MailTemplatesDir string `yaml:"mail_templates_dir" env:"AUTHD_MAIL_TEMPLATES_DIR"`
+	// RequireVerifiedEmail refuses login until the email is verified, and
+	// makes registering a taken email look like a new registration.
+	RequireVerifiedEmail bool `yaml:"require_verified_email" env:"AUTHD_REQUIRE_VERIFIED_EMAIL"`
+	// VerifyTTL is the lifetime of email verification links.
+	VerifyTTL time.Duration `yaml:"verify_ttl" env:"AUTHD_VERIFY_TTL"`
+	// ResetTTL is the lifetime of password reset links.
+	ResetTTL time.Duration `yaml:"reset_ttl" env:"AUTHD_RESET_TTL"`
+	// TrustedProxies is a comma-separated list of IPs and CIDRs of reverse
+	// proxies whose X-Forwarded-For gives the client IP; empty trusts none.
+	TrustedProxies string `yaml:"trusted_proxies" env:"AUTHD_TRUSTED_PROXIES"`
+
+	// Abuse resistance (config/abuse.go, README "Abuse resistance").
+	// RateLimitEnabled turns the rate limits and the login backoff on.
+	RateLimitEnabled bool `yaml:"ratelimit_enabled" env:"AUTHD_RATELIMIT_ENABLED"`
+	// RateLimitKeyPrefix prefixes the limiter's keys in Redis.
+	RateLimitKeyPrefix string `yaml:"ratelimit_key_prefix" env:"AUTHD_RATELIMIT_KEY_PREFIX"`
+	// The limits, each "N/period[:burst]" (see ParseRateLimit): per
+	// client IP, or per account (normalised email).
+	RateLimitLoginIP       string `yaml:"ratelimit_login_ip" env:"AUTHD_RATELIMIT_LOGIN_IP"`
+	RateLimitLoginAccount  string `yaml:"ratelimit_login_account" env:"AUTHD_RATELIMIT_LOGIN_ACCOUNT"`
+	RateLimitRegisterIP    string `yaml:"ratelimit_register_ip" env:"AUTHD_RATELIMIT_REGISTER_IP"`
+	RateLimitTokenIP       string `yaml:"ratelimit_token_ip" env:"AUTHD_RATELIMIT_TOKEN_IP"`
+	RateLimitForgotIP      string `yaml:"ratelimit_forgot_ip" env:"AUTHD_RATELIMIT_FORGOT_IP"`
+	RateLimitForgotAccount string `yaml:"ratelimit_forgot_account" env:"AUTHD_RATELIMIT_FORGOT_ACCOUNT"`
+	RateLimitVerifyIP      string `yaml:"ratelimit_verify_ip" env:"AUTHD_RATELIMIT_VERIFY_IP"`
+	RateLimitResetIP       string `yaml:"ratelimit_reset_ip" env:"AUTHD_RATELIMIT_RESET_IP"`
+	// BcryptMaxConcurrent bounds the bcrypt computations running at once;
+	// 0 means one per CPU but one (at least 1).
+	BcryptMaxConcurrent int `yaml:"bcrypt_max_concurrent" env:"AUTHD_BCRYPT_MAX_CONCURRENT"`
+	// BcryptMaxQueue bounds the requests waiting for a bcrypt slot; 0
+	// means 4 × BcryptMaxConcurrent.
+	BcryptMaxQueue int `yaml:"bcrypt_max_queue" env:"AUTHD_BCRYPT_MAX_QUEUE"`
+	// BcryptMaxWait is how long a request waits for a slot before 503.
+	BcryptMaxWait time.Duration `yaml:"bcrypt_max_wait" env:"AUTHD_BCRYPT_MAX_WAIT"`
+	// PasswordMinLength is the minimum length of new passwords, in code
+	// points after NFKC; at least 8 (NIST SP 800-63B).
+	PasswordMinLength int `yaml:"password_min_length" env:"AUTHD_PASSWORD_MIN_LENGTH"`
+	// TLSCert and TLSKey are PEM files; set both to serve HTTPS (TLS 1.2+,
+	// with HSTS) instead of HTTP.
+	TLSCert string `yaml:"tls_cert" env:"AUTHD_TLS_CERT"`
+	TLSKey  string `yaml:"tls_key" env:"AUTHD_TLS_KEY"`
+
+	// MetricsAddr is where Prometheus metrics are served (/metrics), apart
+	// from the API so they are not exposed with it; empty disables.
+	MetricsAddr string `yaml:"metrics_addr" env:"AUTHD_METRICS_ADDR"`
+	// PprofAddr serves net/http/pprof for profiling; empty (the default)
+	// disables it, and it must be a loopback address.
+	PprofAddr string `yaml:"pprof_addr" env:"AUTHD_PPROF_ADDR"`
+
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"AUTHD_LOG_LEVEL"`
 	// LogFormat is json, text, or auto (text on a terminal, else JSON).
@@ -94,9 +158,25 @@ func Default() Config {
 		JWKSMaxAge:          5 * time.Minute,
 		KeyReloadInterval:   time.Minute,
 		KeyRotationInterval: 720 * time.Hour,
+		VerifyTTL:           24 * time.Hour,
+		ResetTTL:            30 * time.Minute,
+		MetricsAddr:         ":9090",
 		LogLevel:            "info",
 		LogFormat:           "auto",
 		ShutdownTimeout:     15 * time.Second,
+
+		RateLimitEnabled:       true,
+		RateLimitKeyPrefix:     "authd:rl:",
+		RateLimitLoginIP:       "20/1m:10",
+		RateLimitLoginAccount:  "10/1m:5",
+		RateLimitRegisterIP:    "20/1h:10",
+		RateLimitTokenIP:       "300/1m:100",
+		RateLimitForgotIP:      "10/1h:5",
+		RateLimitForgotAccount: "5/1h:3",
+		RateLimitVerifyIP:      "60/1h:20",
+		RateLimitResetIP:       "20/1h:10",
+		BcryptMaxWait:          500 * time.Millisecond,
+		PasswordMinLength:      8,
 	}
 }
 

@@ -26,6 +26,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	problems = append(problems, applyEnv(&cfg, getenv)...)
+	if cfg.MetricsAddr == "off" { // an empty variable means "unset", so off needs a word
+		cfg.MetricsAddr = ""
+	}
 	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return cfg, &Error{Problems: problems}

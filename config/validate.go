@@ -49,10 +49,15 @@ func (c Config) validate() []string {
 		{c.KeyReloadInterval < time.Second, "AUTHD_KEY_RELOAD_INTERVAL", "must be at least 1s"},
 		{(c.IntrospectionClientID == "") != (c.IntrospectionClientSecret == ""), "AUTHD_INTROSPECTION_CLIENT_SECRET", "and AUTHD_INTROSPECTION_CLIENT_ID must be set together"},
 		{c.IntrospectionClientSecret != "" && len(c.IntrospectionClientSecret) < 16, "AUTHD_INTROSPECTION_CLIENT_SECRET", "must be at least 16 characters (e.g. openssl rand -base64 24)"},
+		{c.MetricsAddr != "" && !validHostPort(c.MetricsAddr), "AUTHD_METRICS_ADDR", "must be empty (off) or host:port, e.g. :9090"},
+		{c.MetricsAddr != "" && c.MetricsAddr == c.Addr, "AUTHD_METRICS_ADDR", "must differ from AUTHD_ADDR"},
+		{c.PprofAddr != "" && !loopbackHostPort(c.PprofAddr), "AUTHD_PPROF_ADDR", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060"},
 		{!slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "AUTHD_LOG_LEVEL", "must be debug, info, warn or error"},
 		{!slices.Contains([]string{"auto", "json", "text"}, c.LogFormat), "AUTHD_LOG_FORMAT", "must be auto, json or text"},
 		{c.ShutdownTimeout <= 0, "AUTHD_SHUTDOWN_TIMEOUT", "must be positive"},
 	}
+	checks = append(checks, c.mailChecks()...)
+	checks = append(checks, c.abuseChecks()...)
 	var problems []string
 	for _, ch := range checks {
 		if ch.bad {
@@ -86,4 +91,18 @@ func MasterKeyBytes(s string) ([]byte, bool) {
 func validMasterKey(s string) bool {
 	_, ok := MasterKeyBytes(s)
 	return ok
+}
+
+// loopbackHostPort accepts only an explicit loopback host: profiles reveal
+// memory contents and must not be reachable from the network.
+func loopbackHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
-	"github.com/authd/authd/pkg/store"
 )
 
 func (c *command) load() (config.Config, *slog.Logger, error) {
@@ -127,46 +125,6 @@ func stamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func (c *command) user(ctx context.Context, args []string) error {
-	if len(args) != 3 || (args[0] != "grant" && args[0] != "revoke") {
-		return fmt.Errorf("%w: user grant|revoke EMAIL ROLE", errUsage)
-	}
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.OpenStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	email, role := args[1], args[2]
-	if role == "" || len(role) > 64 {
-		return fmt.Errorf("%w: ROLE must be 1 to 64 characters", errUsage)
-	}
-	u, err := s.UserByEmail(ctx, normalizeEmail(email))
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user with email %q", email)
-	}
-	if err != nil {
-		return err
-	}
-	if args[0] == "grant" {
-		err = s.GrantRole(ctx, u.ID, role)
-	} else {
-		err = s.RevokeRole(ctx, u.ID, role)
-	}
-	if err != nil {
-		return err
-	}
-	done := map[string]string{"grant": "granted", "revoke": "revoked"}[args[0]]
-	fmt.Fprintf(c.stdout, "%s role %q for %s; access tokens carry it from the next login or refresh\n", done, role, u.Email)
-	return nil
 }
 
 func (c *command) configCheck() error {

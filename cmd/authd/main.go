@@ -8,8 +8,11 @@
 //	authd [--config FILE] migrate        apply database migrations and exit
 //	authd [--config FILE] keys rotate [--now]  rotate in a new signing key
 //	authd [--config FILE] keys list      list published signing keys
-//	authd [--config FILE] user grant EMAIL ROLE
-//	authd [--config FILE] user revoke EMAIL ROLE
+//	authd [--config FILE] users create EMAIL   (password on standard input)
+//	authd [--config FILE] users disable|enable EMAIL
+//	authd [--config FILE] users import FILE [--format jsonl|csv]
+//	authd [--config FILE] users grant|revoke EMAIL ROLE
+//	authd [--config FILE] audit tail [-n N] [--user ID]  print recent audit events
 //	authd [--config FILE] config check   validate the configuration and exit
 //	authd version
 package main
@@ -44,7 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cmd := &command{configPath: *configPath, stdout: stdout, stderr: stderr}
+	cmd := &command{configPath: *configPath, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	err := cmd.dispatch(ctx, fs.Args())
 	switch {
 	case err == nil:
@@ -63,8 +66,14 @@ const usage = `usage:
   authd [--config FILE] migrate            apply database migrations and exit
   authd [--config FILE] keys rotate [--now] rotate in a new signing key (--now: sign with it at once)
   authd [--config FILE] keys list          list published signing keys
-  authd [--config FILE] user grant EMAIL ROLE
-  authd [--config FILE] user revoke EMAIL ROLE
+  authd [--config FILE] users create EMAIL  create a user; the password is read from standard input
+  authd [--config FILE] users disable EMAIL disable a user and end every session at once
+  authd [--config FILE] users enable EMAIL  let a disabled user log in again
+  authd [--config FILE] users import FILE [--format jsonl|csv]
+                                            import users with their bcrypt hashes (idempotent)
+  authd [--config FILE] users grant|revoke EMAIL ROLE
+  authd [--config FILE] audit tail [-n N] [--user ID]
+                                            print the newest audit events, oldest first
   authd [--config FILE] config check       validate the configuration and exit
   authd version
 Settings come from AUTHD_* environment variables; see config/authd.example.yaml.
@@ -72,6 +81,7 @@ Settings come from AUTHD_* environment variables; see config/authd.example.yaml.
 
 type command struct {
 	configPath     string
+	stdin          io.Reader
 	stdout, stderr io.Writer
 }
 
@@ -86,8 +96,10 @@ func (c *command) dispatch(ctx context.Context, args []string) error {
 		return c.migrate(ctx)
 	case "keys":
 		return c.keys(ctx, args[1:])
-	case "user":
-		return c.user(ctx, args[1:])
+	case "user", "users":
+		return c.users(ctx, args[1:])
+	case "audit":
+		return c.audit(ctx, args[1:])
 	case "config":
 		if len(args) == 2 && args[1] == "check" {
 			return c.configCheck()

@@ -4,7 +4,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,10 +17,13 @@ import (
 	"time"
 
 	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/admission"
+	"github.com/authd/authd/internal/audit"
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
-	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/mail"
+	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/store/sqlstore"
@@ -36,6 +41,21 @@ type App struct {
 	handler  http.Handler
 	redis    *redis.Client
 	clock    func() time.Time
+	// Mail sends the service's mail; Stats counts what failed.
+	Mail     *mail.Queue
+	mailOpts []mail.QueueOption
+	// Metrics holds the Prometheus metrics served on AUTHD_METRICS_ADDR.
+	Metrics *metrics.Metrics
+	// Gate admits every bcrypt computation (AUTHD_BCRYPT_MAX_*); its Stats
+	// count admissions and refusals.
+	Gate *admission.Gate
+	// Audit writes the service's events to the audit trail.
+	Audit *audit.Writer
+	// events are the service's event sinks, the audit writer first;
+	// append others (metrics) to it before the service is built.
+	events            auth.EventSinks
+	tls               *tls.Config
+	readHeaderTimeout time.Duration
 }
 
 // Option adjusts how Open builds the App.
@@ -48,7 +68,7 @@ func WithClock(now func() time.Time) Option { return func(a *App) { a.clock = no
 // Open connects to the store and denylist, applies migrations, and makes
 // sure a signing key exists. Close releases what it opened.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
-	a := &App{cfg: cfg, log: log, clock: time.Now}
+	a := &App{cfg: cfg, log: log, clock: time.Now, Metrics: metrics.New()}
 	for _, opt := range opts {
 		opt(a)
 	}
@@ -66,12 +86,26 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err = a.openDenylist(ctx); err != nil {
 		return nil, err
 	}
+	a.Denylist = countedDenylist{Denylist: a.Denylist, m: a.Metrics}
 	if a.Keys, err = OpenKeys(cfg, a.Store, log, a.clock); err != nil {
 		return nil, err
 	}
 	if err = a.Keys.Ensure(ctx); err != nil {
 		return nil, err
 	}
+	templates, err := a.openMail(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hasher, policy, limits, rateLimits, err := a.openAbuse()
+	if err != nil {
+		return nil, err
+	}
+	if err = a.loadTLS(); err != nil {
+		return nil, err
+	}
+	a.openAudit()
+	a.events = append(a.events, metricsSink{a.Metrics})
 	if a.Service, err = auth.New(auth.Config{
 		Issuer:            cfg.Issuer,
 		Audience:          cfg.EffectiveAudience(),
@@ -80,10 +114,19 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		RefreshTTL:        cfg.RefreshTTL,
 		RefreshReuseGrace: cfg.RefreshReuseGrace,
 		Leeway:            cfg.Leeway,
-		PasswordPolicy:    password.Policy{MinLength: password.DefaultMinLength},
+		PasswordPolicy:    policy,
 		Clock:             a.clock,
 		Logger:            log,
-	}, a.Store, a.Denylist, a.Keys, a.Keys, password.NewHasher(cfg.BcryptCost)); err != nil {
+
+		PublicURL:            cfg.EffectivePublicURL(),
+		VerifyTTL:            cfg.VerifyTTL,
+		ResetTTL:             cfg.ResetTTL,
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
+		Outbox:               a.Mail,
+		Templates:            templates,
+		Limits:               limits,
+		Events:               a.events,
+	}, a.Store, a.Denylist, a.Keys, a.Keys, hasher); err != nil {
 		return nil, err
 	}
 	verifier, err := middleware.NewVerifier(
@@ -98,16 +141,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
+	a.registerGauges()
 	a.handler = httpapi.New(httpapi.Config{
-		Issuer:     cfg.Issuer,
-		JWKSMaxAge: cfg.JWKSMaxAge,
-		Logger:     log,
+		Observer:        a.Metrics,
+		OnJWKS:          a.Metrics.JWKSServed,
+		OnInternalError: func() { a.Metrics.DependencyError("store") },
+		Issuer:          cfg.Issuer,
+		JWKSMaxAge:      cfg.JWKSMaxAge,
+		Logger:          log,
 
 		IntrospectionClientID:     cfg.IntrospectionClientID,
 		IntrospectionClientSecret: cfg.IntrospectionClientSecret,
+		TrustedProxies:            cfg.TrustedProxyList(),
+		RateLimits:                rateLimits,
+		TLS:                       a.tls != nil,
 	}, a.Service, verifier, a.Keys, []httpapi.Check{
-		{Name: "store", Ping: a.Store.Ping},
-		{Name: "denylist", Ping: a.Denylist.Ping},
+		{Name: "store", Ping: countedCheck(a.Metrics, "store", a.Store.Ping)},
+		{Name: "denylist", Ping: a.Denylist.Ping}, // failures counted by countedDenylist
 	})
 	return a, nil
 }
@@ -185,7 +235,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.handler,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: cmp.Or(a.readHeaderTimeout, 5*time.Second), // slowloris: headers arrive in time or the connection ends
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       90 * time.Second,
@@ -195,9 +245,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go a.Keys.Run(runCtx, a.cfg.KeyReloadInterval, a.cfg.KeyRotationInterval)
+	stopSide, err := a.serveSide(runCtx)
+	defer stopSide()
+	if err != nil {
+		return err
+	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- a.serveOn(srv, ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -214,8 +269,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases the store and Redis connections.
+// Close drains the mail queue, then releases the store and Redis
+// connections.
 func (a *App) Close() error {
+	a.closeMail()
+	a.closeAudit()
 	var errs []error
 	if a.redis != nil {
 		errs = append(errs, a.redis.Close())

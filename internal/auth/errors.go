@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/authd/authd/pkg/store"
 )
@@ -19,9 +20,26 @@ var (
 	ErrUnsupportedGrant   = errors.New("unsupported_grant_type")
 	ErrInvalidToken       = errors.New("invalid_token")
 	ErrUserDisabled       = errors.New("user_disabled")
-	// ErrUnavailable means a dependency (store or denylist) failed and the
-	// request did not take effect; the client may retry.
+	// ErrInvalidOneTimeToken means a mailed token (email verification,
+	// password reset) is malformed, unknown, used, expired or of another
+	// purpose. Its code is "invalid_token" like ErrInvalidToken's, but it
+	// is a distinct kind: a bad request field (400), not an RFC 6750
+	// bearer challenge (401 with WWW-Authenticate).
+	ErrInvalidOneTimeToken = errors.New("invalid_token")
+	// ErrEmailNotVerified refuses login while AUTHD_REQUIRE_VERIFIED_EMAIL
+	// is set and the address is unverified.
+	ErrEmailNotVerified = errors.New("email_not_verified")
+	// ErrNotFound means a resource named in the request (a session) does
+	// not exist or belongs to someone else; the two are not told apart.
+	ErrNotFound = errors.New("not_found")
+	// ErrUnavailable means a dependency (store or denylist) failed, or
+	// the bcrypt gate is full, and the request did not take effect; the
+	// client may retry (after RetryAfter when set).
 	ErrUnavailable = errors.New("temporarily_unavailable")
+	// ErrRateLimited refuses an attempt made too soon: over an account's
+	// limit, or a login while the account's failures impose a delay. The
+	// Error's RetryAfter says when to retry.
+	ErrRateLimited = errors.New("rate_limited")
 )
 
 // Error is a failure whose Description is safe to show to the client. The
@@ -30,6 +48,9 @@ type Error struct {
 	Kind        error
 	Description string
 	Cause       error
+	// RetryAfter, when positive, is how long the client should wait
+	// before retrying (ErrRateLimited, ErrUnavailable).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

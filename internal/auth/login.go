@@ -5,35 +5,74 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/authd/authd/internal/admission"
 	"github.com/authd/authd/pkg/store"
 )
 
 // Login checks an email and password and starts a session.
 //
 // An unknown email and a wrong password take the same time and return the
-// same error: the unknown case compares against a dummy hash.
+// same error: the unknown case compares against a dummy hash, and both
+// count as a failure for the account's backoff. Before any of that, an
+// account over its limit, or in a backoff after failures from this
+// client's network, is answered ErrRateLimited without bcrypt or a store
+// read. Every bcrypt takes a slot of the gate; a full gate is
+// ErrUnavailable with a Retry-After, whether or not the account exists.
 func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*Tokens, error) {
 	badCredentials := fail(ErrInvalidCredentials, "the email or password is incorrect")
+	ev := clientEvent(EventLogin, OutcomeFailure, client)
 	email, err := NormalizeEmail(email)
 	if err != nil {
-		s.hasher.CompareDummy(pw)
+		if err := s.hasher.CompareDummy(ctx, pw); err != nil {
+			return nil, hashFailed(err)
+		}
 		return nil, badCredentials
+	}
+	backoffKey := loginBackoffKey(email, client.IP)
+	if err := s.throttleLogin(ctx, email, backoffKey); err != nil {
+		// No user id: the refusal comes before the lookup, so that it
+		// costs no database read either.
+		ev.Detail = detailRateLimited
+		s.record(ctx, ev)
+		return nil, err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		s.hasher.CompareDummy(pw)
+		if err := s.hasher.CompareDummy(ctx, pw); err != nil {
+			return nil, hashFailed(err)
+		}
+		s.loginFailed(ctx, backoffKey)
+		ev.Detail = detailInvalidCredentials
+		s.record(ctx, ev)
 		return nil, badCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	match, rehash := s.hasher.Compare(u.PasswordHash, pw)
+	match, rehash, err := s.hasher.Compare(ctx, u.PasswordHash, pw)
+	if err != nil {
+		return nil, hashFailed(err)
+	}
+	ev.UserID = u.ID
 	if !match {
+		s.loginFailed(ctx, backoffKey)
+		ev.Detail = detailInvalidCredentials
+		s.record(ctx, ev)
 		return nil, badCredentials
 	}
 	if u.Disabled {
+		ev.Detail = detailUserDisabled
+		s.record(ctx, ev)
 		return nil, fail(ErrUserDisabled, "this account is disabled")
 	}
+	// Only after the password matched: the answer reveals nothing to
+	// someone who does not know it.
+	if s.cfg.RequireVerifiedEmail && !u.EmailVerified {
+		ev.Detail = detailEmailNotVerified
+		s.record(ctx, ev)
+		return nil, fail(ErrEmailNotVerified, "the email address is not verified: follow the link mailed at registration, or reset the password, which verifies it too")
+	}
+	s.loginSucceeded(ctx, backoffKey)
 	if rehash {
 		s.upgradeHash(ctx, u.ID, pw)
 	}
@@ -46,18 +85,28 @@ func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*
 	if err != nil {
 		return nil, err
 	}
+	ev.Outcome, ev.Detail, ev.SessionID = OutcomeSuccess, "", sess.ID
+	s.record(ctx, ev)
 	return s.mint(u, sess, now)
 }
 
 // upgradeHash re-hashes a password whose stored hash has a lower cost than
 // configured. Failure is logged, not returned: the login itself succeeded.
+// A full bcrypt gate skips it quietly: the next login upgrades instead.
 func (s *Service) upgradeHash(ctx context.Context, userID, pw string) {
-	normalized, err := s.cfg.PasswordPolicy.Check(pw)
+	// Length rules only: the rehash keeps the password the user already
+	// has, so screening it would only keep the old hash.
+	policy := s.cfg.PasswordPolicy
+	policy.Breached = nil
+	normalized, err := policy.Check(pw)
 	if err != nil {
 		// An imported password that fails today's policy keeps its hash.
 		return
 	}
-	hash, err := s.hasher.Hash(normalized)
+	hash, err := s.hasher.Hash(ctx, normalized)
+	if errors.Is(err, admission.ErrOverloaded) {
+		return
+	}
 	if err == nil {
 		err = s.store.UpdatePasswordHash(ctx, userID, hash)
 	}

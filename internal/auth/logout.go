@@ -26,12 +26,15 @@ func ParseLogoutScope(s string) (LogoutScope, error) {
 	return "", fail(ErrInvalidRequest, "scope must be local, others or global")
 }
 
-// Caller is the verified access token of the request.
+// Caller is the verified access token of the request, and the device it
+// came from.
 type Caller struct {
 	UserID    string
 	SessionID string
 	TokenID   string
 	ExpiresAt time.Time
+	// Client is recorded in the audit trail.
+	Client Client
 }
 
 // Logout ends sessions of the caller. The store is updated first (no more
@@ -56,31 +59,55 @@ func (s *Service) Logout(ctx context.Context, c Caller, scope LogoutScope) error
 			return unavailable(err)
 		}
 	case LogoutOthers:
-		ids, err := s.store.RevokeUserSessions(ctx, c.UserID, c.SessionID, now)
-		if err != nil {
+		if err := s.endOtherSessions(ctx, c.UserID, c.SessionID, now); err != nil {
 			return unavailable(err)
-		}
-		if len(ids) > 0 {
-			if err := s.denylist.RevokeSessions(ctx, ids, horizon); err != nil {
-				return unavailable(err)
-			}
 		}
 	case LogoutGlobal:
-		ids, err := s.store.RevokeUserSessions(ctx, c.UserID, "", now)
-		if err != nil {
-			return unavailable(err)
-		}
-		// The cutoff also catches sessions the store listing could race
-		// with; the sid entries catch tokens issued in the current second.
-		ids = append(ids, c.SessionID)
-		if err := s.denylist.RevokeSessions(ctx, ids, horizon); err != nil {
-			return unavailable(err)
-		}
-		if err := s.denylist.RevokeUserBefore(ctx, c.UserID, now, horizon); err != nil {
+		if err := s.endAllSessions(ctx, c.UserID, c.SessionID, now); err != nil {
 			return unavailable(err)
 		}
 	default:
 		return fail(ErrInvalidRequest, "scope must be local, others or global")
 	}
+	ev := clientEvent(EventLogout, OutcomeSuccess, c.Client)
+	ev.UserID, ev.SessionID, ev.Detail = c.UserID, c.SessionID, string(scope)
+	s.record(ctx, ev)
 	return nil
+}
+
+// endOtherSessions ends every session of userID but keepSID: the store
+// first (no more refreshes), then their sids on the denylist (no more use
+// of their access tokens). Logout scope=others and password change.
+func (s *Service) endOtherSessions(ctx context.Context, userID, keepSID string, now time.Time) error {
+	ids, err := s.store.RevokeUserSessions(ctx, userID, keepSID, now)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.denylist.RevokeSessions(ctx, ids, s.revocationHorizon(now))
+}
+
+// endAllSessions ends every session of userID and refuses every token of
+// the user issued before now: logout scope=global and password reset.
+// currentSID (empty when there is none) is denylisted even if the store
+// no longer counts it live.
+func (s *Service) endAllSessions(ctx context.Context, userID, currentSID string, now time.Time) error {
+	ids, err := s.store.RevokeUserSessions(ctx, userID, "", now)
+	if err != nil {
+		return err
+	}
+	// The cutoff also catches sessions the store listing could race with;
+	// the sid entries catch tokens issued in the current second.
+	if currentSID != "" {
+		ids = append(ids, currentSID)
+	}
+	horizon := s.revocationHorizon(now)
+	if len(ids) > 0 {
+		if err := s.denylist.RevokeSessions(ctx, ids, horizon); err != nil {
+			return err
+		}
+	}
+	return s.denylist.RevokeUserBefore(ctx, userID, now, horizon)
 }

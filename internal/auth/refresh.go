@@ -34,6 +34,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client Clien
 	})
 	switch {
 	case errors.Is(err, store.ErrRefreshReused):
+		ev := clientEvent(EventRefreshReuse, OutcomeFailure, client)
+		ev.UserID, ev.SessionID, ev.Detail = claims.Subject, claims.SessionID, detailSessionRevoked
+		s.record(ctx, ev)
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "refresh token reuse detected: session revoked",
 			slog.String("user_id", claims.Subject), slog.String("session_id", claims.SessionID))
 		if err := s.denylist.RevokeSessions(ctx, []string{claims.SessionID}, s.revocationHorizon(now)); err != nil {
@@ -54,5 +57,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client Clien
 	if res.User.Disabled {
 		return nil, fail(ErrUserDisabled, "this account is disabled")
 	}
+	ev := clientEvent(EventRefresh, OutcomeSuccess, client)
+	ev.UserID, ev.SessionID = res.User.ID, res.Session.ID
+	s.record(ctx, ev)
 	return s.mint(res.User, res.Session, now)
 }

@@ -1,5 +1,6 @@
 // Package auth is authd's service logic: registration, login, refresh-token
-// rotation, logout and the current user. It is transport-free: the HTTP
+// rotation, logout, the current user, email verification, password reset
+// and change, and the user's sessions. It is transport-free: the HTTP
 // layer decodes a request, calls one method, and encodes the result or the
 // *Error it returns.
 package auth
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
@@ -24,10 +26,29 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
 	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+	SetEmailVerified(ctx context.Context, userID, email string) error
+	CreateOneTimeToken(ctx context.Context, t store.OneTimeToken) error
+	ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (store.OneTimeToken, error)
 	CreateSession(ctx context.Context, s store.NewSession) (store.Session, error)
 	RotateRefresh(ctx context.Context, r store.Rotation) (store.RotationResult, error)
 	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
 	RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error)
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error)
+	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
+	GrantRole(ctx context.Context, userID, role string) error
+	RevokeRole(ctx context.Context, userID, role string) error
+}
+
+// Outbox sends mail off the request path (a mail.Queue). Enqueue must
+// never block; it reports whether the job was accepted, and a refusal is
+// the outbox's to count: no request fails for want of mail.
+type Outbox interface {
+	Enqueue(j mail.Job) bool
+}
+
+// Templates renders the mail the service sends (a *mail.Templates).
+type Templates interface {
+	Render(kind mail.Kind, to string, d mail.Data) (mail.Message, error)
 }
 
 // Signer gives the key that signs new tokens.
@@ -47,6 +68,30 @@ type Config struct {
 	PasswordPolicy    password.Policy
 	Clock             func() time.Time
 	Logger            *slog.Logger
+
+	// PublicURL is the base of the links in mail (AUTHD_PUBLIC_URL), e.g.
+	// https://app.example.com: links are PublicURL + "/verify-email?token=…"
+	// and PublicURL + "/reset-password?token=…". Empty: Issuer.
+	PublicURL string
+	// VerifyTTL and ResetTTL are the lifetimes of email verification and
+	// password reset tokens; zero means 24h and 30m.
+	VerifyTTL time.Duration
+	ResetTTL  time.Duration
+	// RequireVerifiedEmail refuses login until the email is verified, and
+	// makes registering a taken email answer like a new registration
+	// (mailing the owner a notice) instead of 409.
+	RequireVerifiedEmail bool
+	// Outbox sends mail; nil sends none. Templates renders it; nil uses
+	// the embedded defaults.
+	Outbox    Outbox
+	Templates Templates
+
+	// Limits slow down attacks on single accounts; the zero value limits
+	// nothing.
+	Limits Limits
+	// Events receives what happens to accounts and sessions (the audit
+	// trail); nil discards it.
+	Events EventSink
 }
 
 // Service implements authd's account and token operations.
@@ -66,6 +111,12 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys token.Ke
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Events == nil {
+		cfg.Events = discardEvents{}
+	}
+	if err := cfg.mailDefaults(); err != nil {
+		return nil, err
 	}
 	refresh, err := token.NewVerifier(keys,
 		token.WithIssuer(cfg.Issuer),
@@ -88,7 +139,8 @@ type Tokens struct {
 	RefreshExpiresIn time.Duration
 }
 
-// Client describes the device a request comes from, recorded on sessions.
+// Client describes the device a request comes from, recorded on sessions
+// and in the audit trail.
 type Client struct {
 	UserAgent string
 	IP        string

@@ -22,10 +22,16 @@ type fixture struct {
 	store *sqlstore.Store
 }
 
-func newFixture(t testing.TB, dl denylist.Denylist, cost int) fixture {
+func newFixture(t testing.TB, dl denylist.Denylist, cost int, opts ...func(*auth.Config)) fixture {
+	t.Helper()
+	return newFixtureOn(t, "sqlite://"+filepath.Join(t.TempDir(), "authd.db"), dl, cost, opts...)
+}
+
+// newFixtureOn is newFixture on the store at dsn; opts adjust the config.
+func newFixtureOn(t testing.TB, dsn string, dl denylist.Denylist, cost int, opts ...func(*auth.Config)) fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "authd.db"))
+	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,10 +46,14 @@ func newFixture(t testing.TB, dl denylist.Denylist, cost int) fixture {
 	if err := km.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := auth.New(auth.Config{
+	cfg := auth.Config{
 		Issuer: "https://auth.example", Audience: "api", ClientID: "authd",
 		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, RefreshReuseGrace: 10 * time.Second, Leeway: 5 * time.Second,
-	}, st, dl, km, km, password.NewHasher(cost))
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := auth.New(cfg, st, dl, km, km, password.NewHasher(cost))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +66,7 @@ func TestLogoutReportsUnavailableDenylist(t *testing.T) {
 	t.Cleanup(func() { down.Close() })
 	f := newFixture(t, denylist.NewRedis(down), 10)
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "a@example.com", "correct horse battery")
+	u, err := f.svc.Register(ctx, "a@example.com", "correct horse battery", auth.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +95,7 @@ func TestLogoutReportsUnavailableDenylist(t *testing.T) {
 func TestLoginUpgradesLowCostHash(t *testing.T) {
 	f := newFixture(t, denylist.NewMemory(), 11)
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "b@example.com", "correct horse battery")
+	u, err := f.svc.Register(ctx, "b@example.com", "correct horse battery", auth.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +120,7 @@ func TestLoginUpgradesLowCostHash(t *testing.T) {
 func benchmarkLogin(b *testing.B, email string) {
 	f := newFixture(b, denylist.NewMemory(), 12)
 	ctx := context.Background()
-	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery"); err != nil {
+	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
@@ -124,7 +134,7 @@ func BenchmarkLoginUnknownEmailCost12(b *testing.B)  { benchmarkLogin(b, "unknow
 func BenchmarkLoginSuccessCost12(b *testing.B) {
 	f := newFixture(b, denylist.NewMemory(), 12)
 	ctx := context.Background()
-	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery"); err != nil {
+	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,11 +44,11 @@ func freeAddr(t *testing.T) string {
 func TestBinary(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
 		"AUTHD_ADDR="+addr, "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_FORMAT=json",
-		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=")
+		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=", "AUTHD_METRICS_ADDR="+metricsAddr)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +90,11 @@ func TestBinary(t *testing.T) {
 	if r := s.logout(tk.AccessToken, ""); r.Status != 204 {
 		t.Fatalf("logout: %d", r.Status)
 	}
+	if resp, err := http.Get("http://" + metricsAddr + "/metrics"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("metrics listener: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -115,6 +121,19 @@ func TestBinary(t *testing.T) {
 	}
 	if !strings.Contains(all.String(), "authd listening") {
 		t.Fatalf("no start-up line in logs:\n%s", all.String())
+	}
+
+	// The audit trail was written before the process exited.
+	tail := exec.Command(bin, "audit", "tail", "-n", "10")
+	tail.Env = cmd.Env
+	out, err := tail.CombinedOutput()
+	if err != nil {
+		t.Fatalf("audit tail: %v\n%s", err, out)
+	}
+	for _, typ := range []string{"register", "login", "logout"} {
+		if !strings.Contains(string(out), typ) {
+			t.Fatalf("audit tail has no %s event:\n%s", typ, out)
+		}
 	}
 }
 

@@ -133,6 +133,9 @@ func TestVerifyWhilePostgresIsDown(t *testing.T) {
 	if r := s.get("/readyz", ""); r.Status != 503 || !strings.Contains(string(r.Body), "store") {
 		t.Fatalf("readyz with Postgres down: %d %s", r.Status, r.Body)
 	}
+	if !strings.Contains(scrape(t, s), `authd_dependency_errors_total{dependency="store"}`) {
+		t.Fatal("the store failure was not counted")
+	}
 	// Login needs the store: it fails cleanly, without a panic.
 	if r := s.postJSON("/v1/login", map[string]string{"email": "omar@example.com", "password": "correct horse battery"}); r.Status < 500 {
 		t.Fatalf("login with Postgres down: %d", r.Status)

@@ -73,6 +73,10 @@ func testConfig() config.Config {
 	cfg := config.Default()
 	cfg.BcryptCost = 10
 	cfg.LogLevel = "error"
+	cfg.MetricsAddr = "" // many servers run at once; the metrics test sets its own
+	// Every suite request comes from 127.0.0.1 on a frozen clock, so no
+	// budget would ever refill; the abuse tests turn limits on.
+	cfg.RateLimitEnabled = false
 	return cfg
 }
 
@@ -88,6 +92,12 @@ type server struct {
 // start runs authd with cfg until the test ends (or Stop).
 func start(t testing.TB, cfg config.Config, clk *clock) *server {
 	t.Helper()
+	return startWith(t, cfg, clk)
+}
+
+// startWith is start with extra app options.
+func startWith(t testing.TB, cfg config.Config, clk *clock, opts ...app.Option) *server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +105,7 @@ func start(t testing.TB, cfg config.Config, clk *clock) *server {
 	cfg.Addr = ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.Open(ctx, cfg, log, app.WithClock(clk.Now))
+	a, err := app.Open(ctx, cfg, log, append([]app.Option{app.WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		cancel()
 		ln.Close()
@@ -103,7 +113,11 @@ func start(t testing.TB, cfg config.Config, clk *clock) *server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
-	s := &server{t: t, URL: "http://" + ln.Addr().String(), App: a, Clock: clk}
+	scheme := "http://"
+	if cfg.TLSCert != "" {
+		scheme = "https://"
+	}
+	s := &server{t: t, URL: scheme + ln.Addr().String(), App: a, Clock: clk}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {

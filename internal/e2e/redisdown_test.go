@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,9 @@ func TestLogoutAnswers503WhenRedisIsDown(t *testing.T) {
 	r.wantError(t, 503, "temporarily_unavailable")
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
+	}
+	if !strings.Contains(scrape(t, s), `authd_dependency_errors_total{dependency="denylist"}`) {
+		t.Fatal("the denylist failure was not counted")
 	}
 	rd := s.get("/readyz", "")
 	if rd.Status != 503 || !bytes.Contains(rd.Body, []byte("denylist")) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/gin-gonic/gin"
@@ -19,7 +21,13 @@ var statusOf = map[error]int{
 	auth.ErrUnsupportedGrant:   http.StatusBadRequest,
 	auth.ErrInvalidToken:       http.StatusUnauthorized,
 	auth.ErrUserDisabled:       http.StatusForbidden,
-	auth.ErrUnavailable:        http.StatusServiceUnavailable,
+	// A mailed token is a request field: 400, and no WWW-Authenticate,
+	// though its code is invalid_token like a bad bearer token's.
+	auth.ErrInvalidOneTimeToken: http.StatusBadRequest,
+	auth.ErrEmailNotVerified:    http.StatusForbidden,
+	auth.ErrNotFound:            http.StatusNotFound,
+	auth.ErrUnavailable:         http.StatusServiceUnavailable,
+	auth.ErrRateLimited:         http.StatusTooManyRequests,
 }
 
 // writeError answers err. A service *Error shows its code and description;
@@ -30,6 +38,9 @@ func (a *API) writeError(c *gin.Context, err error) {
 	if !errors.As(err, &e) {
 		a.log.LogAttrs(c.Request.Context(), slog.LevelError, "internal error",
 			slog.String("route", c.FullPath()), slog.Any("error", err))
+		if a.cfg.OnInternalError != nil {
+			a.cfg.OnInternalError()
+		}
 		writeCode(c, http.StatusInternalServerError, "server_error", "internal error")
 		return
 	}
@@ -42,8 +53,8 @@ func (a *API) writeError(c *gin.Context, err error) {
 		if e.Kind == auth.ErrInvalidToken {
 			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
 		}
-	case http.StatusServiceUnavailable:
-		c.Header("Retry-After", "1")
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		c.Header("Retry-After", retryAfter(e.RetryAfter))
 	}
 	writeCode(c, status, e.Kind.Error(), e.Description)
 }
@@ -57,4 +68,10 @@ func writeCode(c *gin.Context, status int, code, description string) {
 // badRequest is a shortcut for a malformed request.
 func badRequest(description string) error {
 	return &auth.Error{Kind: auth.ErrInvalidRequest, Description: description}
+}
+
+// retryAfter formats d as a Retry-After value: whole seconds, rounded up,
+// at least 1 (0 would invite an immediate retry).
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }

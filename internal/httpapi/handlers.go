@@ -41,7 +41,7 @@ func (a *API) register(c *gin.Context) {
 	if !a.decodeJSON(c, &req) {
 		return
 	}
-	u, err := a.svc.Register(c.Request.Context(), req.Email, req.Password)
+	u, err := a.svc.Register(c.Request.Context(), req.Email, req.Password, clientOf(c))
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -109,7 +109,6 @@ func (a *API) token(c *gin.Context) {
 }
 
 func (a *API) logout(c *gin.Context) {
-	claims, _ := ginmw.ClaimsFrom(c) // Authenticate ran first
 	scope := c.Query("scope")
 	if c.Request.ContentLength != 0 && mediaType(c) == "application/json" {
 		var req struct {
@@ -131,9 +130,7 @@ func (a *API) logout(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	err = a.svc.Logout(c.Request.Context(), auth.Caller{
-		UserID: claims.Subject, SessionID: claims.SessionID, TokenID: claims.TokenID, ExpiresAt: claims.ExpiresAt,
-	}, s)
+	err = a.svc.Logout(c.Request.Context(), callerOf(c), s)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -152,6 +149,7 @@ func (a *API) me(c *gin.Context) {
 	if roles == nil {
 		roles = []string{}
 	}
+	c.Header("Cache-Control", "no-store") // account data, for the token's holder only
 	c.JSON(http.StatusOK, meResponse{
 		userResponse: userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()},
 		Roles:        roles,
@@ -160,6 +158,9 @@ func (a *API) me(c *gin.Context) {
 
 func (a *API) jwks(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age="+itoa(int64(a.cfg.JWKSMaxAge/time.Second)))
+	if a.cfg.OnJWKS != nil {
+		a.cfg.OnJWKS()
+	}
 	c.Data(http.StatusOK, "application/jwk-set+json", a.keys.JWKS())
 }
 

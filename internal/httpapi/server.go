@@ -30,6 +30,16 @@ type Check struct {
 
 // Config configures the API.
 type Config struct {
+	// Observer, when set, receives every request's route, status and
+	// latency (Prometheus metrics).
+	Observer RequestObserver
+	// OnJWKS, when set, is called for every JWKS response.
+	OnJWKS func()
+	// OnInternalError, when set, is called for every request that failed
+	// with an unexpected error (a 500): the service passes store failures
+	// through unchanged, so these are store failures or bugs.
+	OnInternalError func()
+
 	Issuer     string
 	JWKSMaxAge time.Duration
 	// ReadyTimeout bounds each readiness check.
@@ -39,7 +49,14 @@ type Config struct {
 	// disables introspection (every caller gets 401).
 	IntrospectionClientID     string
 	IntrospectionClientSecret string
-	Logger                    *slog.Logger
+	// TrustedProxies lists the IPs and CIDRs of the reverse proxies whose
+	// X-Forwarded-For / X-Real-IP give the client IP; empty trusts none.
+	TrustedProxies []string
+	Logger         *slog.Logger
+	// RateLimits are the per-client-IP limits; the zero value is none.
+	RateLimits RateLimits
+	// TLS says authd itself serves HTTPS, so responses carry HSTS.
+	TLS bool
 }
 
 // API holds the handlers' dependencies.
@@ -69,9 +86,11 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	// No proxy is trusted: the client IP is the TCP peer.
-	_ = r.SetTrustedProxies(nil)
-	r.Use(a.accessLog, a.recover, securityHeaders)
+	a.trustProxies(r)
+	r.Use(requestID, a.accessLog, a.recover, securityHeaders)
+	if cfg.TLS {
+		r.Use(hsts)
+	}
 	r.NoRoute(func(c *gin.Context) { writeCode(c, http.StatusNotFound, "not_found", "no such endpoint") })
 	r.NoMethod(func(c *gin.Context) {
 		writeCode(c, http.StatusMethodNotAllowed, "method_not_allowed", "this method is not allowed on this endpoint")
@@ -79,14 +98,22 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 
 	authn := ginmw.Authenticate(verifier)
 	v1 := r.Group("/v1")
-	v1.POST("/register", a.register)
-	v1.POST("/login", a.login)
-	v1.POST("/token", a.token)
+	rl := cfg.RateLimits
+	v1.POST("/register", a.limitIP("register", rl.Register), a.register)
+	v1.POST("/login", a.limitIP("login", rl.Login), a.login)
+	v1.POST("/token", a.limitIP("token", rl.Token), a.token)
 	v1.POST("/logout", authn, a.logout)
 	v1.GET("/me", authn, a.me)
 	v1.Any("/verify", a.verifyForward)
 	v1.Any("/verify/*path", a.verifyForward)
 	v1.POST("/introspect", a.introspect)
+	v1.POST("/email/verify", a.limitIP("verify", rl.Verify), a.verifyEmail)
+	v1.POST("/email/verify/resend", a.limitIP("verify", rl.Verify), authn, a.resendVerification)
+	v1.POST("/password/forgot", a.limitIP("forgot", rl.Forgot), a.forgotPassword)
+	v1.POST("/password/reset", a.limitIP("reset", rl.Reset), a.resetPassword)
+	v1.POST("/password/change", authn, a.changePassword)
+	v1.GET("/sessions", authn, a.sessions)
+	v1.DELETE("/sessions/:id", authn, a.revokeSession)
 
 	r.GET("/.well-known/jwks.json", a.jwks)
 	r.GET("/.well-known/openid-configuration", a.discovery)
@@ -114,11 +141,16 @@ func (a *API) accessLog(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
+	latency := time.Since(start)
+	if a.cfg.Observer != nil {
+		a.cfg.Observer.ObserveRequest(route, c.Request.Method, c.Writer.Status(), latency)
+	}
 	attrs := []slog.Attr{
+		slog.String("request_id", c.GetString(requestIDKey)),
 		slog.String("method", c.Request.Method),
 		slog.String("route", route),
 		slog.Int("status", c.Writer.Status()),
-		slog.Duration("latency", time.Since(start)),
+		slog.Duration("latency", latency),
 		slog.String("remote_ip", c.ClientIP()),
 	}
 	if claims, ok := ginmw.ClaimsFrom(c); ok {

@@ -38,6 +38,7 @@ func startAuthd(t *testing.T) string {
 		t.Fatal(err)
 	}
 	cfg.Addr = ln.Addr().String()
+	cfg.MetricsAddr = "" // tests run in parallel; no fixed metrics port
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -22,7 +22,6 @@ type Metrics struct {
 	requestDuration *prometheus.HistogramVec
 	events          *prometheus.CounterVec
 	dependencyErrs  *prometheus.CounterVec
-	bcryptWait      prometheus.Histogram
 	jwksServed      prometheus.Counter
 }
 
@@ -49,11 +48,6 @@ func New() *Metrics {
 			Name: "authd_dependency_errors_total",
 			Help: "Errors talking to a dependency (store, redis, smtp).",
 		}, []string{"dependency"}),
-		bcryptWait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "authd_bcrypt_wait_seconds",
-			Help:    "Time a password hash waited for a bcrypt slot.",
-			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2, 5},
-		}),
 		jwksServed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "authd_jwks_served_total",
 			Help: "JWKS documents served.",
@@ -62,7 +56,7 @@ func New() *Metrics {
 	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.requestDuration, m.events, m.dependencyErrs, m.bcryptWait, m.jwksServed,
+		m.requests, m.requestDuration, m.events, m.dependencyErrs, m.jwksServed,
 	)
 	return m
 }
@@ -89,9 +83,6 @@ func (m *Metrics) Event(typ, outcome string) { m.events.WithLabelValues(typ, out
 func (m *Metrics) DependencyError(dependency string) {
 	m.dependencyErrs.WithLabelValues(dependency).Inc()
 }
-
-// BcryptWait records how long a hash waited for admission.
-func (m *Metrics) BcryptWait(d time.Duration) { m.bcryptWait.Observe(d.Seconds()) }
 
 // JWKSServed counts one JWKS response.
 func (m *Metrics) JWKSServed() { m.jwksServed.Inc() }

@@ -17,7 +17,6 @@ func TestMetricsExposition(t *testing.T) {
 	m.Event("login", "success")
 	m.Event("refresh", "reuse_detected")
 	m.DependencyError("redis")
-	m.BcryptWait(5 * time.Millisecond)
 	m.JWKSServed()
 	m.GaugeFunc("authd_signing_key_age_seconds", "Age of the signing key.", func() float64 { return 42 })
 	m.CounterFunc("authd_mail_failures_total", "Mails that could not be sent.", func() float64 { return 3 })
@@ -32,7 +31,6 @@ func TestMetricsExposition(t *testing.T) {
 		`authd_events_total{outcome="success",type="login"} 1`,
 		`authd_events_total{outcome="reuse_detected",type="refresh"} 1`,
 		`authd_dependency_errors_total{dependency="redis"} 1`,
-		`authd_bcrypt_wait_seconds_count 1`,
 		`authd_jwks_served_total 1`,
 		`authd_signing_key_age_seconds 42`,
 		`authd_mail_failures_total 3`,

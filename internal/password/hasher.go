@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"sync"
@@ -8,9 +9,27 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// Gate admits CPU-bound work; *admission.Gate implements it. Acquire
+// returns the function that frees the slot, or an error (the gate is
+// overloaded, or ctx ended) when no slot was taken.
+type Gate interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// HasherOption configures a Hasher.
+type HasherOption func(*Hasher)
+
+// WithGate runs every bcrypt computation of the Hasher (Hash, Compare,
+// CompareDummy) inside g: a slot is taken just before bcrypt and freed
+// just after it, so the slot count bounds the CPU bcrypt can take. When g
+// refuses, the method returns g's error (wrapped) without running bcrypt.
+// Without a gate bcrypt runs unbounded.
+func WithGate(g Gate) HasherOption { return func(h *Hasher) { h.gate = g } }
+
 // Hasher hashes and compares passwords with bcrypt at a fixed cost.
 type Hasher struct {
 	cost int
+	gate Gate
 	// dummy is a hash at the same cost, compared against when a user does
 	// not exist so that an unknown email costs as much as a wrong password.
 	dummy func() []byte
@@ -18,8 +37,11 @@ type Hasher struct {
 
 // NewHasher returns a Hasher for cost. The dummy hash is computed in the
 // background so start-up does not wait one bcrypt for it.
-func NewHasher(cost int) *Hasher {
+func NewHasher(cost int, opts ...HasherOption) *Hasher {
 	h := &Hasher{cost: cost}
+	for _, o := range opts {
+		o(h)
+	}
 	h.dummy = sync.OnceValue(func() []byte {
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
@@ -37,9 +59,28 @@ func NewHasher(cost int) *Hasher {
 // Cost returns the configured bcrypt cost.
 func (h *Hasher) Cost() int { return h.cost }
 
-// Hash hashes a normalised password.
-func (h *Hasher) Hash(pw string) (string, error) {
+// admit takes a gate slot, if there is a gate; the returned function
+// frees it.
+func (h *Hasher) admit(ctx context.Context) (func(), error) {
+	if h.gate == nil {
+		return func() {}, nil
+	}
+	release, err := h.gate.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("password: bcrypt admission: %w", err)
+	}
+	return release, nil
+}
+
+// Hash hashes a normalised password. A gate refusal is returned as an
+// error wrapping the gate's.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	release, err := h.admit(ctx)
+	if err != nil {
+		return "", err
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), h.cost)
+	release()
 	if err != nil {
 		return "", fmt.Errorf("password: hash: %w", err)
 	}
@@ -49,32 +90,47 @@ func (h *Hasher) Hash(pw string) (string, error) {
 // Compare reports whether pw matches the stored hash, and whether the hash
 // should be replaced: its cost is below the configured one, it is in an
 // imported format (see ParseStored), or it matched the un-normalised
-// password (hashed by another system before NFKC applied).
+// password (hashed by another system before NFKC applied). err is set only
+// when the gate refused (no verdict was reached: match is false).
 //
 // A password over MaxBytes never matches a plain bcrypt hash: bcrypt would
 // compare only its first 72 bytes. Django's bcrypt_sha256 pre-hashes, so
 // there any length is compared in full.
-func (h *Hasher) Compare(stored, pw string) (match, rehash bool) {
+func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash bool, err error) {
 	s, err := ParseStored(stored)
 	if err != nil {
-		return false, false
+		return false, false, nil // no bcrypt to run: a verdict, not an error
 	}
+	release, err := h.admit(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
 	n := Normalize(pw)
 	raw := false
 	if !s.matches(n) {
 		// Imported users typed their password before anyone normalised
 		// it; only a password NFKC changes can need the second compare.
 		if n == pw || !s.matches(pw) {
-			return false, false
+			return false, false, nil
 		}
 		raw = true
 	}
 	cost, err := bcrypt.Cost([]byte(s.bcrypt))
-	return true, raw || s.format != FormatBcrypt || err != nil || cost < h.cost
+	return true, raw || s.format != FormatBcrypt || err != nil || cost < h.cost, nil
 }
 
 // CompareDummy spends the time of one Compare against a hash no password
-// matches; call it when the user does not exist.
-func (h *Hasher) CompareDummy(pw string) {
-	_ = bcrypt.CompareHashAndPassword(h.dummy(), []byte(Normalize(pw)))
+// matches; call it when the user does not exist. It takes a gate slot like
+// Compare, so that an overloaded server answers the same whether or not
+// the account exists; the error is the gate's refusal.
+func (h *Hasher) CompareDummy(ctx context.Context, pw string) error {
+	dummy := h.dummy() // outside the slot: only the first call waits for it
+	release, err := h.admit(ctx)
+	if err != nil {
+		return err
+	}
+	_ = bcrypt.CompareHashAndPassword(dummy, []byte(Normalize(pw)))
+	release()
+	return nil
 }

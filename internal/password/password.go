@@ -39,11 +39,20 @@ func weak(format string, args ...any) error {
 // Normalize returns the NFKC form of pw.
 func Normalize(pw string) string { return norm.NFKC.String(pw) }
 
-// Policy is the set of rules a new password must meet.
+// Policy is the set of rules a new password must meet. There are no
+// composition rules (NIST SP 800-63B §5.1.1.2): length and screening only.
 type Policy struct {
-	// MinLength is the minimum number of code points after NFKC.
+	// MinLength is the minimum number of code points after NFKC;
+	// ≤ 0 means DefaultMinLength.
 	MinLength int
+	// Breached reports whether a password is on a list of breached
+	// passwords (breached.Contains); nil screens nothing. It is asked
+	// after the length rules, with the normalised password.
+	Breached func(pw string) bool
 }
+
+// BreachedReason is the Reason of a password refused by Policy.Breached.
+const BreachedReason = "this password appears in lists of breached passwords; choose another"
 
 // Check normalises pw and returns it if it meets the policy, or an error
 // matching ErrWeak that says why not.
@@ -61,6 +70,9 @@ func (p Policy) Check(pw string) (string, error) {
 	}
 	if len(n) > MaxBytes {
 		return "", weak("password must be at most %d bytes in UTF-8 (bcrypt's limit); it is %d", MaxBytes, len(n))
+	}
+	if p.Breached != nil && p.Breached(n) {
+		return "", weak("%s", BreachedReason)
 	}
 	return n, nil
 }

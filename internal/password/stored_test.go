@@ -48,7 +48,7 @@ func TestImportedFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			match, rehash := h.Compare(tt.stored, tt.pw)
+			match, rehash := compare(t, h, tt.stored, tt.pw)
 			if match != tt.match || rehash != tt.rehash {
 				t.Fatalf("Compare = %v, %v; want %v, %v", match, rehash, tt.match, tt.rehash)
 			}

@@ -63,7 +63,7 @@ func TestImportJSONLinesIsIdempotent(t *testing.T) {
 	if err != nil || !ann.EmailVerified || len(ann.Roles) != 1 || ann.Roles[0] != "admin" {
 		t.Fatalf("ann = %+v, %v", ann, err)
 	}
-	if ok, _ := password.NewHasher(10).Compare(ann.PasswordHash, "first password"); !ok {
+	if ok, _, err := password.NewHasher(10).Compare(context.Background(), ann.PasswordHash, "first password"); !ok || err != nil {
 		t.Fatal("imported hash does not verify")
 	}
 

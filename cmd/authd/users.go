@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/userimport"
+	"github.com/authd/authd/pkg/store"
+)
+
+const usersUsage = "users create EMAIL | users disable|enable EMAIL | users import FILE [--format jsonl|csv] | users grant|revoke EMAIL ROLE"
+
+// users runs the account administration commands. They go through the
+// same service as the API (policy, session revocation, audit events).
+func (c *command) users(ctx context.Context, args []string) error {
+	if len(args) < 2 {
+		return fmt.Errorf("%w: %s", errUsage, usersUsage)
+	}
+	sub, rest := args[0], args[1:]
+	switch {
+	case sub == "create" && len(rest) == 1,
+		(sub == "disable" || sub == "enable") && len(rest) == 1,
+		(sub == "grant" || sub == "revoke") && len(rest) == 2,
+		sub == "import" && (len(rest) == 1 || len(rest) == 3 && rest[1] == "--format"):
+	default:
+		return fmt.Errorf("%w: %s", errUsage, usersUsage)
+	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	switch sub {
+	case "create":
+		return c.createUser(ctx, a, rest[0])
+	case "import":
+		return c.importUsers(ctx, a, rest)
+	}
+	u, err := a.Store.UserByEmail(ctx, normalizeEmail(rest[0]))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with email %q", rest[0])
+	}
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "disable":
+		err = a.Service.DisableUser(ctx, u.ID)
+	case "enable":
+		err = a.Service.EnableUser(ctx, u.ID)
+	case "grant":
+		err = a.Service.GrantRole(ctx, u.ID, rest[1])
+	case "revoke":
+		err = a.Service.RevokeRole(ctx, u.ID, rest[1])
+	}
+	if err != nil {
+		return describe(err)
+	}
+	switch sub {
+	case "disable":
+		fmt.Fprintf(c.stdout, "disabled %s; every session of theirs is revoked\n", u.Email)
+	case "enable":
+		fmt.Fprintf(c.stdout, "enabled %s\n", u.Email)
+	default:
+		done := map[string]string{"grant": "granted", "revoke": "revoked"}[sub]
+		fmt.Fprintf(c.stdout, "%s role %q for %s; access tokens carry the change from the next login or refresh\n", done, rest[1], u.Email)
+	}
+	return nil
+}
+
+// createUser reads the password from standard input (first line) so it
+// never appears in the process list or shell history.
+func (c *command) createUser(ctx context.Context, a *app.App, email string) error {
+	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return fmt.Errorf("%w: pass the password on standard input, e.g. authd users create %s < password.txt", errUsage, email)
+	}
+	u, err := a.Service.Register(ctx, email, pw, auth.Client{})
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(c.stdout, "created %s (id %s)\n", u.Email, u.ID)
+	return nil
+}
+
+func (c *command) importUsers(ctx context.Context, a *app.App, rest []string) error {
+	path := rest[0]
+	format := userimport.Format(strings.TrimPrefix(filepath.Ext(path), "."))
+	if len(rest) == 3 {
+		format = userimport.Format(rest[2])
+	}
+	if format == "json" || format == "ndjson" {
+		format = userimport.JSONLines
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := userimport.Import(ctx, a.Store, f, format, time.Now)
+	fmt.Fprintf(c.stdout, "imported %d users, skipped %d\n", rep.Imported, len(rep.Skipped))
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(c.stdout, "  line %d %s: %s\n", s.Line, s.Email, s.Reason)
+	}
+	return err
+}
+
+// describe turns a service error into its client-safe description.
+func describe(err error) error {
+	var e *auth.Error
+	if errors.As(err, &e) {
+		return fmt.Errorf("%s: %s", e.Kind, e.Description)
+	}
+	return err
+}

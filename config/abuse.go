@@ -1,0 +1,141 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RateLimit is a parsed AUTHD_RATELIMIT_* value: Rate events per Period
+// on average, up to Burst of them at once. config imports nothing of
+// authd, so internal/app converts it to a ratelimit.Limit.
+type RateLimit struct {
+	Rate   int
+	Period time.Duration
+	Burst  int
+}
+
+// Bounds of a rate limit: a period from a second to a day (longer would
+// be a lockout in all but name), and counts a person could mean.
+const (
+	minLimitPeriod = time.Second
+	maxLimitPeriod = 24 * time.Hour
+	maxLimitCount  = 1_000_000
+)
+
+// ParseRateLimit parses "N/period[:burst]": N events per period (a Go
+// duration such as 1m or 1h) on average, and burst of them at once after
+// a quiet spell; without ":burst" the burst is N. "20/1m:10" allows 10
+// requests at once, then one every 3 s.
+func ParseRateLimit(s string) (RateLimit, error) {
+	rate, rest, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return RateLimit{}, errors.New("must be N/period[:burst], e.g. 20/1m:10")
+	}
+	period, burst, hasBurst := strings.Cut(rest, ":")
+	var l RateLimit
+	var err error
+	if l.Rate, err = strconv.Atoi(rate); err != nil || l.Rate < 1 || l.Rate > maxLimitCount {
+		return RateLimit{}, fmt.Errorf("the count %q must be a whole number from 1 to %d", rate, maxLimitCount)
+	}
+	if l.Period, err = time.ParseDuration(period); err != nil || l.Period < minLimitPeriod || l.Period > maxLimitPeriod {
+		return RateLimit{}, fmt.Errorf("the period %q must be a duration from 1s to 24h, e.g. 1m", period)
+	}
+	l.Burst = l.Rate
+	if hasBurst {
+		if l.Burst, err = strconv.Atoi(burst); err != nil || l.Burst < 1 || l.Burst > maxLimitCount {
+			return RateLimit{}, fmt.Errorf("the burst %q must be a whole number from 1 to %d", burst, maxLimitCount)
+		}
+	}
+	return l, nil
+}
+
+// RateLimits are every parsed limit: per client IP, and per account.
+type RateLimits struct {
+	LoginIP, LoginAccount, RegisterIP, TokenIP, ForgotIP, ForgotAccount, VerifyIP, ResetIP RateLimit
+}
+
+// rateLimitSettings pairs each limit's variable and value with where its
+// parsed form goes.
+func (c Config) rateLimitSettings(out *RateLimits) []struct {
+	env, value string
+	dst        *RateLimit
+} {
+	return []struct {
+		env, value string
+		dst        *RateLimit
+	}{
+		{"AUTHD_RATELIMIT_LOGIN_IP", c.RateLimitLoginIP, &out.LoginIP},
+		{"AUTHD_RATELIMIT_LOGIN_ACCOUNT", c.RateLimitLoginAccount, &out.LoginAccount},
+		{"AUTHD_RATELIMIT_REGISTER_IP", c.RateLimitRegisterIP, &out.RegisterIP},
+		{"AUTHD_RATELIMIT_TOKEN_IP", c.RateLimitTokenIP, &out.TokenIP},
+		{"AUTHD_RATELIMIT_FORGOT_IP", c.RateLimitForgotIP, &out.ForgotIP},
+		{"AUTHD_RATELIMIT_FORGOT_ACCOUNT", c.RateLimitForgotAccount, &out.ForgotAccount},
+		{"AUTHD_RATELIMIT_VERIFY_IP", c.RateLimitVerifyIP, &out.VerifyIP},
+		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP},
+	}
+}
+
+// RateLimits parses every limit; the error names the first bad variable.
+// A configuration returned by Load without error always parses.
+func (c Config) RateLimits() (RateLimits, error) {
+	var out RateLimits
+	for _, s := range c.rateLimitSettings(&out) {
+		l, err := ParseRateLimit(s.value)
+		if err != nil {
+			return RateLimits{}, errors.New(problem(s.env, "%v", err))
+		}
+		*s.dst = l
+	}
+	return out, nil
+}
+
+// Bounds of the bcrypt gate and the password policy.
+const (
+	maxBcryptSlots = 1024
+	maxBcryptQueue = 1 << 16
+	// minPasswordLength is NIST SP 800-63B §5.1.1.2's floor for chosen
+	// passwords; a lower setting would fall short of the standard.
+	minPasswordLength = 8
+	// maxPasswordLength keeps room under bcrypt's 72 bytes: a longer
+	// minimum would refuse most passphrases with any non-ASCII letter.
+	maxPasswordLength = 64
+)
+
+// abuseChecks are the validation rows of the rate limits, the bcrypt gate,
+// the password policy and TLS.
+func (c Config) abuseChecks() []struct {
+	bad  bool
+	name string
+	msg  string
+} {
+	rows := []struct {
+		bad  bool
+		name string
+		msg  string
+	}{
+		{strings.TrimSpace(c.RateLimitKeyPrefix) == "", "AUTHD_RATELIMIT_KEY_PREFIX", "must not be empty"},
+		{c.BcryptMaxConcurrent < 0 || c.BcryptMaxConcurrent > maxBcryptSlots, "AUTHD_BCRYPT_MAX_CONCURRENT", fmt.Sprintf("must be 0 (CPUs − 1) to %d", maxBcryptSlots)},
+		{c.BcryptMaxQueue < 0 || c.BcryptMaxQueue > maxBcryptQueue, "AUTHD_BCRYPT_MAX_QUEUE", fmt.Sprintf("must be 0 (4 × AUTHD_BCRYPT_MAX_CONCURRENT) to %d", maxBcryptQueue)},
+		{c.BcryptMaxWait < 10*time.Millisecond || c.BcryptMaxWait > 30*time.Second, "AUTHD_BCRYPT_MAX_WAIT", "must be between 10ms and 30s"},
+		{c.PasswordMinLength < minPasswordLength || c.PasswordMinLength > maxPasswordLength, "AUTHD_PASSWORD_MIN_LENGTH",
+			fmt.Sprintf("must be between %d (NIST SP 800-63B's minimum) and %d (passwords are at most 72 bytes)", minPasswordLength, maxPasswordLength)},
+		{(c.TLSCert == "") != (c.TLSKey == ""), "AUTHD_TLS_CERT", "and AUTHD_TLS_KEY must be set together"},
+	}
+	var parsed RateLimits
+	for _, s := range c.rateLimitSettings(&parsed) {
+		_, err := ParseRateLimit(s.value)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		rows = append(rows, struct {
+			bad  bool
+			name string
+			msg  string
+		}{err != nil, s.env, msg})
+	}
+	return rows
+}

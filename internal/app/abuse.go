@@ -1,0 +1,117 @@
+package app
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/admission"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/password/breached"
+	"github.com/authd/authd/internal/ratelimit"
+)
+
+// WithReadHeaderTimeout replaces the server's 5 s limit on reading a
+// request's headers (tests shorten it to watch a slowloris client being
+// cut off).
+func WithReadHeaderTimeout(d time.Duration) Option {
+	return func(a *App) { a.readHeaderTimeout = d }
+}
+
+// openAbuse builds the abuse-resistance parts: the bcrypt gate and the
+// Hasher behind it, the password policy (the breached list starts loading
+// in the background), and, when enabled, the limiter and login backoff,
+// in Redis if AUTHD_REDIS_URL is set. Both fail open.
+func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpapi.RateLimits, error) {
+	a.Gate = admission.New(a.bcryptSlots(), a.bcryptQueue(), a.cfg.BcryptMaxWait)
+	hasher := password.NewHasher(a.cfg.BcryptCost, password.WithGate(a.Gate))
+	breached.Preload()
+	policy := password.Policy{MinLength: a.cfg.PasswordMinLength, Breached: breached.Contains}
+	if !a.cfg.RateLimitEnabled {
+		return hasher, policy, auth.Limits{}, httpapi.RateLimits{}, nil
+	}
+	parsed, err := a.cfg.RateLimits()
+	if err != nil {
+		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, err
+	}
+	var (
+		limiter ratelimit.Limiter
+		backoff ratelimit.Backoff
+	)
+	if a.redis != nil {
+		prefix := ratelimit.WithKeyPrefix(a.cfg.RateLimitKeyPrefix)
+		limiter = ratelimit.NewRedis(a.redis, prefix)
+		backoff, err = ratelimit.NewRedisBackoff(a.redis, ratelimit.DefaultBackoffPolicy(), prefix)
+	} else {
+		clock := ratelimit.WithClock(a.clock)
+		limiter = ratelimit.NewMemory(clock)
+		backoff, err = ratelimit.NewMemoryBackoff(ratelimit.DefaultBackoffPolicy(), clock)
+	}
+	if err != nil {
+		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("login backoff: %w", err)
+	}
+	fo := newFailOpen(a.log)
+	limiter = failOpenLimiter{limiter, fo}
+	backoff = failOpenBackoff{backoff, fo}
+	return hasher, policy,
+		auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount)},
+		httpapi.RateLimits{Limiter: limiter, Login: limit(parsed.LoginIP), Register: limit(parsed.RegisterIP), Token: limit(parsed.TokenIP),
+			Forgot: limit(parsed.ForgotIP), Verify: limit(parsed.VerifyIP), Reset: limit(parsed.ResetIP)},
+		nil
+}
+
+// bcryptQueue maps AUTHD_BCRYPT_MAX_QUEUE to admission.New's argument: 0
+// there means no queue, but in the config it means the default, 4×.
+// bcryptSlots maps AUTHD_BCRYPT_MAX_CONCURRENT: 0 means one slot per CPU
+// but one, so a login flood always leaves a CPU to verification, refresh and
+// JWKS (measured on 2 CPUs: /v1/verify p99 20–40 ms with every CPU hashing,
+// ~2 ms with one left free). It costs login throughput (on 2 CPUs, half the
+// bcrypt bound); an instance that only takes logins can set the CPU count.
+func (a *App) bcryptSlots() int {
+	if a.cfg.BcryptMaxConcurrent > 0 {
+		return a.cfg.BcryptMaxConcurrent
+	}
+	return max(1, runtime.GOMAXPROCS(0)-1)
+}
+
+func (a *App) bcryptQueue() int {
+	if a.cfg.BcryptMaxQueue == 0 {
+		return -1
+	}
+	return a.cfg.BcryptMaxQueue
+}
+
+// limit converts a parsed config limit.
+func limit(l config.RateLimit) ratelimit.Limit {
+	return ratelimit.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst}
+}
+
+// loadTLS reads AUTHD_TLS_CERT and AUTHD_TLS_KEY at start, so a bad pair
+// stops authd at once rather than at the first handshake. TLS 1.2 is the
+// floor (RFC 9325); Go's default cipher suites are kept.
+func (a *App) loadTLS() error {
+	if a.cfg.TLSCert == "" {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+	if err != nil {
+		return fmt.Errorf("AUTHD_TLS_CERT/AUTHD_TLS_KEY: %w", err)
+	}
+	a.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	return nil
+}
+
+// serveOn serves srv on ln: HTTPS when AUTHD_TLS_CERT is set, else HTTP.
+func (a *App) serveOn(srv *http.Server, ln net.Listener) error {
+	if a.tls != nil {
+		srv.TLSConfig = a.tls
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
+}

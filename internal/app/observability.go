@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/metrics"
+	"github.com/authd/authd/pkg/denylist"
+)
+
+// metricsSink counts the service's events by type and outcome.
+type metricsSink struct{ m *metrics.Metrics }
+
+func (s metricsSink) Record(_ context.Context, e auth.Event) { s.m.Event(e.Type, e.Outcome) }
+
+var _ auth.EventSink = metricsSink{}
+
+// registerGauges exposes state kept elsewhere, read at scrape time.
+func (a *App) registerGauges() {
+	a.Metrics.GaugeFunc("authd_signing_key_age_seconds", "Seconds since the current signing key started signing.", func() float64 {
+		now := a.clock()
+		var newest time.Time
+		for _, k := range a.Keys.Keys() {
+			if !k.ActivatesAt.After(now) && k.ActivatesAt.After(newest) {
+				newest = k.ActivatesAt
+			}
+		}
+		if newest.IsZero() {
+			return 0
+		}
+		return now.Sub(newest).Seconds()
+	})
+	a.Metrics.GaugeFunc("authd_signing_keys_published", "Keys in the JWKS.", func() float64 { return float64(len(a.Keys.Keys())) })
+	if a.Gate != nil {
+		a.Metrics.GaugeFunc("authd_bcrypt_in_flight", "bcrypt computations running now.", func() float64 { return float64(a.Gate.InFlight()) })
+		a.Metrics.GaugeFunc("authd_bcrypt_queue_depth", "bcrypt computations waiting for a slot.", func() float64 { return float64(a.Gate.Queued()) })
+		a.Metrics.CounterFunc("authd_bcrypt_wait_seconds_total", "Total time bcrypt computations waited for a slot.", func() float64 {
+			return a.Gate.Stats().Wait.Seconds()
+		})
+		a.Metrics.CounterFunc("authd_bcrypt_rejected_total", "bcrypt computations refused (queue full or wait too long): answered 503.", func() float64 {
+			return float64(a.Gate.Stats().Rejected())
+		})
+	}
+	if a.Mail != nil {
+		a.Metrics.CounterFunc("authd_mail_failed_total", "Mails that could not be sent after retries.", func() float64 {
+			return float64(a.Mail.Stats().Failed)
+		})
+		a.Metrics.CounterFunc("authd_mail_dropped_total", "Mails dropped because the queue was full.", func() float64 {
+			return float64(a.Mail.Stats().Dropped)
+		})
+		a.Metrics.CounterFunc("authd_mail_sent_total", "Mails sent.", func() float64 {
+			return float64(a.Mail.Stats().Sent)
+		})
+	}
+}
+
+// serveSide starts the metrics and pprof listeners, apart from the API, and
+// returns a func that stops them.
+func (a *App) serveSide(ctx context.Context) (stop func(), err error) {
+	var servers []*http.Server
+	start := func(name, addr string, h http.Handler) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s listener on %s: %w", name, addr, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second}
+		servers = append(servers, srv)
+		a.log.LogAttrs(ctx, slog.LevelInfo, name+" listening", slog.String("addr", ln.Addr().String()))
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.LogAttrs(ctx, slog.LevelError, name+" server failed", slog.Any("error", err))
+			}
+		}()
+		return nil
+	}
+	stop = func() {
+		for _, s := range servers {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = s.Shutdown(sctx)
+			cancel()
+		}
+	}
+	if a.cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		if err := start("metrics", a.cfg.MetricsAddr, mux); err != nil {
+			return stop, err
+		}
+	}
+	if a.cfg.PprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		if err := start("pprof", a.cfg.PprofAddr, mux); err != nil {
+			return stop, err
+		}
+	}
+	return stop, nil
+}
+
+// countedDenylist counts denylist failures (Redis unreachable) while
+// passing every call through unchanged.
+type countedDenylist struct {
+	denylist.Denylist
+	m *metrics.Metrics
+}
+
+func (d countedDenylist) count(err error) error {
+	if errors.Is(err, denylist.ErrUnavailable) {
+		d.m.DependencyError("denylist")
+	}
+	return err
+}
+
+func (d countedDenylist) Check(ctx context.Context, t denylist.Token) error {
+	return d.count(d.Denylist.Check(ctx, t))
+}
+
+func (d countedDenylist) RevokeToken(ctx context.Context, jti string, until time.Time) error {
+	return d.count(d.Denylist.RevokeToken(ctx, jti, until))
+}
+
+func (d countedDenylist) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
+	return d.count(d.Denylist.RevokeSessions(ctx, sids, until))
+}
+
+func (d countedDenylist) RevokeUserBefore(ctx context.Context, sub string, cutoff, until time.Time) error {
+	return d.count(d.Denylist.RevokeUserBefore(ctx, sub, cutoff, until))
+}
+
+// countedCheck counts a failed readiness probe as a dependency error.
+func countedCheck(m *metrics.Metrics, name string, ping func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := ping(ctx)
+		if err != nil {
+			m.DependencyError(name)
+		}
+		return err
+	}
+}
+
+func (d countedDenylist) Ping(ctx context.Context) error { return d.count(d.Denylist.Ping(ctx)) }

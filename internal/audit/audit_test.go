@@ -1,0 +1,49 @@
+package audit_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/audit"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/store/sqlstore"
+)
+
+func TestWriterPersistsAndDrainsOnClose(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := audit.NewWriter(s, nil, time.Now)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				w.Record(ctx, auth.Event{Type: auth.EventLogin, Outcome: auth.OutcomeSuccess, UserID: "u", IP: "192.0.2.1", UserAgent: string(rune('a' + i))})
+			}
+		}()
+	}
+	wg.Wait()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RecentAuditEvents(ctx, 1000, "u")
+	if err != nil || len(got) != 500 || w.Dropped() != 0 || w.Failed() != 0 {
+		t.Fatalf("persisted %d of 500 (dropped %d, failed %d): %v", len(got), w.Dropped(), w.Failed(), err)
+	}
+	// After Close, Record neither panics nor writes.
+	w.Record(ctx, auth.Event{Type: auth.EventLogin, Outcome: auth.OutcomeSuccess})
+	if w.Dropped() != 1 {
+		t.Fatalf("dropped = %d after a late Record", w.Dropped())
+	}
+}

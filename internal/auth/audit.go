@@ -1,0 +1,27 @@
+package auth
+
+import "context"
+
+// Details of failed events: short codes, never a secret.
+const (
+	detailInvalidCredentials = "invalid_credentials"
+	detailEmailNotVerified   = "email_not_verified"
+	detailUserDisabled       = "user_disabled"
+	detailRateLimited        = "rate_limited"
+	detailEmailTaken         = "email_taken"
+	detailSessionRevoked     = "session_revoked"
+)
+
+// record sends e to the event sink, stamped with the service's clock. It
+// never blocks on I/O (sinks buffer), so it is called on the request path.
+// Callers fill in only what the request knows: ids, IP, user agent, a
+// detail code. Never a password, token, token id or key.
+func (s *Service) record(ctx context.Context, e Event) {
+	e.At = s.cfg.Clock()
+	s.cfg.Events.Record(ctx, e)
+}
+
+// clientEvent starts an event of typ and outcome from client's device.
+func clientEvent(typ, outcome string, client Client) Event {
+	return Event{Type: typ, Outcome: outcome, IP: client.IP, UserAgent: client.UserAgent}
+}

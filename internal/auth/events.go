@@ -1,0 +1,64 @@
+package auth
+
+import (
+	"context"
+	"time"
+)
+
+// Event types the service records.
+const (
+	EventRegister       = "register"
+	EventLogin          = "login"
+	EventRefresh        = "refresh"
+	EventRefreshReuse   = "refresh_reuse"
+	EventLogout         = "logout"
+	EventPasswordChange = "password_change"
+	EventPasswordReset  = "password_reset"
+	EventEmailVerified  = "email_verified"
+	EventSessionRevoked = "session_revoked"
+	EventUserDisabled   = "user_disabled"
+	EventUserEnabled    = "user_enabled"
+	EventRoleChange     = "role_change"
+	EventKeyRotation    = "key_rotation"
+)
+
+// Event outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
+// Event is something that happened to an account, session or key, for the
+// audit trail and the metrics. It never carries a secret: no password,
+// token, token id or key material; Detail is a short error code.
+type Event struct {
+	At        time.Time
+	Type      string
+	Outcome   string
+	UserID    string
+	SessionID string
+	IP        string
+	UserAgent string
+	Detail    string
+}
+
+// EventSink receives events. Record must not block the request: sinks that
+// do I/O buffer and write in the background.
+type EventSink interface {
+	Record(ctx context.Context, e Event)
+}
+
+// EventSinks fans one event out to several sinks.
+type EventSinks []EventSink
+
+// Record implements EventSink.
+func (s EventSinks) Record(ctx context.Context, e Event) {
+	for _, sink := range s {
+		sink.Record(ctx, e)
+	}
+}
+
+// discardEvents is the sink of a Service built without one.
+type discardEvents struct{}
+
+func (discardEvents) Record(context.Context, Event) {}

@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/netip"
+
+	"github.com/authd/authd/internal/ratelimit"
+	"github.com/gin-gonic/gin"
+)
+
+// RateLimits are the per-client-IP limits of the endpoints that cost a
+// bcrypt, a store write or a mail. Each endpoint has a budget of its own.
+// The zero value (no Limiter) limits nothing.
+type RateLimits struct {
+	// Limiter counts requests; nil turns every limit off. It should not
+	// fail: authd's turns a backend outage into "allowed" and logs it
+	// (fail open). Should it fail anyway, the request is served.
+	Limiter ratelimit.Limiter
+	// Login is POST /v1/login; Register POST /v1/register; Token POST
+	// /v1/token; Forgot POST /v1/password/forgot; Verify POST
+	// /v1/email/verify and its /resend; Reset POST /v1/password/reset.
+	Login, Register, Token, Forgot, Verify, Reset ratelimit.Limit
+}
+
+// rateLimitedBody is the 429 body, encoded once: the refusal path is the
+// one a flood takes, so it should cost nothing but the limiter call.
+var rateLimitedBody = func() []byte {
+	b, _ := json.Marshal(gin.H{"error": "rate_limited", "error_description": "too many requests from this address; retry after the delay in Retry-After"})
+	return b
+}()
+
+// limitIP returns middleware answering 429 rate_limited, with Retry-After,
+// once the client IP has spent its budget (limit) on the endpoint named
+// name. It runs before the body is read, so a refused request costs one
+// limiter call: no decoding, no bcrypt, no store.
+func (a *API) limitIP(name string, limit ratelimit.Limit) gin.HandlerFunc {
+	limiter := a.cfg.RateLimits.Limiter
+	if limiter == nil {
+		return func(*gin.Context) {}
+	}
+	prefix := "ip:" + name + ":"
+	return func(c *gin.Context) {
+		res, err := limiter.Allow(c.Request.Context(), prefix+clientKey(c.ClientIP()), limit)
+		if err != nil || res.Allowed {
+			return // err: fail open, see RateLimits.Limiter
+		}
+		h := c.Writer.Header()
+		h.Set("Retry-After", retryAfter(res.RetryAfter))
+		h.Set("Cache-Control", "no-store")
+		c.Data(http.StatusTooManyRequests, "application/json; charset=utf-8", rateLimitedBody)
+		c.Abort()
+	}
+}
+
+// clientKey is what an IP is counted under: an IPv4 address itself, and
+// the /64 of an IPv6 one, since a single subscriber usually gets a whole
+// /64 and could otherwise rotate through 2^64 addresses. c.ClientIP()
+// already honours AUTHD_TRUSTED_PROXIES.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
