@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"unicode"
 
-	"github.com/authd/authd/internal/app"
 )
 
 const auditUsage = "audit tail [-n N] [--user ID]"
@@ -28,18 +27,11 @@ func (c *command) audit(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *n < 1 || *n > 1000 {
 		return fmt.Errorf("%w: %s (N from 1 to 1000)", errUsage, auditUsage)
 	}
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.OpenStore(ctx, cfg, log)
+	_, _, s, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	events, err := s.RecentAuditEvents(ctx, *n, *user)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 func (c *command) load() (config.Config, *slog.Logger, error) {
@@ -55,18 +56,11 @@ func (c *command) serve(ctx context.Context) error {
 }
 
 func (c *command) migrate(ctx context.Context) error {
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.OpenStore(ctx, cfg, log)
+	_, _, s, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	fmt.Fprintln(c.stdout, "migrations applied")
 	return nil
 }
@@ -76,18 +70,11 @@ func (c *command) keys(ctx context.Context, args []string) error {
 	if !now && (len(args) != 1 || (args[0] != "rotate" && args[0] != "list")) {
 		return fmt.Errorf("%w: keys rotate [--now] | keys list", errUsage)
 	}
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.OpenStore(ctx, cfg, log)
+	cfg, log, s, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	km, err := app.OpenKeys(cfg, s, log, time.Now)
 	if err != nil {
 		return err
@@ -155,4 +142,22 @@ func versionString() string {
 		}
 	}
 	return "authd " + v + " " + info.GoVersion
+}
+
+// openStore loads the configuration and opens the store, migrated: every
+// command that reads or writes the database starts here.
+func (c *command) openStore(ctx context.Context) (config.Config, *slog.Logger, *sqlstore.Store, error) {
+	cfg, log, err := c.load()
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	s, err := app.OpenStore(ctx, cfg, log)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return cfg, nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return cfg, log, s, nil
 }

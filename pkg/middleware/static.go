@@ -1,9 +1,7 @@
 package middleware
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -56,28 +54,11 @@ func pkixKey(alg string, der []byte) (*token.Key, error) {
 	if err != nil {
 		return nil, errors.New("not a PKIX public key")
 	}
-	jwks, err := token.NewJWKS([]*token.Key{{ID: "-", Algorithm: alg, Public: pub}})
+	kid, err := token.Thumbprint(pub)
 	if err != nil {
 		return nil, err
 	}
-	return token.ParsePublicKey(thumbprint(jwks.Keys[0]), alg, der)
-}
-
-// thumbprint is the RFC 7638 thumbprint of a public JWK as token.NewJWKS
-// writes it: SHA-256 of the required members in lexicographic order,
-// base64url. Base64url and the fixed kty/crv values need no JSON escaping.
-func thumbprint(j token.JWK) string {
-	var in string
-	switch j.Kty {
-	case "EC":
-		in = `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
-	case "OKP":
-		in = `{"crv":"` + j.Crv + `","kty":"OKP","x":"` + j.X + `"}`
-	case "RSA":
-		in = `{"e":"` + j.E + `","kty":"RSA","n":"` + j.N + `"}`
-	}
-	sum := sha256.Sum256([]byte(in))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	return token.ParsePublicKey(kid, alg, der)
 }
 
 // StaticKeysFromJWK returns a fixed key set of one JWK (a JSON object),

@@ -68,3 +68,8 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 	sum := sha256.Sum256([]byte(in))
 	return b64.EncodeToString(sum[:]), nil
 }
+
+// Thumbprint returns the RFC 7638 JWK thumbprint of a public key (an
+// *ecdsa.PublicKey on P-256, an ed25519.PublicKey or an *rsa.PublicKey):
+// the kid authd gives its keys.
+func Thumbprint(pub crypto.PublicKey) (string, error) { return thumbprint(pub) }
