@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
-
 )
 
 const auditUsage = "audit tail [-n N] [--user ID]"
