@@ -11,6 +11,8 @@ import (
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
@@ -75,7 +77,11 @@ func (c *command) keys(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	km, err := app.OpenKeys(cfg, s, log, time.Now)
+	km, err := app.OpenKeys(cfg, s, log, time.Now, func(ctx context.Context, kid string, activatesAt time.Time) {
+		// The CLI writes its audit event directly: it has no event queue.
+		_ = s.AppendAuditEvents(ctx, []store.AuditEvent{{Type: auth.EventKeyRotation, Outcome: auth.OutcomeSuccess,
+			Detail: "kid:" + kid + " activates:" + activatesAt.UTC().Format(time.RFC3339)}})
+	})
 	if err != nil {
 		return err
 	}

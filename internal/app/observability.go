@@ -150,3 +150,10 @@ func countedCheck(m *metrics.Metrics, name string, ping func(context.Context) er
 }
 
 func (d countedDenylist) Ping(ctx context.Context) error { return d.count(d.Denylist.Ping(ctx)) }
+
+// recordKeyRotation puts a key rotation on the audit trail and the metrics.
+// The sinks are read at call time: the key ring is built before them.
+func (a *App) recordKeyRotation(ctx context.Context, kid string, activatesAt time.Time) {
+	a.events.Record(ctx, auth.Event{Type: auth.EventKeyRotation, Outcome: auth.OutcomeSuccess,
+		Detail: "kid:" + kid + " activates:" + activatesAt.UTC().Format(time.RFC3339)})
+}

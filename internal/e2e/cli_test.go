@@ -110,4 +110,11 @@ func TestCLIUsersAndKeys(t *testing.T) {
 	if out := c.mustRun("", "keys", "list"); strings.Count(out, "\n") != 3 {
 		t.Fatalf("keys list should show a header and 2 keys:\n%s", out)
 	}
+	// The rotation and the admin changes are on the audit trail.
+	out = c.mustRun("", "audit", "tail", "-n", "50")
+	for _, want := range []string{"key_rotation", "user_disabled", "user_enabled", "role_change"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit tail lacks %s:\n%s", want, out)
+		}
+	}
 }

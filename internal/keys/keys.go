@@ -53,6 +53,9 @@ type Config struct {
 	UnknownKidReloadInterval time.Duration
 	Clock                    func() time.Time
 	Logger                   *slog.Logger
+	// OnRotate, when set, is told of every key created (for the audit
+	// trail); it must not block.
+	OnRotate func(ctx context.Context, kid string, activatesAt time.Time)
 }
 
 // Manager holds the key ring. It implements token.KeySet.
@@ -225,6 +228,9 @@ func (m *Manager) create(ctx context.Context, ahead time.Duration) (*token.Key, 
 	}
 	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "signing key created", slog.String("kid", k.ID),
 		slog.String("alg", k.Algorithm), slog.Time("activates_at", activates))
+	if m.cfg.OnRotate != nil {
+		m.cfg.OnRotate(ctx, k.ID, activates)
+	}
 	return k, m.Reload(ctx)
 }
 
