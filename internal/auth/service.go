@@ -53,7 +53,18 @@ type Templates interface {
 
 // Signer gives the key that signs new tokens.
 type Signer interface {
+	// Signer is the key that signs access tokens now.
 	Signer() (*token.Key, error)
+	// RefreshKey is the MAC key for refresh tokens now.
+	RefreshKey() (*token.MACKey, error)
+}
+
+// RefreshKeys verifies presented refresh tokens: HS256 ones with the MAC
+// keys, and those of older releases, signed like access tokens, with the
+// public keys.
+type RefreshKeys interface {
+	token.KeySet
+	token.MACKeySet
 }
 
 // Config holds the service's settings.
@@ -105,7 +116,7 @@ type Service struct {
 }
 
 // New returns a Service. keys verifies refresh tokens; signer mints.
-func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys token.KeySet, hasher *password.Hasher) (*Service, error) {
+func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys RefreshKeys, hasher *password.Hasher) (*Service, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -122,6 +133,7 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys token.Ke
 		token.WithIssuer(cfg.Issuer),
 		token.WithAudience(cfg.Issuer), // refresh tokens are for authd alone
 		token.WithType(token.TypeRefresh),
+		token.WithMACKeys(keys),
 		token.WithLeeway(cfg.Leeway),
 		token.WithClock(cfg.Clock),
 	)
@@ -176,8 +188,14 @@ func (s *Service) mint(u store.User, sess store.Session, now time.Time) (*Tokens
 		return nil, fmt.Errorf("auth: sign access token: %w", err)
 	}
 	// The refresh token is re-minted from the session row, so presenting
-	// the previous token within the grace window yields the same jti.
-	refresh, err := token.Sign(key, token.TypeRefresh, &token.Claims{
+	// the previous token within the grace window yields the same jti. It is
+	// MACed, not signed: only authd reads it, and an ES256 signature plus
+	// its verification on the next refresh were half of a refresh's CPU.
+	macKey, err := s.signer.RefreshKey()
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := token.SignMAC(macKey, token.TypeRefresh, &token.Claims{
 		RegisteredClaims: registered(s.cfg.Issuer, u.ID, s.cfg.Issuer, sess.RefreshJTI, sess.RefreshIssuedAt, sess.ExpiresAt),
 		SessionID:        sess.ID,
 	})

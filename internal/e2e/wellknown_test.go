@@ -29,23 +29,37 @@ func TestJWKSVerifiesWithIndependentJOSE(t *testing.T) {
 			if strings.Contains(string(r.Body), `"d"`) {
 				t.Fatal("JWKS contains private key material")
 			}
-			for _, raw := range []string{tk.AccessToken, tk.RefreshToken} {
-				sig, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
-				if err != nil {
-					t.Fatalf("go-jose parse: %v", err)
-				}
-				kid := sig.Signatures[0].Header.KeyID
-				keys := set.Key(kid)
-				if len(keys) != 1 || keys[0].Use != "sig" || keys[0].Algorithm != alg {
-					t.Fatalf("JWKS entry for kid %q: %+v", kid, keys)
-				}
-				payload, err := sig.Verify(keys[0].Key)
-				if err != nil {
-					t.Fatalf("go-jose verify with JWKS key: %v", err)
-				}
-				var c map[string]any
-				if err := json.Unmarshal(payload, &c); err != nil || c["iss"] != cfg.Issuer {
-					t.Fatalf("payload %s: %v", payload, err)
+			sig, err := jose.ParseSigned(tk.AccessToken, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			if err != nil {
+				t.Fatalf("go-jose parse: %v", err)
+			}
+			kid := sig.Signatures[0].Header.KeyID
+			keys := set.Key(kid)
+			if len(keys) != 1 || keys[0].Use != "sig" || keys[0].Algorithm != alg {
+				t.Fatalf("JWKS entry for kid %q: %+v", kid, keys)
+			}
+			payload, err := sig.Verify(keys[0].Key)
+			if err != nil {
+				t.Fatalf("go-jose verify with JWKS key: %v", err)
+			}
+			var c map[string]any
+			if err := json.Unmarshal(payload, &c); err != nil || c["iss"] != cfg.Issuer {
+				t.Fatalf("payload %s: %v", payload, err)
+			}
+
+			// The refresh token is for authd alone: HS256 under a secret
+			// that is never published, with a kid no JWKS entry has.
+			rsig, err := jose.ParseSigned(tk.RefreshToken, []jose.SignatureAlgorithm{jose.HS256})
+			if err != nil {
+				t.Fatalf("go-jose parse of the refresh token: %v", err)
+			}
+			h := rsig.Signatures[0].Header
+			if len(set.Key(h.KeyID)) != 0 || !strings.HasPrefix(h.KeyID, "r.") || h.ExtraHeaders["typ"] != "refresh+jwt" {
+				t.Fatalf("refresh token header %+v: want HS256, typ refresh+jwt, a kid outside the JWKS", h)
+			}
+			for _, k := range set.Keys {
+				if _, err := rsig.Verify(k.Key); err == nil {
+					t.Fatalf("the refresh token verifies with published key %s", k.KeyID)
 				}
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,7 @@ type ring struct {
 	// in ahead of time starts signing exactly at its activation.
 	candidates []candidate
 	byID       map[string]*token.Key
+	macByID    map[string]*token.MACKey // refresh-token MAC keys, by their kid
 	jwks       []byte
 	stored     []store.SigningKey
 }
@@ -95,7 +97,10 @@ func (r *ring) signerAt(now time.Time) *token.Key {
 	return nil
 }
 
-var _ token.KeySet = (*Manager)(nil)
+var (
+	_ token.KeySet    = (*Manager)(nil)
+	_ token.MACKeySet = (*Manager)(nil)
+)
 
 // New returns a Manager; call Ensure or Reload before use.
 func New(s Store, cfg Config) (*Manager, error) {
@@ -112,7 +117,7 @@ func New(s Store, cfg Config) (*Manager, error) {
 		cfg.UnknownKidReloadInterval = 5 * time.Second
 	}
 	m := &Manager{store: s, cfg: cfg}
-	m.ring.Store(&ring{byID: map[string]*token.Key{}, jwks: []byte(`{"keys":[]}`)})
+	m.ring.Store(&ring{byID: map[string]*token.Key{}, macByID: map[string]*token.MACKey{}, jwks: []byte(`{"keys":[]}`)})
 	return m, nil
 }
 
@@ -241,7 +246,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keys: load: %w", err)
 	}
-	r := &ring{byID: make(map[string]*token.Key, len(stored)), stored: stored}
+	r := &ring{byID: make(map[string]*token.Key, len(stored)), macByID: make(map[string]*token.MACKey, len(stored)), stored: stored}
 	var public []*token.Key
 	for _, sk := range stored {
 		k, err := token.OpenPrivateKey(m.cfg.MasterKey, sk.ID, sk.Algorithm, sk.SealedPrivateKey)
@@ -249,6 +254,11 @@ func (m *Manager) Reload(ctx context.Context) error {
 			return fmt.Errorf("keys: open key %s (is AUTHD_MASTER_KEY the one it was sealed with?): %w", sk.ID, err)
 		}
 		r.byID[k.ID] = k
+		mk, err := token.DeriveMACKey(m.cfg.MasterKey, refreshMACInfo, RefreshKeyID(k.ID))
+		if err != nil {
+			return fmt.Errorf("keys: derive the refresh MAC key of %s: %w", sk.ID, err)
+		}
+		r.macByID[mk.ID] = mk
 		public = append(public, k)
 		if sk.RetiredAt.IsZero() || sk.RetiredAt.After(now) {
 			r.candidates = append(r.candidates, candidate{key: k, activatesAt: sk.ActivatesAt, retiredAt: sk.RetiredAt})
@@ -296,6 +306,53 @@ func (m *Manager) Signer() (*token.Key, error) {
 		return k, nil
 	}
 	return nil, ErrNoSigningKey
+}
+
+// refreshMACInfo is the HKDF purpose of refresh-token MAC keys; a new
+// purpose needs a new string, never this one.
+const refreshMACInfo = "authd refresh-token HS256 v1"
+
+// refreshKeyPrefix starts the kid of a refresh MAC key; the rest is the id
+// of the signing key it belongs to. "." is outside the base64url alphabet
+// of signing kids, so the two kinds of id never collide.
+const refreshKeyPrefix = "r."
+
+// RefreshKeyID is the kid of the refresh MAC key that belongs to the signing
+// key signingKID.
+func RefreshKeyID(signingKID string) string { return refreshKeyPrefix + signingKID }
+
+// RefreshKey returns the MAC key for new refresh tokens: the one that
+// belongs to the key that signs now. Each signing key has its own, derived
+// from the master key and the signing key's id, so it rotates and retires
+// with the signing key, outlives every refresh token it MACed, and every
+// replica derives the same one without storing it.
+func (m *Manager) RefreshKey() (*token.MACKey, error) {
+	r := m.ring.Load()
+	k := r.signerAt(m.cfg.Clock())
+	if k == nil {
+		return nil, ErrNoSigningKey
+	}
+	return r.macByID[RefreshKeyID(k.ID)], nil
+}
+
+// MACKey implements token.MACKeySet for refresh tokens. Like
+// VerificationKey, a kid the ring does not know triggers at most one reload
+// per UnknownKidReloadInterval.
+func (m *Manager) MACKey(ctx context.Context, kid string) (*token.MACKey, error) {
+	if k, ok := m.ring.Load().macByID[kid]; ok {
+		return k, nil
+	}
+	signingKID, ok := strings.CutPrefix(kid, refreshKeyPrefix)
+	if !ok || signingKID == "" {
+		return nil, token.ErrUnknownKey
+	}
+	if _, err := m.VerificationKey(ctx, signingKID); err != nil {
+		return nil, err
+	}
+	if k, ok := m.ring.Load().macByID[kid]; ok {
+		return k, nil
+	}
+	return nil, token.ErrUnknownKey
 }
 
 // JWKS returns the JSON of the published key set.

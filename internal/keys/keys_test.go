@@ -1,6 +1,7 @@
 package keys_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -275,4 +276,99 @@ func mustSign(t *testing.T, m *keys.Manager, now time.Time) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// mustMAC mints a refresh token with the manager's current refresh key.
+func mustMAC(t *testing.T, m *keys.Manager, now time.Time) string {
+	t.Helper()
+	k, err := m.RefreshKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := token.SignMAC(k, token.TypeRefresh, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"iss"}, ID: "j1",
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+	}, SessionID: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// The refresh MAC key belongs to the signing key: it switches when the
+// signer does, stays usable while the retired signing key is published,
+// and every replica sharing the store and master key derives the same one.
+func TestRefreshKeyFollowsTheSigner(t *testing.T) {
+	s := sqliteStore(t)
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	a, b := manager(t, s, clock), manager(t, s, clock)
+	if err := a.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := a.Signer()
+	rk, err := a.RefreshKey()
+	if err != nil || rk.ID != keys.RefreshKeyID(signer.ID) || rk.ID == signer.ID {
+		t.Fatalf("refresh key %v (%v), want %s", rk, err, keys.RefreshKeyID(signer.ID))
+	}
+	verifier := func(m *keys.Manager) *token.Verifier {
+		v, err := token.NewVerifier(m, token.WithIssuer("iss"), token.WithAudience("iss"),
+			token.WithType(token.TypeRefresh), token.WithMACKeys(m), token.WithClock(clock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := mustMAC(t, a, clock())
+	if _, err := verifier(b).Verify(t.Context(), before); err != nil {
+		t.Fatalf("a replica refuses the other's refresh token: %v", err)
+	}
+
+	// Another deployment (its own store and master key) knows no such kid.
+	other, err := keys.New(sqliteStore(t), keys.Config{Algorithm: token.ES256, MasterKey: bytes.Repeat([]byte{9}, 32), MaxTokenLifetime: time.Hour, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier(other).Verify(t.Context(), before); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("another deployment's ring: err = %v, want ErrUnknownKey", err)
+	}
+
+	// b rotates now; a learns of the new key only through the unknown kid.
+	fresh, err := b.RotateNow(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rk, _ := b.RefreshKey(); rk.ID != keys.RefreshKeyID(fresh.ID) {
+		t.Fatalf("after rotation refresh key %s, want %s", rk.ID, keys.RefreshKeyID(fresh.ID))
+	}
+	after := mustMAC(t, b, clock())
+	advance(6 * time.Second) // past UnknownKidReloadInterval
+	for name, tok := range map[string]string{"before rotation": before, "after rotation": after} {
+		if _, err := verifier(a).Verify(t.Context(), tok); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+
+	// Made-up kids are unknown, with or without the prefix.
+	for _, kid := range []string{"", "r.", "r.nope", signer.ID, "x" + keys.RefreshKeyID(signer.ID)} {
+		if k, err := a.MACKey(t.Context(), kid); k != nil || !errors.Is(err, token.ErrUnknownKey) {
+			t.Errorf("MACKey(%q) = %v, %v; want ErrUnknownKey", kid, k, err)
+		}
+	}
+	// Past the retired key's lifetime its MAC key is gone with it.
+	advance(time.Hour + time.Second)
+	if err := a.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := a.MACKey(t.Context(), keys.RefreshKeyID(signer.ID)); k != nil || err == nil {
+		t.Fatalf("retired key's MAC key still served: %v", k)
+	}
 }

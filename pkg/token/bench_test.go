@@ -143,3 +143,54 @@ func BenchmarkStaticKeySet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRefreshToken compares a refresh token MACed with HS256 (what
+// authd mints) with one signed with ES256 (what it minted before): each
+// refresh verifies one and mints one.
+func BenchmarkRefreshToken(b *testing.B) {
+	mk, err := token.DeriveMACKey(make([]byte, 32), "bench", "r.bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := macSet{keys: []*token.MACKey{mk}}
+	ctx := context.Background()
+	b.Run("SignMAC/HS256", func(b *testing.B) {
+		c := refreshClaims()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := token.SignMAC(mk, token.TypeRefresh, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Sign/ES256", func(b *testing.B) {
+		k, c := testKey(token.ES256), refreshClaims()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := token.Sign(k, token.TypeRefresh, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		raw  func() (string, error)
+	}{
+		{"Verify/HS256", func() (string, error) { return token.SignMAC(mk, token.TypeRefresh, refreshClaims()) }},
+		{"Verify/ES256", func() (string, error) { return token.Sign(testKey(token.ES256), token.TypeRefresh, refreshClaims()) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			raw, err := tc.raw()
+			if err != nil {
+				b.Fatal(err)
+			}
+			v := refreshVerifier(b, set)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

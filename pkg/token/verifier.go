@@ -34,6 +34,7 @@ type verifierConfig struct {
 	algs     []string
 	leeway   time.Duration
 	now      func() time.Time
+	macKeys  MACKeySet
 }
 
 // Verifier verifies tokens of one type for one issuer and audience. It is
@@ -45,6 +46,7 @@ type Verifier struct {
 	typ     string
 	algs    algSet
 	refresh bool        // the type needs a sid
+	macKeys MACKeySet   // nil unless HS256 refresh tokens are accepted
 	parser  *jwt.Parser // nil unless built by NewVerifier
 }
 
@@ -79,6 +81,7 @@ func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
 		{c.leeway < 0, errors.New("leeway must not be negative")},
 		{c.leeway > MaxLeeway, fmt.Errorf("leeway %v exceeds %v", c.leeway, MaxLeeway)},
 		{c.now == nil, errors.New("clock must not be nil")},
+		{c.macKeys != nil && c.typ != TypeRefresh, fmt.Errorf("WithMACKeys needs WithType(%s): access tokens are verified with public keys only", TypeRefresh)},
 	}
 	var problems []error
 	for _, ch := range checks {
@@ -94,10 +97,15 @@ func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
 	v.typ = c.typ
 	v.algs = algs
 	v.refresh = c.typ == TypeRefresh
+	v.macKeys = c.macKeys
+	methods := algs.names()
+	if v.macKeys != nil {
+		methods = append(methods, HS256)
+	}
 	// Built once: the parser is immutable and safe for concurrent use.
 	v.parser = jwt.NewParser(
 		jwt.WithStrictDecoding(),
-		jwt.WithValidMethods(algs.names()),
+		jwt.WithValidMethods(methods),
 		jwt.WithIssuer(c.issuer),
 		jwt.WithAudience(slices.Clone(c.audience)...),
 		jwt.WithExpirationRequired(),
@@ -132,6 +140,14 @@ func WithType(typ string) VerifierOption {
 func WithAllowedAlgorithms(algs ...string) VerifierOption {
 	algs = slices.Clone(algs)
 	return func(v *Verifier) { v.cfg.algs = algs }
+}
+
+// WithMACKeys also accepts HS256 tokens whose kid the set knows, MACed by
+// SignMAC; the asymmetric algorithms stay accepted as configured. It is
+// only allowed with WithType(TypeRefresh): a refresh token is read by its
+// issuer alone, while access tokens must verify from the public JWKS.
+func WithMACKeys(set MACKeySet) VerifierOption {
+	return func(v *Verifier) { v.cfg.macKeys = set }
 }
 
 // WithLeeway sets the clock-skew allowance applied to exp, nbf and iat

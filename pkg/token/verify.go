@@ -85,6 +85,9 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 			return nil, invalid(ErrUnknownKey, "kid header is not a string")
 		}
 	}
+	if t.Method.Alg() == HS256 {
+		return v.macKey(ctx, kid)
+	}
 	k, err := v.keys.VerificationKey(ctx, kid)
 	if err != nil {
 		return nil, keyLookupError(err)
@@ -99,6 +102,24 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 		return nil, invalid(ErrUnsupportedAlg, "alg header is not the key's algorithm or is not allowed")
 	}
 	return k.Public, nil
+}
+
+// macKey returns the secret of an HS256 token's key. The parser admits
+// HS256 only when the verifier has MAC keys, and MAC keys exist only for
+// refresh tokens; the check is repeated so that this stays true whatever
+// the parser's options become.
+func (v *Verifier) macKey(ctx context.Context, kid string) (any, error) {
+	if v.macKeys == nil {
+		return nil, invalid(ErrUnsupportedAlg, "alg header is not the key's algorithm or is not allowed")
+	}
+	k, err := v.macKeys.MACKey(ctx, kid)
+	if err != nil {
+		return nil, keyLookupError(err)
+	}
+	if k == nil || len(k.secret) != MACKeySize {
+		return nil, invalid(ErrUnknownKey, "no verification key for the token's kid")
+	}
+	return k.secret, nil
 }
 
 // mediaTypePrefix may precede a typ value (RFC 7515 §4.1.9).
