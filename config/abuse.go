@@ -117,7 +117,8 @@ func (c Config) abuseChecks() []struct {
 		msg  string
 	}{
 		{strings.TrimSpace(c.RateLimitKeyPrefix) == "", "AUTHD_RATELIMIT_KEY_PREFIX", "must not be empty"},
-		{c.BcryptMaxConcurrent < 0 || c.BcryptMaxConcurrent > maxBcryptSlots, "AUTHD_BCRYPT_MAX_CONCURRENT", fmt.Sprintf("must be 0 (CPUs − 1) to %d", maxBcryptSlots)},
+		{c.BcryptMaxConcurrent < 0 || c.BcryptMaxConcurrent > maxBcryptSlots, "AUTHD_BCRYPT_MAX_CONCURRENT", fmt.Sprintf("must be 0 (automatic) to %d", maxBcryptSlots)},
+		{c.BcryptNice < 0 || c.BcryptNice > 19, "AUTHD_BCRYPT_NICE", "must be 0 (normal priority) to 19"},
 		{c.BcryptMaxQueue < 0 || c.BcryptMaxQueue > maxBcryptQueue, "AUTHD_BCRYPT_MAX_QUEUE", fmt.Sprintf("must be 0 (4 × AUTHD_BCRYPT_MAX_CONCURRENT) to %d", maxBcryptQueue)},
 		{c.BcryptMaxWait < 10*time.Millisecond || c.BcryptMaxWait > 30*time.Second, "AUTHD_BCRYPT_MAX_WAIT", "must be between 10ms and 30s"},
 		{c.PasswordMinLength < minPasswordLength || c.PasswordMinLength > maxPasswordLength, "AUTHD_PASSWORD_MIN_LENGTH",

@@ -80,6 +80,8 @@ func TestAbuseSettingsNameTheVariable(t *testing.T) {
 		{"min length beyond bcrypt", map[string]string{"AUTHD_PASSWORD_MIN_LENGTH": "80"}, "AUTHD_PASSWORD_MIN_LENGTH: must be between 8"},
 		{"negative slots", map[string]string{"AUTHD_BCRYPT_MAX_CONCURRENT": "-1"}, "AUTHD_BCRYPT_MAX_CONCURRENT:"},
 		{"negative queue", map[string]string{"AUTHD_BCRYPT_MAX_QUEUE": "-4"}, "AUTHD_BCRYPT_MAX_QUEUE:"},
+		{"nice beyond 19", map[string]string{"AUTHD_BCRYPT_NICE": "20"}, "AUTHD_BCRYPT_NICE: must be 0 (normal priority) to 19"},
+		{"negative nice", map[string]string{"AUTHD_BCRYPT_NICE": "-5"}, "AUTHD_BCRYPT_NICE: must be 0 (normal priority) to 19"},
 		{"wait too long", map[string]string{"AUTHD_BCRYPT_MAX_WAIT": "1m"}, "AUTHD_BCRYPT_MAX_WAIT: must be between 10ms and 30s"},
 		{"cert without key", map[string]string{"AUTHD_TLS_CERT": "/etc/authd/cert.pem"}, "AUTHD_TLS_CERT: and AUTHD_TLS_KEY must be set together"},
 		{"key without cert", map[string]string{"AUTHD_TLS_KEY": "/etc/authd/key.pem"}, "AUTHD_TLS_CERT: and AUTHD_TLS_KEY must be set together"},
@@ -100,6 +102,7 @@ func TestAbuseSettingsFromEnvironment(t *testing.T) {
 		"AUTHD_RATELIMIT_LOGIN_IP":    "100/1m",
 		"AUTHD_BCRYPT_MAX_CONCURRENT": "3",
 		"AUTHD_BCRYPT_MAX_WAIT":       "250ms",
+		"AUTHD_BCRYPT_NICE":           "0",
 		"AUTHD_PASSWORD_MIN_LENGTH":   "12",
 	}))
 	if err != nil {
@@ -110,7 +113,7 @@ func TestAbuseSettingsFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.RateLimitEnabled || limits.LoginIP != (config.RateLimit{Rate: 100, Period: time.Minute, Burst: 100}) ||
-		cfg.BcryptMaxConcurrent != 3 || cfg.BcryptMaxWait != 250*time.Millisecond || cfg.PasswordMinLength != 12 {
+		cfg.BcryptMaxConcurrent != 3 || cfg.BcryptMaxWait != 250*time.Millisecond || cfg.BcryptNice != 0 || cfg.PasswordMinLength != 12 {
 		t.Fatalf("not applied: %+v", cfg)
 	}
 }

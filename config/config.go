@@ -33,6 +33,11 @@ type Config struct {
 	RedisURL string `yaml:"redis_url" env:"AUTHD_REDIS_URL" secret:"true"`
 	// RedisKeyPrefix prefixes every denylist key in Redis.
 	RedisKeyPrefix string `yaml:"redis_key_prefix" env:"AUTHD_REDIS_KEY_PREFIX"`
+	// RevocationMirror answers revocation checks from an in-memory copy
+	// of the Redis denylist kept current by its events (denylist.Mirror)
+	// instead of one Redis round trip per check; writes still go to
+	// Redis. Requires RedisURL.
+	RevocationMirror bool `yaml:"revocation_mirror" env:"AUTHD_REVOCATION_MIRROR"`
 
 	// AccessTTL is the lifetime of access tokens.
 	AccessTTL time.Duration `yaml:"access_ttl" env:"AUTHD_ACCESS_TTL"`
@@ -111,8 +116,17 @@ type Config struct {
 	RateLimitVerifyIP      string `yaml:"ratelimit_verify_ip" env:"AUTHD_RATELIMIT_VERIFY_IP"`
 	RateLimitResetIP       string `yaml:"ratelimit_reset_ip" env:"AUTHD_RATELIMIT_RESET_IP"`
 	// BcryptMaxConcurrent bounds the bcrypt computations running at once;
-	// 0 means one per CPU but one (at least 1).
+	// 0 means one per CPU when bcrypt runs niced (BcryptNice), else one per
+	// CPU but one (at least 1).
 	BcryptMaxConcurrent int `yaml:"bcrypt_max_concurrent" env:"AUTHD_BCRYPT_MAX_CONCURRENT"`
+	// BcryptNice is the nice value of the threads that run bcrypt (1..19),
+	// so that it takes only the CPU time requests leave; 0 runs it at
+	// normal priority. Linux only: elsewhere it runs at normal priority.
+	// The default, 10, weighs a bcrypt thread at about a tenth of a normal
+	// one (110 against 1024): a request waking up on a CPU gets it almost
+	// at once, yet logins still progress when everything is busy (at 19
+	// they would stall behind any sustained load).
+	BcryptNice int `yaml:"bcrypt_nice" env:"AUTHD_BCRYPT_NICE"`
 	// BcryptMaxQueue bounds the requests waiting for a bcrypt slot; 0
 	// means 4 × BcryptMaxConcurrent.
 	BcryptMaxQueue int `yaml:"bcrypt_max_queue" env:"AUTHD_BCRYPT_MAX_QUEUE"`
@@ -176,6 +190,7 @@ func Default() Config {
 		RateLimitVerifyIP:      "60/1h:20",
 		RateLimitResetIP:       "20/1h:10",
 		BcryptMaxWait:          500 * time.Millisecond,
+		BcryptNice:             10,
 		PasswordMinLength:      8,
 	}
 }

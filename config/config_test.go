@@ -140,3 +140,55 @@ func TestSettingsMaskSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestRevocationMirror(t *testing.T) {
+	if config.Default().RevocationMirror {
+		t.Fatal("the revocation mirror must be off by default")
+	}
+	redis := "redis://127.0.0.1:6379/0"
+	tests := []struct {
+		name string
+		file string // YAML, if any
+		env  map[string]string
+		want bool
+		err  string // the one problem expected, if any
+	}{
+		{name: "on with Redis", env: map[string]string{"AUTHD_REDIS_URL": redis, "AUTHD_REVOCATION_MIRROR": "true"}, want: true},
+		{name: "off with Redis", env: map[string]string{"AUTHD_REDIS_URL": redis, "AUTHD_REVOCATION_MIRROR": "false"}},
+		{name: "from the file", file: "redis_url: " + redis + "\nrevocation_mirror: true\n", want: true},
+		{name: "environment overrides the file", file: "redis_url: " + redis + "\nrevocation_mirror: true\n",
+			env: map[string]string{"AUTHD_REVOCATION_MIRROR": "0"}},
+		{name: "off without Redis", env: map[string]string{"AUTHD_REVOCATION_MIRROR": "false"}},
+		{name: "on without Redis", env: map[string]string{"AUTHD_REVOCATION_MIRROR": "true"},
+			err: "AUTHD_REVOCATION_MIRROR: needs AUTHD_REDIS_URL"},
+		{name: "on without Redis, from the file", file: "revocation_mirror: true\n",
+			err: "AUTHD_REVOCATION_MIRROR: needs AUTHD_REDIS_URL"},
+		{name: "not a boolean", env: map[string]string{"AUTHD_REDIS_URL": redis, "AUTHD_REVOCATION_MIRROR": "yes"},
+			err: `AUTHD_REVOCATION_MIRROR: "yes" is not true or false`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = filepath.Join(t.TempDir(), "authd.yaml")
+				if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, err := config.Load(path, envOf(tt.env))
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.RevocationMirror != tt.want {
+					t.Fatalf("RevocationMirror = %v, want %v", cfg.RevocationMirror, tt.want)
+				}
+				return
+			}
+			var cerr *config.Error
+			if !errors.As(err, &cerr) || len(cerr.Problems) != 1 || !strings.HasPrefix(cerr.Problems[0], tt.err) {
+				t.Fatalf("err = %v, want the one problem %q…", err, tt.err)
+			}
+		})
+	}
+}

@@ -35,6 +35,7 @@ func (c Config) validate() []string {
 		{c.DatabaseURL != "" && !isPostgresURL(c.DatabaseURL), "AUTHD_DATABASE_URL", "must be empty (embedded SQLite) or a postgres:// URL"},
 		{c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"), "AUTHD_REDIS_URL", "must be empty (in-process denylist) or a redis:// or rediss:// URL"},
 		{c.RedisKeyPrefix == "", "AUTHD_REDIS_KEY_PREFIX", "must not be empty"},
+		{c.RevocationMirror && c.RedisURL == "", "AUTHD_REVOCATION_MIRROR", "needs AUTHD_REDIS_URL: it mirrors the Redis denylist (the in-process one is already local)"},
 		{c.AccessTTL < time.Minute || c.AccessTTL > 24*time.Hour, "AUTHD_ACCESS_TTL", "must be between 1m and 24h"},
 		{c.RefreshTTL < c.AccessTTL || c.RefreshTTL > 8760*time.Hour, "AUTHD_REFRESH_TTL", "must be at least AUTHD_ACCESS_TTL and at most 8760h"},
 		{c.RefreshReuseGrace < 0 || c.RefreshReuseGrace > time.Minute, "AUTHD_REFRESH_REUSE_GRACE", "must be between 0s and 1m"},

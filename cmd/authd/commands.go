@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
@@ -35,6 +36,11 @@ func (c *command) serve(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
+	if n := a.BcryptThreads(); n > 0 {
+		// bcrypt runs on low-priority threads; with Ps of their own they
+		// never hold one that serves requests (admission.NicedPool).
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("AUTHD_ADDR: %w", err)
@@ -48,7 +54,7 @@ func (c *command) serve(ctx context.Context) error {
 		denylist = "redis"
 	}
 	log.Info("authd listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", cfg.Issuer),
-		slog.String("store", backend), slog.String("denylist", denylist),
+		slog.String("store", backend), slog.String("denylist", denylist), slog.Int("bcrypt_low_priority_threads", a.BcryptThreads()),
 		slog.Duration("startup", time.Since(start)), slog.String("version", versionString()))
 	if err := a.Serve(ctx, ln); err != nil {
 		return err

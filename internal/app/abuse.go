@@ -3,6 +3,7 @@ package app
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -29,8 +30,13 @@ func WithReadHeaderTimeout(d time.Duration) Option {
 // in the background), and, when enabled, the limiter and login backoff,
 // in Redis if AUTHD_REDIS_URL is set. Both fail open.
 func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpapi.RateLimits, error) {
-	a.Gate = admission.New(a.bcryptSlots(), a.bcryptQueue(), a.cfg.BcryptMaxWait)
-	hasher := password.NewHasher(a.cfg.BcryptCost, password.WithGate(a.Gate))
+	slots := a.openBcryptPool()
+	a.Gate = admission.New(slots, a.bcryptQueue(), a.cfg.BcryptMaxWait)
+	hashOpts := []password.HasherOption{password.WithGate(a.Gate)}
+	if a.bcryptPool != nil {
+		hashOpts = append(hashOpts, password.WithRunner(a.bcryptPool))
+	}
+	hasher := password.NewHasher(a.cfg.BcryptCost, hashOpts...)
 	breached.Preload()
 	policy := password.Policy{MinLength: a.cfg.PasswordMinLength, Breached: breached.Contains}
 	if !a.cfg.RateLimitEnabled {
@@ -66,20 +72,59 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 		nil
 }
 
-// bcryptQueue maps AUTHD_BCRYPT_MAX_QUEUE to admission.New's argument: 0
-// there means no queue, but in the config it means the default, 4×.
-// bcryptSlots maps AUTHD_BCRYPT_MAX_CONCURRENT: 0 means one slot per CPU
-// but one, so a login flood always leaves a CPU to verification, refresh and
-// JWKS (measured on 2 CPUs: /v1/verify p99 20–40 ms with every CPU hashing,
-// ~2 ms with one left free). It costs login throughput (on 2 CPUs, half the
-// bcrypt bound); an instance that only takes logins can set the CPU count.
-func (a *App) bcryptSlots() int {
-	if a.cfg.BcryptMaxConcurrent > 0 {
-		return a.cfg.BcryptMaxConcurrent
+// openBcryptPool decides where bcrypt runs and returns the gate's slot
+// count. AUTHD_BCRYPT_MAX_CONCURRENT = 0 means one slot per CPU, each on a
+// thread of an admission.NicedPool at AUTHD_BCRYPT_NICE: the kernel gives bcrypt only the CPU
+// time requests leave, so a login flood uses every CPU yet /v1/verify,
+// refresh and JWKS stay fast (issue 5) and logins reach the bcrypt bound
+// (issue 7). Where threads cannot be niced, bcrypt runs at normal priority
+// on one slot per CPU but one, so that a flood always leaves a CPU to the
+// rest (measured on 2 CPUs: /v1/verify p99 20–40 ms with every CPU hashing
+// at normal priority, ~2 ms with one left free), at the price of login
+// throughput. A set value is used as it is, niced where possible; so is
+// AUTHD_BCRYPT_NICE = 0 (normal priority).
+func (a *App) openBcryptPool() int {
+	cpus := runtime.GOMAXPROCS(0)
+	slots := a.cfg.BcryptMaxConcurrent
+	if slots <= 0 {
+		slots = cpus
 	}
-	return max(1, runtime.GOMAXPROCS(0)-1)
+	reason := "AUTHD_BCRYPT_NICE is 0"
+	if a.cfg.BcryptNice > 0 {
+		pool, err := admission.NewNicedPool(slots, a.cfg.BcryptNice)
+		if err == nil {
+			a.bcryptPool = pool
+			return slots
+		}
+		reason = err.Error()
+		a.log.Warn("bcrypt runs at normal priority: its threads cannot be niced", slog.String("reason", reason))
+	}
+	if a.cfg.BcryptMaxConcurrent <= 0 {
+		slots = max(1, cpus-1)
+	}
+	a.log.Debug("bcrypt runs at normal priority", slog.Int("slots", slots), slog.String("reason", reason))
+	return slots
 }
 
+// BcryptThreads returns how many low-priority threads run bcrypt (0 when it
+// runs at normal priority). The process should add as many to GOMAXPROCS:
+// see admission.NicedPool.
+func (a *App) BcryptThreads() int {
+	if a.bcryptPool == nil {
+		return 0
+	}
+	return a.bcryptPool.Workers()
+}
+
+// closeBcryptPool ends the bcrypt threads; call it once nothing hashes.
+func (a *App) closeBcryptPool() {
+	if a.bcryptPool != nil {
+		a.bcryptPool.Close()
+	}
+}
+
+// bcryptQueue maps AUTHD_BCRYPT_MAX_QUEUE to admission.New's argument: 0
+// there means no queue, but in the config it means the default, 4×.
 func (a *App) bcryptQueue() int {
 	if a.cfg.BcryptMaxQueue == 0 {
 		return -1

@@ -40,7 +40,9 @@ type App struct {
 	Service  *auth.Service
 	handler  http.Handler
 	redis    *redis.Client
-	clock    func() time.Time
+	// mirror answers revocation checks with AUTHD_REVOCATION_MIRROR.
+	mirror *denylist.Mirror
+	clock  func() time.Time
 	// Mail sends the service's mail; Stats counts what failed.
 	Mail     *mail.Queue
 	mailOpts []mail.QueueOption
@@ -49,6 +51,8 @@ type App struct {
 	// Gate admits every bcrypt computation (AUTHD_BCRYPT_MAX_*); its Stats
 	// count admissions and refusals.
 	Gate *admission.Gate
+	// bcryptPool runs bcrypt on low-priority threads, where it can.
+	bcryptPool *admission.NicedPool
 	// Audit writes the service's events to the audit trail.
 	Audit *audit.Writer
 	// events are the service's event sinks, the audit writer first;
@@ -217,15 +221,36 @@ func (a *App) openDenylist(ctx context.Context) error {
 	opts.ReadTimeout = time.Second
 	opts.WriteTimeout = time.Second
 	a.redis = redis.NewClient(opts)
-	a.Denylist = denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock))
+	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock))
+	a.Denylist = writer
+	if a.cfg.RevocationMirror {
+		a.openMirror(ctx, writer)
+	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := a.Denylist.Ping(pctx); err != nil {
+	if err := writer.Ping(pctx); err != nil {
 		// Not fatal: /readyz reports it and logout answers 503 until it
 		// comes back, but say so at start.
 		a.log.LogAttrs(ctx, slog.LevelWarn, "redis denylist not answering at start", slog.Any("error", err))
+		return nil
+	}
+	if a.mirror != nil {
+		// Wait for the first copy, so that a healthy start is ready at
+		// once; otherwise /readyz says not ready until it is.
+		if err := a.mirror.CatchUp(pctx); err != nil {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "revocation mirror not in sync at start; checks answer 503 until it is", slog.Any("error", err))
+		}
 	}
 	return nil
+}
+
+// openMirror puts a denylist.Mirror of Redis in front of writer's checks
+// (AUTHD_REVOCATION_MIRROR). The mirror runs until Close, not until ctx
+// ends: ctx only bounds Open.
+func (a *App) openMirror(ctx context.Context, writer *denylist.Redis) {
+	a.mirror = denylist.NewMirror(context.WithoutCancel(ctx), a.redis,
+		denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLogger(a.log))
+	a.Denylist = newMirroredDenylist(writer, a.mirror, denylist.DefaultMaxStaleness, a.log)
 }
 
 // Handler returns the HTTP API.
@@ -270,12 +295,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close drains the mail queue, then releases the store and Redis
-// connections.
+// Close drains the mail queue, stops the revocation mirror, then releases
+// the store and Redis connections.
 func (a *App) Close() error {
 	a.closeMail()
 	a.closeAudit()
+	a.closeBcryptPool()
 	var errs []error
+	if a.mirror != nil {
+		errs = append(errs, a.mirror.Close())
+	}
 	if a.redis != nil {
 		errs = append(errs, a.redis.Close())
 	}

@@ -38,6 +38,17 @@ func (a *App) registerGauges() {
 		return now.Sub(newest).Seconds()
 	})
 	a.Metrics.GaugeFunc("authd_signing_keys_published", "Keys in the JWKS.", func() float64 { return float64(len(a.Keys.Keys())) })
+	if a.mirror != nil {
+		a.Metrics.GaugeFunc("authd_denylist_mirror_synced", "1 while the revocation mirror answers checks, 0 while they fail closed.", func() float64 {
+			if a.mirror.Synced() {
+				return 1
+			}
+			return 0
+		})
+		a.Metrics.GaugeFunc("authd_denylist_mirror_entries", "Revocations held by the revocation mirror (0 while out of sync).", func() float64 {
+			return float64(a.mirror.Len())
+		})
+	}
 	if a.Gate != nil {
 		a.Metrics.GaugeFunc("authd_bcrypt_in_flight", "bcrypt computations running now.", func() float64 { return float64(a.Gate.InFlight()) })
 		a.Metrics.GaugeFunc("authd_bcrypt_queue_depth", "bcrypt computations waiting for a slot.", func() float64 { return float64(a.Gate.Queued()) })

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/config"
 )
 
 // flood runs 4 login workers per CPU (twice as many as the bcrypt gate
@@ -79,8 +81,9 @@ func TestLoginFloodKeepsVerifyAnswering(t *testing.T) {
 		cfg := testConfig()
 		b.configure(t, &cfg)
 		// A short wait, so that a flood on a slow CI machine too is turned
-		// away rather than queued.
+		// away rather than queued; bcrypt niced, as by default.
 		cfg.BcryptMaxWait = 20 * time.Millisecond
+		cfg.BcryptNice = config.Default().BcryptNice
 		s := start(t, cfg, newClock())
 		tk := s.signedUp("flo@example.com")
 
@@ -126,23 +129,27 @@ func TestLoginFloodKeepsVerifyAnswering(t *testing.T) {
 
 // BenchmarkVerifyDuringLoginFlood measures GET /v1/verify over loopback,
 // one request at a time, while 4 login workers per CPU keep the bcrypt
-// gate full (cost 12): with the default gate (a slot per CPU) and with one
-// CPU left to everything else. ns/op is the mean latency; p50 and p99 are
-// reported too.
+// gate full (cost 12): with the default (a slot per CPU on niced threads,
+// GOMAXPROCS raised as cmd/authd does), and at normal priority with a slot
+// per CPU and with one CPU left to everything else. ns/op is the mean
+// latency; p50 and p99 are reported too.
 //
 //	go test ./internal/e2e -run '^$' -bench VerifyDuringLoginFlood -benchtime 3s
 func BenchmarkVerifyDuringLoginFlood(b *testing.B) {
 	procs := runtime.GOMAXPROCS(0)
-	for _, slots := range []struct {
-		name string
-		n    int
-	}{{"slots=cpus", procs}, {"slots=cpus-1", max(1, procs-1)}} {
-		b.Run(slots.name, func(b *testing.B) {
+	for _, variant := range []struct {
+		name        string
+		slots, nice int
+	}{{"niced,slots=cpus", 0, 10}, {"normal,slots=cpus", procs, 0}, {"normal,slots=cpus-1", max(1, procs-1), 0}} {
+		b.Run(variant.name, func(b *testing.B) {
 			cfg := testConfig()
 			cfg.DataDir = b.TempDir()
 			cfg.BcryptCost = 12
-			cfg.BcryptMaxConcurrent = slots.n
+			cfg.BcryptMaxConcurrent = variant.slots
+			cfg.BcryptNice = variant.nice
 			s := start(b, cfg, newClock())
+			// As cmd/authd does: a P for each low-priority bcrypt thread.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs + s.App.BcryptThreads()))
 			tk := s.signedUp("flo@example.com")
 			ctx, cancel := context.WithCancel(context.Background())
 			f := startFlood(ctx, b, s, "flo@example.com", 1<<30)

@@ -77,6 +77,10 @@ func testConfig() config.Config {
 	// Every suite request comes from 127.0.0.1 on a frozen clock, so no
 	// budget would ever refill; the abuse tests turn limits on.
 	cfg.RateLimitEnabled = false
+	// bcrypt at normal priority: go test runs packages in parallel, and
+	// niced bcrypt would yield to them until logins time out. The flood
+	// test and the real binary keep the niced default.
+	cfg.BcryptNice = 0
 	return cfg
 }
 

@@ -85,3 +85,43 @@ func TestPolicyScreensBreachedPasswords(t *testing.T) {
 		t.Fatalf("unlisted password: %v", err)
 	}
 }
+
+// countingRunner runs functions on a real NicedPool and counts them.
+type countingRunner struct {
+	pool *admission.NicedPool
+	runs atomic.Int64
+}
+
+func (r *countingRunner) Run(f func()) { r.runs.Add(1); r.pool.Run(f) }
+
+// With a runner every bcrypt computation runs through it, inside the gate
+// slot, and the verdicts are the same as without one.
+func TestHasherRunsBcryptThroughTheRunner(t *testing.T) {
+	ctx := context.Background()
+	pool, err := admission.NewNicedPool(1, 10)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("no per-thread priorities on this OS")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	r, g := &countingRunner{pool: pool}, &countingGate{}
+	h := password.NewHasher(10, password.WithGate(g), password.WithRunner(r))
+	hash, err := h.Hash(ctx, "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := h.Compare(ctx, hash, "correct horse"); !ok || err != nil {
+		t.Fatalf("Compare(right) = %v, %v", ok, err)
+	}
+	if ok, _, err := h.Compare(ctx, hash, "wrong horse"); ok || err != nil {
+		t.Fatalf("Compare(wrong) = %v, %v", ok, err)
+	}
+	if err := h.CompareDummy(ctx, "anything"); err != nil {
+		t.Fatal(err)
+	}
+	if runs, taken := r.runs.Load(), g.taken.Load(); runs != 4 || taken != 4 {
+		t.Fatalf("runner ran %d, gate admitted %d; want 4 and 4", runs, taken)
+	}
+}

@@ -26,10 +26,22 @@ type HasherOption func(*Hasher)
 // Without a gate bcrypt runs unbounded.
 func WithGate(g Gate) HasherOption { return func(h *Hasher) { h.gate = g } }
 
+// Runner runs a function somewhere and returns when it has returned;
+// *admission.NicedPool implements it.
+type Runner interface {
+	Run(f func())
+}
+
+// WithRunner runs every bcrypt computation of the Hasher through r (after
+// the gate admitted it): authd runs them on low-priority threads. Without
+// a runner bcrypt runs on the calling goroutine.
+func WithRunner(r Runner) HasherOption { return func(h *Hasher) { h.runner = r } }
+
 // Hasher hashes and compares passwords with bcrypt at a fixed cost.
 type Hasher struct {
-	cost int
-	gate Gate
+	cost   int
+	gate   Gate
+	runner Runner
 	// dummy is a hash at the same cost, compared against when a user does
 	// not exist so that an unknown email costs as much as a wrong password.
 	dummy func() []byte
@@ -72,6 +84,15 @@ func (h *Hasher) admit(ctx context.Context) (func(), error) {
 	return release, nil
 }
 
+// run runs f through the runner, if there is one.
+func (h *Hasher) run(f func()) {
+	if h.runner == nil {
+		f()
+		return
+	}
+	h.runner.Run(f)
+}
+
 // Hash hashes a normalised password. A gate refusal is returned as an
 // error wrapping the gate's.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
@@ -79,7 +100,8 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), h.cost)
+	var hash []byte
+	h.run(func() { hash, err = bcrypt.GenerateFromPassword([]byte(pw), h.cost) })
 	release()
 	if err != nil {
 		return "", fmt.Errorf("password: hash: %w", err)
@@ -107,14 +129,17 @@ func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash 
 	}
 	defer release()
 	n := Normalize(pw)
-	raw := false
-	if !s.matches(n) {
+	var matched, raw bool
+	h.run(func() {
+		matched = s.matches(n)
 		// Imported users typed their password before anyone normalised
 		// it; only a password NFKC changes can need the second compare.
-		if n == pw || !s.matches(pw) {
-			return false, false, nil
+		if !matched && n != pw && s.matches(pw) {
+			matched, raw = true, true
 		}
-		raw = true
+	})
+	if !matched {
+		return false, false, nil
 	}
 	cost, err := bcrypt.Cost([]byte(s.bcrypt))
 	return true, raw || s.format != FormatBcrypt || err != nil || cost < h.cost, nil
@@ -130,7 +155,8 @@ func (h *Hasher) CompareDummy(ctx context.Context, pw string) error {
 	if err != nil {
 		return err
 	}
-	_ = bcrypt.CompareHashAndPassword(dummy, []byte(Normalize(pw)))
+	n := Normalize(pw)
+	h.run(func() { _ = bcrypt.CompareHashAndPassword(dummy, []byte(n)) })
 	release()
 	return nil
 }
