@@ -16,6 +16,13 @@
 // See docs/benchmarks.md for what the figures mean and how make bench runs
 // it. The helper cmd/authbench/authdprof runs authd in-process with a
 // loopback pprof endpoint, for profiling under this load.
+//
+// With -footprint it loads no running authd: it starts the binary
+// -authd-bin itself (the embedded default unless -authd-env says
+// otherwise) and measures its startup time and its memory, idle and under
+// -footprint-conns keep-alive connections, against issue 7's targets:
+//
+//	authbench -footprint -authd-bin ./authd
 package main
 
 import (
@@ -29,10 +36,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/authd/authd/internal/loadgen"
+	"github.com/authd/authd/internal/loadgen/footprint"
 	"github.com/authd/authd/internal/loadgen/limits"
 )
 
@@ -65,6 +74,16 @@ type options struct {
 	alg           string
 	limitDuration time.Duration
 	serverPID     int
+
+	footprint  bool
+	authdBin   string
+	authdEnv   []string
+	authdLog   string
+	fpStarts   int
+	fpIdle     time.Duration
+	fpConns    int
+	fpDuration time.Duration
+	fpHeap     string
 }
 
 // limitScenarios are the phases -limits runs unless -scenario is given:
@@ -95,6 +114,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.alg, "alg", "ES256", "signing algorithm of the JWT bound (authd's AUTHD_SIGNING_ALG)")
 	fs.DurationVar(&o.limitDuration, "limit-duration", 5*time.Second, "length of the rotation and JWT bound measurements")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the authd under load, when on this machine: each phase then reports its CPU use (Linux)")
+	fs.BoolVar(&o.footprint, "footprint", false, "instead of loading -target, start -authd-bin and measure its startup time and memory (idle and under -footprint-conns connections) against issue 7's targets (Linux)")
+	fs.StringVar(&o.authdBin, "authd-bin", "", "the authd binary -footprint starts")
+	fs.Func("authd-env", "a KEY=VALUE setting for the authd -footprint starts (repeatable; none: the embedded default)", func(s string) error {
+		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+			return fmt.Errorf("%q: want KEY=VALUE", s)
+		}
+		o.authdEnv = append(o.authdEnv, s)
+		return nil
+	})
+	fs.StringVar(&o.authdLog, "authd-log", "", "append the output of the authd -footprint starts to this file")
+	fs.IntVar(&o.fpStarts, "footprint-starts", 3, "starts timed on an empty data dir, and as many on a used one")
+	fs.DurationVar(&o.fpIdle, "footprint-idle", 2*time.Second, "how long authd idles before its idle memory is read")
+	fs.IntVar(&o.fpConns, "footprint-conns", 1000, "concurrent keep-alive connections calling /v1/verify")
+	fs.DurationVar(&o.fpDuration, "footprint-duration", 10*time.Second, "length of the connection load, once every connection is open")
+	fs.StringVar(&o.fpHeap, "footprint-heap", "", "write heap profiles of authd idle and under load to this directory (enables AUTHD_PPROF_ADDR on a loopback port)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,19 +150,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.limitDuration <= 0 || o.limitDuration > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("-limit-duration %s: want more than 0 and at most 10m", o.limitDuration))
 	}
+	errs = append(errs, o.footprintErrors()...)
 	return o, errors.Join(errs...)
 }
 
 // report is the -json output.
 type report struct {
-	Target      string            `json:"target"`
-	RunPrefix   string            `json:"run_prefix"`
-	Concurrency int               `json:"concurrency"`
+	Target      string            `json:"target,omitempty"`
+	RunPrefix   string            `json:"run_prefix,omitempty"`
+	Concurrency int               `json:"concurrency,omitempty"`
 	CPUs        int               `json:"cpus"`
 	GoVersion   string            `json:"go_version"`
 	Limits      *limitsReport     `json:"limits,omitempty"`
-	Phases      []*loadgen.Result `json:"phases"`
+	Phases      []*loadgen.Result `json:"phases,omitempty"`
 	Checks      []limits.Check    `json:"checks,omitempty"`
+	// Footprint is the -footprint measurement (its checks are in it).
+	Footprint *footprint.Result `json:"footprint,omitempty"`
 }
 
 type limitsReport struct {
@@ -149,6 +186,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "authbench: %v\n", err)
 		return 2
+	}
+	if o.footprint {
+		return runFootprint(ctx, o, stdout, stderr)
 	}
 	phases, err := loadgen.ParsePhases(o.scenario, o.mix)
 	if err != nil {

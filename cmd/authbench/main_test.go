@@ -19,6 +19,12 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		{"no duration", []string{"-duration", "0"}, "duration"},
 		{"no timeout", []string{"-timeout", "0"}, "-timeout"},
 		{"stray argument", []string{"extra"}, "unexpected arguments"},
+		{"footprint without binary", []string{"-footprint"}, "-footprint needs -authd-bin"},
+		{"footprint with limits", []string{"-footprint", "-authd-bin", "authd", "-limits"}, "separate runs"},
+		{"footprint without connections", []string{"-footprint", "-authd-bin", "authd", "-footprint-conns", "0"}, "-footprint-conns"},
+		{"footprint too long", []string{"-footprint", "-authd-bin", "authd", "-footprint-duration", "1h"}, "-footprint-duration"},
+		{"authd setting without value", []string{"-footprint", "-authd-bin", "authd", "-authd-env", "AUTHD_LOG_LEVEL"}, "KEY=VALUE"},
+		{"authd binary without footprint", []string{"-authd-bin", "authd"}, "are for -footprint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

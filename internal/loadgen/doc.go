@@ -14,5 +14,7 @@
 //
 // It is not a general HTTP load tool (it knows authd's API) and not a test
 // of correctness (the end-to-end tests are); the machine limits the results
-// are compared with live in the limits subpackage.
+// are compared with live in the limits subpackage, and the measurement of
+// authd's startup time and memory, on an authd it starts itself, in the
+// footprint subpackage.
 package loadgen
