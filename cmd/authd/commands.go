@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
@@ -36,11 +35,6 @@ func (c *command) serve(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
-	if n := a.BcryptThreads(); n > 0 {
-		// bcrypt runs on low-priority threads; with Ps of their own they
-		// never hold one that serves requests (admission.NicedPool).
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n)
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("AUTHD_ADDR: %w", err)

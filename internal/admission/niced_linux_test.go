@@ -24,6 +24,7 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	base := threadNice(t)
+	procs := runtime.GOMAXPROCS(0)
 	p, err := NewNicedPool(2, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -35,11 +36,13 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	var (
 		wg      sync.WaitGroup
 		arrived sync.WaitGroup
+		checked sync.WaitGroup
 		mu      sync.Mutex
 		nices   []int
 		tids    = map[int]bool{}
 	)
 	arrived.Add(2)
+	checked.Add(2)
 	for range 2 {
 		wg.Add(1)
 		go func() {
@@ -48,6 +51,12 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 				arrived.Done()
 				waitOrFail(t, &arrived)
 				n := threadNice(t)
+				if got := runtime.GOMAXPROCS(0); got != procs+2 {
+					t.Errorf("GOMAXPROCS %d while both workers run, want %d", got, procs+2)
+				}
+				// Neither returns (and gives its P back) before both read.
+				checked.Done()
+				waitOrFail(t, &checked)
 				mu.Lock()
 				nices = append(nices, n)
 				tids[unix.Gettid()] = true
@@ -61,6 +70,9 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	}
 	if got := threadNice(t); got != base {
 		t.Fatalf("caller's thread went from nice %d to %d", base, got)
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Fatalf("GOMAXPROCS %d once the workers are done, want %d again", got, procs)
 	}
 	if p.Workers() != 2 {
 		t.Fatalf("Workers() = %d", p.Workers())

@@ -107,8 +107,7 @@ func (a *App) openBcryptPool() int {
 }
 
 // BcryptThreads returns how many low-priority threads run bcrypt (0 when it
-// runs at normal priority). The process should add as many to GOMAXPROCS:
-// see admission.NicedPool.
+// runs at normal priority).
 func (a *App) BcryptThreads() int {
 	if a.bcryptPool == nil {
 		return 0

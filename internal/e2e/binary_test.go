@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 
 	"net"
 	"net/http"
@@ -87,6 +89,14 @@ func TestBinary(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "master.key")); err != nil {
 		t.Fatalf("master key not generated in the data dir: %v", err)
 	}
+	// A gateway's successful check is logged at debug level, a refused one
+	// at info (checked in the logs below).
+	if r := s.get("/v1/verify", tk.AccessToken); r.Status != 200 {
+		t.Fatalf("verify: %d %s", r.Status, r.Body)
+	}
+	if r := s.get("/v1/verify", "not-a-token"); r.Status != 401 {
+		t.Fatalf("verify of garbage: %d %s", r.Status, r.Body)
+	}
 	if r := s.logout(tk.AccessToken, ""); r.Status != 204 {
 		t.Fatalf("logout: %d", r.Status)
 	}
@@ -121,6 +131,22 @@ func TestBinary(t *testing.T) {
 	}
 	if !strings.Contains(all.String(), "authd listening") {
 		t.Fatalf("no start-up line in logs:\n%s", all.String())
+	}
+	logged := map[string]bool{} // "route status" of every access log line
+	for _, l := range strings.Split(all.String(), "\n") {
+		var line struct {
+			Msg    string `json:"msg"`
+			Route  string `json:"route"`
+			Status int    `json:"status"`
+		}
+		if json.Unmarshal([]byte(l), &line) == nil && line.Msg == "request" {
+			logged[fmt.Sprintf("%s %d", line.Route, line.Status)] = true
+		}
+	}
+	for want, present := range map[string]bool{"/v1/me 200": true, "/v1/verify 401": true, "/v1/verify 200": false} {
+		if logged[want] != present {
+			t.Errorf("access log line for %q: present %v, want %v (lines: %v)", want, logged[want], present, logged)
+		}
 	}
 
 	// The audit trail was written before the process exited.

@@ -129,8 +129,8 @@ func TestLoginFloodKeepsVerifyAnswering(t *testing.T) {
 
 // BenchmarkVerifyDuringLoginFlood measures GET /v1/verify over loopback,
 // one request at a time, while 4 login workers per CPU keep the bcrypt
-// gate full (cost 12): with the default (a slot per CPU on niced threads,
-// GOMAXPROCS raised as cmd/authd does), and at normal priority with a slot
+// gate full (cost 12): with the default (a slot per CPU on niced threads),
+// and at normal priority with a slot
 // per CPU and with one CPU left to everything else. ns/op is the mean
 // latency; p50 and p99 are reported too.
 //
@@ -148,8 +148,6 @@ func BenchmarkVerifyDuringLoginFlood(b *testing.B) {
 			cfg.BcryptMaxConcurrent = variant.slots
 			cfg.BcryptNice = variant.nice
 			s := start(b, cfg, newClock())
-			// As cmd/authd does: a P for each low-priority bcrypt thread.
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs + s.App.BcryptThreads()))
 			tk := s.signedUp("flo@example.com")
 			ctx, cancel := context.WithCancel(context.Background())
 			f := startFlood(ctx, b, s, "flo@example.com", 1<<30)
