@@ -4,55 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
-	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/authd/authd/config"
-	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/app/apptest"
 )
 
-// serveEnv makes the test binary serve authd instead of running tests, so
-// that -footprint has an authd binary to start (built from internal/app as
-// cmd/authd is) unless AUTHBENCH_AUTHD_BIN names a built one.
-const serveEnv = "AUTHBENCH_TEST_AUTHD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(serveEnv) == "1" {
-		if err := serveAuthd(); err != nil {
-			fmt.Fprintln(os.Stderr, "authd:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// serveAuthd is cmd/authd's serve: settings from AUTHD_*, until SIGTERM.
-func serveAuthd() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cfg, err := config.FromEnvironment("")
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	return a.Serve(ctx, ln)
-}
+func TestMain(m *testing.M) { apptest.Main(m) }
 
 // TestFootprint runs authbench -footprint on a small scale against a real
 // authd and checks the text and JSON reports.
@@ -67,7 +27,7 @@ func TestFootprint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		args = append(args, "-authd-bin", bin, "-authd-env", serveEnv+"=1")
+		args = append(args, "-authd-bin", bin, "-authd-env", apptest.ServeEnv+"=1")
 	}
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "footprint.json")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/authd/authd/config"
 )
 
 // BenchmarkRefreshEndToEnd measures POST /v1/token (refresh_token grant)
@@ -58,27 +60,33 @@ func BenchmarkVerifyEndpoint(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			cfg := testConfig()
 			be.configure(b, &cfg)
-			s := start(b, cfg, newClock())
-			tk := s.signedUp("verify@example.com")
-			transport := &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
-			client := &http.Client{Transport: transport}
-			b.SetParallelism(16) // 2 CPUs x 16 = 32 goroutines
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					req, _ := http.NewRequest("GET", s.URL+"/v1/verify", nil)
-					req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
-					resp, err := client.Do(req)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if r := readResponse(b, resp); r.Status != http.StatusOK {
-						b.Errorf("verify: %d %s", r.Status, r.Body)
-						return
-					}
-				}
-			})
+			benchmarkVerifyEndpoint(b, cfg)
 		})
 	}
+}
+
+// benchmarkVerifyEndpoint runs GET /v1/verify with one token from 32
+// goroutines over keep-alive connections against an authd on cfg.
+func benchmarkVerifyEndpoint(b *testing.B, cfg config.Config) {
+	s := start(b, cfg, newClock())
+	tk := s.signedUp("verify@example.com")
+	transport := &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
+	client := &http.Client{Transport: transport}
+	b.SetParallelism(16) // 2 CPUs x 16 = 32 goroutines
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("GET", s.URL+"/v1/verify", nil)
+			req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if r := readResponse(b, resp); r.Status != http.StatusOK {
+				b.Errorf("verify: %d %s", r.Status, r.Body)
+				return
+			}
+		}
+	})
 }

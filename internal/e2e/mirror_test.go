@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -141,12 +140,7 @@ func TestRevocationMirror(t *testing.T) {
 // for its copy, so checks answer 503 (never 200) once the staleness bound
 // has run out, and /readyz says not ready.
 func TestRevocationMirrorFailsClosed(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.DatabaseURL = testenv.Postgres(t)
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
-	var stopRedis func()
-	cfg.RedisURL, stopRedis = privateRedis(t)
+	cfg, stopRedis := privateRedisConfig(t)
 	cfg.RevocationMirror = true
 	cfg.IntrospectionClientID = "kong"
 	cfg.IntrospectionClientSecret = introspectionSecret
@@ -198,24 +192,5 @@ func TestRevocationMirrorFailsClosed(t *testing.T) {
 //
 //	go test ./internal/e2e -run '^$' -bench VerifyEndpoint -benchtime 5s
 func BenchmarkVerifyEndpointMirror(b *testing.B) {
-	s := start(b, mirrorConfig(b), newClock())
-	tk := s.signedUp("verify@example.com")
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
-	b.SetParallelism(16) // 2 CPUs x 16 = 32 goroutines, as BenchmarkVerifyEndpoint
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest("GET", s.URL+"/v1/verify", nil)
-			req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if r := readResponse(b, resp); r.Status != http.StatusOK {
-				b.Errorf("verify: %d %s", r.Status, r.Body)
-				return
-			}
-		}
-	})
+	benchmarkVerifyEndpoint(b, mirrorConfig(b))
 }

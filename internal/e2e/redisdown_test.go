@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/testenv"
 )
 
@@ -62,13 +63,20 @@ func privateRedis(t *testing.T) (url string, stop func()) {
 	return "redis://" + addr + "/0", stop
 }
 
-func TestLogoutAnswers503WhenRedisIsDown(t *testing.T) {
-	cfg := testConfig()
+// privateRedisConfig is the test config on Postgres and a private Redis;
+// stopRedis kills that Redis.
+func privateRedisConfig(t *testing.T) (cfg config.Config, stopRedis func()) {
+	t.Helper()
+	cfg = testConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.DatabaseURL = testenv.Postgres(t)
 	cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
-	var stopRedis func()
 	cfg.RedisURL, stopRedis = privateRedis(t)
+	return cfg, stopRedis
+}
+
+func TestLogoutAnswers503WhenRedisIsDown(t *testing.T) {
+	cfg, stopRedis := privateRedisConfig(t)
 	s := start(t, cfg, newClock())
 	tk := s.signedUp("liam@example.com")
 	if r := s.get("/v1/me", tk.AccessToken); r.Status != 200 {

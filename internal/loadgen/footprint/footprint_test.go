@@ -7,58 +7,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
-	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/authd/authd/config"
-	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/app/apptest"
 	"github.com/authd/authd/internal/loadgen/footprint"
 	"github.com/authd/authd/internal/testenv"
 )
 
-// serveEnv makes the test binary serve authd instead of running tests:
-// the authd under test is then this binary, built from internal/app as
-// cmd/authd builds it, unless AUTHBENCH_AUTHD_BIN names a built authd.
-const serveEnv = "FOOTPRINT_TEST_AUTHD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(serveEnv) == "1" {
-		if err := serve(); err != nil {
-			fmt.Fprintln(os.Stderr, "authd:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// serve is cmd/authd's serve: settings from AUTHD_*, until SIGTERM.
-func serve() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cfg, err := config.FromEnvironment("")
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	return a.Serve(ctx, ln)
-}
+func TestMain(m *testing.M) { apptest.Main(m) }
 
 // authd returns the binary to measure and the settings it needs in a
 // test: a cheap bcrypt and a patient bcrypt queue (bcrypt is slow under
@@ -73,7 +34,7 @@ func authd(t *testing.T) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bin, append(env, serveEnv+"=1")
+	return bin, append(env, apptest.ServeEnv+"=1")
 }
 
 // TestMeasure runs the whole measurement on a small scale against a real
