@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +34,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
+}
+
+// blockedInAcquire counts the goroutines blocked in Gate.Acquire's wait
+// for a slot.
+func blockedInAcquire() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "[select") && strings.Contains(g, "admission.(*Gate).Acquire(") {
+			n++
+		}
+	}
+	return n
 }
 
 // raise sets peak to v if v is greater.
@@ -283,8 +299,10 @@ func TestFIFO(t *testing.T) {
 			mu.Unlock()
 			r()
 		})
-		// Queue them one at a time, so arrival order is known.
-		waitFor(t, "the waiter is queued", func() bool { return g.Queued() == i+1 })
+		// Queue them one at a time, so arrival order is known. Queued counts
+		// a waiter just before it blocks on the slot channel, whose waiters
+		// are served in order; wait until it has blocked there.
+		waitFor(t, "the waiter is queued", func() bool { return g.Queued() == i+1 && blockedInAcquire() == i+1 })
 	}
 	release()
 	wg.Wait()
