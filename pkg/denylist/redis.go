@@ -21,6 +21,7 @@ type Redis struct {
 	channel string
 	now     func() time.Time
 	script  *redis.Script
+	checks  checkBatcher
 }
 
 // NewRedis returns a Redis denylist using client. It does not contact Redis;
@@ -36,6 +37,9 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 		o.applyRedis(r)
 	}
 	r.channel = r.prefix + "events"
+	r.checks.mget = func(ctx context.Context, keys []string) ([]any, error) {
+		return r.client.MGet(ctx, keys...).Result()
+	}
 	return r
 }
 
@@ -51,32 +55,28 @@ func (r *Redis) key(kind, id string) string {
 	return r.prefix + kind + ":" + id
 }
 
-// Check implements Checker with a single MGET of the token's keys. A Redis
-// error is never read as "not revoked": it matches ErrUnavailable and the
-// cause, and the caller chooses to fail open or closed.
+// Check implements Checker with one MGET of the token's keys, shared with
+// the checks of other goroutines that arrive while one is in flight (see
+// checkBatcher). A Redis error is never read as "not revoked": it matches
+// ErrUnavailable and the cause, and the caller chooses to fail open or
+// closed.
 func (r *Redis) Check(ctx context.Context, t Token) error {
-	var (
-		keys  [3]string
-		kinds [3]string
-		n     int
-	)
+	var kinds [3]string
+	keys := make([]string, 0, 3)
 	for _, e := range [3]struct{ kind, id string }{
 		{kindToken, t.JTI}, {kindSession, t.SID}, {kindUser, t.Subject},
 	} {
 		if e.id != "" {
-			keys[n], kinds[n] = r.key(e.kind, e.id), e.kind
-			n++
+			kinds[len(keys)] = e.kind
+			keys = append(keys, r.key(e.kind, e.id))
 		}
 	}
-	if n == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
-	vals, err := r.client.MGet(ctx, keys[:n]...).Result()
+	vals, err := r.checks.do(ctx, keys)
 	if err != nil {
 		return fmt.Errorf("%w: check: %w", ErrUnavailable, err)
-	}
-	if len(vals) != n {
-		return fmt.Errorf("%w: check: MGET returned %d values for %d keys", ErrUnavailable, len(vals), n)
 	}
 	for i, v := range vals {
 		if v == nil {
