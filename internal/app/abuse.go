@@ -37,7 +37,6 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 		hashOpts = append(hashOpts, password.WithRunner(a.bcryptPool))
 	}
 	hasher := password.NewHasher(a.cfg.BcryptCost, hashOpts...)
-	breached.Preload()
 	policy := password.Policy{MinLength: a.cfg.PasswordMinLength, Breached: breached.Contains}
 	if !a.cfg.RateLimitEnabled {
 		return hasher, policy, auth.Limits{}, httpapi.RateLimits{}, nil

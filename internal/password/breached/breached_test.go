@@ -111,25 +111,7 @@ func TestLen(t *testing.T) {
 	}
 }
 
-func TestPreloadThenContains(t *testing.T) {
-	breached.Preload()
-	breached.Preload()
-	if !breached.Contains("password") {
-		t.Fatal(`"password" not found after Preload`)
-	}
-}
-
-func TestBuildRejectsCorruptData(t *testing.T) {
-	if _, err := breached.Build([]byte("not gzip")); err == nil {
-		t.Fatal("Build accepted data that is not gzip")
-	}
-	if _, err := breached.Build(raw[:len(raw)/2]); err == nil {
-		t.Fatal("Build accepted a truncated list")
-	}
-}
-
 func BenchmarkContains(b *testing.B) {
-	breached.Preload()
 	for _, bc := range []struct{ name, pw string }{
 		{"listed", "baseball"},
 		{"listed mixed case", "BaseBall1"},
@@ -142,14 +124,5 @@ func BenchmarkContains(b *testing.B) {
 				breached.Contains(bc.pw)
 			}
 		})
-	}
-}
-
-func BenchmarkBuild(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := breached.Build(breached.Data); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

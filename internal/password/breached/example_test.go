@@ -7,8 +7,6 @@ import (
 )
 
 func ExampleContains() {
-	breached.Preload() // at start-up: build the table in the background
-
 	fmt.Println(breached.Contains("Password1"))
 	fmt.Println(breached.Contains("glacier marmalade 47 quietly"))
 	// Output:
