@@ -53,9 +53,16 @@ func main() {
 }
 
 // options are the command-line flags.
+// Values of -client.
+const (
+	clientDirect  = "direct"
+	clientNetHTTP = "net/http"
+)
+
 type options struct {
 	target        string
 	allowRemote   bool
+	client        string
 	scenario      string
 	mix           string
 	concurrency   int
@@ -96,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the authd to load (loopback only unless -allow-remote)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a -target outside the loopback range (only an address you run yourself)")
+	fs.StringVar(&o.client, "client", clientDirect, "how workers speak HTTP: "+clientDirect+" (each its own keep-alive connection, requests written and answers parsed in the worker: the least CPU taken from a server on the same machine) or "+clientNetHTTP+" (net/http's Transport); https targets always use "+clientNetHTTP)
 	fs.StringVar(&o.scenario, "scenario", "mixed", "phases to run one after another: a comma list of register, login, refresh, me, verify, logout, mixed")
 	fs.StringVar(&o.mix, "mix", loadgen.DefaultMix, "weights of the mixed scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "workers, each with one request in flight")
@@ -141,6 +149,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.scenario = limitScenarios
 	}
 	var errs []error
+	if o.client != clientDirect && o.client != clientNetHTTP {
+		errs = append(errs, fmt.Errorf("-client %q: want %s or %s", o.client, clientDirect, clientNetHTTP))
+	}
 	if o.timeout <= 0 || o.timeout > time.Minute {
 		errs = append(errs, fmt.Errorf("-timeout %s: want more than 0 and at most 1m", o.timeout))
 	}
@@ -201,12 +212,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	client := loadgen.NewClient(o.concurrency, o.timeout, o.allowRemote)
+	var dial loadgen.Dialer
+	if o.client == clientDirect {
+		dial = loadgen.NewDialer(o.allowRemote)
+	}
 	var progress io.Writer
 	if !o.quiet {
 		progress = stderr
 	}
 	runner, err := loadgen.NewRunner(loadgen.Config{
-		Target: target, Client: client, Concurrency: o.concurrency, Users: o.users,
+		Target: target, Client: client, Dial: dial, Concurrency: o.concurrency, Users: o.users,
 		Duration: o.duration, Requests: o.requests, Progress: progress, ServerPID: o.serverPID,
 	})
 	if err != nil {

@@ -80,13 +80,25 @@ func newRunner(t *testing.T, base string, cfg loadgen.Config) *loadgen.Runner {
 }
 
 // TestRunAgainstAuthd runs every scenario alone and then mixed, about a
-// second in all, against a real authd: every endpoint must answer, and
-// without a single error (refresh chains included: each worker presents
-// the token it was just given).
+// second in all, against a real authd, through each client: every
+// endpoint must answer, and without a single error (refresh chains
+// included: each worker presents the token it was just given).
 func TestRunAgainstAuthd(t *testing.T) {
 	base := startAuthd(t)
+	for _, tc := range []struct {
+		name string
+		dial loadgen.Dialer
+	}{
+		{"net/http", nil},
+		{"direct", loadgen.NewDialer(false)},
+	} {
+		t.Run(tc.name, func(t *testing.T) { runEveryScenario(t, base, tc.dial) })
+	}
+}
+
+func runEveryScenario(t *testing.T, base string, dial loadgen.Dialer) {
 	var progress bytes.Buffer
-	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 150 * time.Millisecond,
+	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 150 * time.Millisecond, Dial: dial,
 		Progress: &progress, ProgressInterval: 50 * time.Millisecond})
 	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,mixed", "verify=5,me=2,refresh=3,login=1,logout=1,register=1")
 	if err != nil {

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -26,8 +28,15 @@ const (
 type Config struct {
 	// Target is authd's base URL; use ValidateTarget to obtain it.
 	Target *url.URL
-	// Client sends every request; use NewClient.
+	// Client sends every request unless Dial is set; use NewClient. Its
+	// Timeout bounds each request either way.
 	Client *http.Client
+	// Dial, when set and Target is http, makes each worker speak HTTP/1.1
+	// itself over one keep-alive connection of its own dialled with it
+	// (use NewDialer): several times less of the load tool's CPU per
+	// request than Client's Transport, which matters when the load tool
+	// shares the server's CPUs. An https Target still goes through Client.
+	Dial Dialer
 	// Concurrency is the number of workers, each with one request in
 	// flight at a time (default 1).
 	Concurrency int
@@ -56,7 +65,10 @@ type Runner struct {
 	prefix   string
 	password string
 	urls     [numEndpoints]string
-	users    [][]byte // login request bodies, one per prepared user
+	direct   bool                 // workers use their own directConn
+	addr     string               // host:port of Target, for Dial
+	paths    [numEndpoints]string // request targets, for direct
+	users    [][]byte             // login request bodies, one per prepared user
 	sessions []*session
 	regSeq   atomic.Int64
 }
@@ -105,6 +117,11 @@ func NewRunner(cfg Config) (*Runner, error) {
 	r := &Runner{cfg: cfg, prefix: "ab" + randomHex(5), password: "pw-" + randomHex(12)}
 	for i, ep := range endpoints {
 		r.urls[i] = cfg.Target.String() + ep.path
+		r.paths[i] = cfg.Target.EscapedPath() + ep.path
+	}
+	if cfg.Dial != nil && cfg.Target.Scheme == "http" {
+		r.direct = true
+		r.addr = net.JoinHostPort(cfg.Target.Hostname(), cmp.Or(cfg.Target.Port(), "80"))
 	}
 	return r, nil
 }
@@ -133,7 +150,7 @@ func (r *Runner) Prepare(ctx context.Context) error {
 		email := r.email("u", int64(i))
 		body := credentialsBody(email, r.password)
 		err := w.retrying(ctx, func() error {
-			_, status, err := w.call(ctx, "POST", r.urls[epRegister], "application/json", body, "")
+			_, status, err := w.call(ctx, epRegister, "application/json", body, "")
 			if err == nil && status != http.StatusCreated {
 				err = fmt.Errorf("status %d", status)
 			}
@@ -189,6 +206,7 @@ func (r *Runner) parallel(ctx context.Context, n int, fn func(context.Context, *
 	for range min(r.cfg.Concurrency, n, setupConcurrency) {
 		wg.Go(func() {
 			w := r.newWorker(0, nil)
+			defer w.close()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n || ctx.Err() != nil {
@@ -263,6 +281,9 @@ func (r *Runner) Run(ctx context.Context, p Phase) (*Result, error) {
 	elapsed := time.Since(start)
 	cpu1 := readCPU(r.cfg.ServerPID)
 	stopProgress()
+	for _, w := range workers {
+		w.close()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("phase %s: %w", p.Name, err)
 	}

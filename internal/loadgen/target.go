@@ -99,14 +99,10 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 // environment, no redirects followed, each request bounded by timeout.
 // Unless allowRemote, it refuses at dial time every non-loopback address.
 func NewClient(conns int, timeout time.Duration, allowRemote bool) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowRemote {
-		d.Control = loopbackOnly
-	}
 	conns = max(conns, 1)
 	tr := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           d.DialContext,
+		DialContext:           NewDialer(allowRemote),
 		MaxIdleConns:          conns,
 		MaxIdleConnsPerHost:   conns,
 		IdleConnTimeout:       90 * time.Second,

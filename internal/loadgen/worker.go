@@ -75,6 +75,7 @@ type worker struct {
 	live     *liveCounters
 	stats    [numEndpoints]epStats
 	relogins int64
+	conn     *directConn // with Config.Dial: the worker's own connection
 	buf      bytes.Buffer
 	// lastStatus is the status of the last answer (0: none), and
 	// retryAfter its Retry-After if it was a 429 or 503 carrying one.
@@ -82,14 +83,28 @@ type worker struct {
 	retryAfter time.Duration
 }
 
-// call makes one request and reads the whole answer (so the connection is
-// reused). The returned body is valid until the next call.
-func (w *worker) call(ctx context.Context, method, u, contentType string, body []byte, bearer string) ([]byte, int, error) {
+// call makes one request to endpoint ep and reads the whole answer (so
+// the connection is reused). The returned body is valid until the next
+// call.
+func (w *worker) call(ctx context.Context, ep int, contentType string, body []byte, bearer string) ([]byte, int, error) {
+	w.lastStatus, w.retryAfter = 0, 0
+	w.buf.Reset()
+	if w.r.direct {
+		if w.conn == nil {
+			w.conn = newDirectConn(w.r.cfg.Dial, w.r.addr, w.r.cfg.Target.Host, w.r.cfg.Client.Timeout)
+		}
+		a, err := w.conn.roundTrip(ctx, endpoints[ep].method, w.r.paths[ep], contentType, body, bearer, &w.buf)
+		if err != nil {
+			return nil, 0, err
+		}
+		w.answered(a.status, a.retryAfter)
+		return w.buf.Bytes(), a.status, nil
+	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, endpoints[ep].method, w.r.urls[ep], rd)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -99,31 +114,41 @@ func (w *worker) call(ctx context.Context, method, u, contentType string, body [
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	w.lastStatus, w.retryAfter = 0, 0
 	resp, err := w.r.cfg.Client.Do(req)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer resp.Body.Close()
-	w.lastStatus = resp.StatusCode
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
-			w.retryAfter = time.Duration(secs) * time.Second
-		}
-	}
-	w.buf.Reset()
-	if _, err := w.buf.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
+	w.answered(resp.StatusCode, resp.Header.Get("Retry-After"))
+	if _, err := w.buf.ReadFrom(io.LimitReader(resp.Body, maxBody)); err != nil {
 		return nil, resp.StatusCode, err
 	}
 	return w.buf.Bytes(), resp.StatusCode, nil
 }
 
+// answered records the status of an answer, and its Retry-After if it is
+// a 429 or 503 carrying one.
+func (w *worker) answered(status int, retryAfter string) {
+	w.lastStatus = status
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if secs, err := strconv.Atoi(retryAfter); err == nil && secs >= 0 {
+			w.retryAfter = time.Duration(secs) * time.Second
+		}
+	}
+}
+
+// close closes the worker's own connection, if it has one.
+func (w *worker) close() {
+	if w.conn != nil {
+		w.conn.Close()
+	}
+}
+
 // measure makes one recorded request to endpoint ep: a success is the
 // status want and, when valid is given, a body it accepts.
 func (w *worker) measure(ctx context.Context, ep int, contentType string, body []byte, bearer string, want int, valid func([]byte) bool) ([]byte, int, bool) {
-	e := endpoints[ep]
 	start := time.Now()
-	b, status, err := w.call(ctx, e.method, w.r.urls[ep], contentType, body, bearer)
+	b, status, err := w.call(ctx, ep, contentType, body, bearer)
 	lat := time.Since(start)
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -238,7 +263,7 @@ func (w *worker) ensureSession(ctx context.Context, deadline time.Time) bool {
 
 // login logs session s in as its user, unrecorded.
 func (w *worker) login(ctx context.Context, s *session) error {
-	b, status, err := w.call(ctx, http.MethodPost, w.r.urls[epLogin], "application/json", w.r.users[s.user], "")
+	b, status, err := w.call(ctx, epLogin, "application/json", w.r.users[s.user], "")
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
