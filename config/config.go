@@ -50,6 +50,12 @@ type Config struct {
 	RefreshReuseGrace time.Duration `yaml:"refresh_reuse_grace" env:"AUTHD_REFRESH_REUSE_GRACE"`
 	// Leeway is the clock-skew allowance when verifying tokens.
 	Leeway time.Duration `yaml:"leeway" env:"AUTHD_LEEWAY"`
+	// VerifiedCacheSize is how many verified access tokens the verifier of
+	// /v1/verify, /v1/introspect and the bearer endpoints remembers, so
+	// that a repeated one skips its signature check (claims, key and
+	// revocation are still checked every time); about 1 KB each; 0
+	// disables it.
+	VerifiedCacheSize int `yaml:"verified_cache_size" env:"AUTHD_VERIFIED_CACHE_SIZE"`
 	// BcryptCost is the cost of new password hashes.
 	BcryptCost int `yaml:"bcrypt_cost" env:"AUTHD_BCRYPT_COST"`
 	// SigningAlg is the algorithm of new signing keys.
@@ -166,6 +172,7 @@ func Default() Config {
 		RefreshTTL:          720 * time.Hour,
 		RefreshReuseGrace:   10 * time.Second,
 		Leeway:              5 * time.Second,
+		VerifiedCacheSize:   10_000, // middleware.DefaultVerifiedCacheSize
 		BcryptCost:          12,
 		SigningAlg:          "ES256",
 		ClientID:            "authd",

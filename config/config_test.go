@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/config"
+	"github.com/authd/authd/pkg/middleware"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -64,6 +65,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"master key size", map[string]string{"AUTHD_MASTER_KEY": "c2hvcnQ="}, "AUTHD_MASTER_KEY: must be the base64 encoding of exactly 32 bytes"},
 		{"postgres without master key", map[string]string{"AUTHD_DATABASE_URL": "postgres://x/y"}, "AUTHD_MASTER_KEY: is required with Postgres"},
 		{"leeway", map[string]string{"AUTHD_LEEWAY": "5m"}, "AUTHD_LEEWAY:"},
+		{"negative verified cache", map[string]string{"AUTHD_VERIFIED_CACHE_SIZE": "-1"}, "AUTHD_VERIFIED_CACHE_SIZE: must be between 0 (off) and 1000000"},
+		{"huge verified cache", map[string]string{"AUTHD_VERIFIED_CACHE_SIZE": "1000001"}, "AUTHD_VERIFIED_CACHE_SIZE:"},
 		{"grace", map[string]string{"AUTHD_REFRESH_REUSE_GRACE": "-1s"}, "AUTHD_REFRESH_REUSE_GRACE:"},
 		{"addr", map[string]string{"AUTHD_ADDR": "8080"}, "AUTHD_ADDR:"},
 	}
@@ -190,5 +193,17 @@ func TestRevocationMirror(t *testing.T) {
 				t.Fatalf("err = %v, want the one problem %q…", err, tt.err)
 			}
 		})
+	}
+}
+
+// TestVerifiedCacheSize: the default is the middleware's, and 0 (off) is
+// a valid setting.
+func TestVerifiedCacheSize(t *testing.T) {
+	if got := config.Default().VerifiedCacheSize; got != middleware.DefaultVerifiedCacheSize {
+		t.Errorf("default VerifiedCacheSize = %d, want middleware.DefaultVerifiedCacheSize (%d)", got, middleware.DefaultVerifiedCacheSize)
+	}
+	cfg, err := config.Load("", envOf(map[string]string{"AUTHD_VERIFIED_CACHE_SIZE": "0"}))
+	if err != nil || cfg.VerifiedCacheSize != 0 {
+		t.Fatalf("AUTHD_VERIFIED_CACHE_SIZE=0: %d, %v; want 0 and no error", cfg.VerifiedCacheSize, err)
 	}
 }

@@ -40,6 +40,7 @@ func (c Config) validate() []string {
 		{c.RefreshTTL < c.AccessTTL || c.RefreshTTL > 8760*time.Hour, "AUTHD_REFRESH_TTL", "must be at least AUTHD_ACCESS_TTL and at most 8760h"},
 		{c.RefreshReuseGrace < 0 || c.RefreshReuseGrace > time.Minute, "AUTHD_REFRESH_REUSE_GRACE", "must be between 0s and 1m"},
 		{c.Leeway < 0 || c.Leeway > maxLeeway, "AUTHD_LEEWAY", "must be between 0s and 1m"},
+		{c.VerifiedCacheSize < 0 || c.VerifiedCacheSize > 1_000_000, "AUTHD_VERIFIED_CACHE_SIZE", "must be between 0 (off) and 1000000"},
 		{c.BcryptCost < minBcrypt || c.BcryptCost > maxBcrypt, "AUTHD_BCRYPT_COST", "must be between 10 and 16"},
 		{c.SigningAlg != "ES256" && c.SigningAlg != "EdDSA" && c.SigningAlg != "RS256", "AUTHD_SIGNING_ALG", "must be ES256, EdDSA or RS256"},
 		{c.MasterKey != "" && !validMasterKey(c.MasterKey), "AUTHD_MASTER_KEY", "must be the base64 encoding of exactly 32 bytes (e.g. openssl rand -base64 32)"},

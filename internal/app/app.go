@@ -137,6 +137,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		middleware.WithIssuer(cfg.Issuer),
 		middleware.WithAudience(cfg.EffectiveAudience()),
 		middleware.WithLeeway(cfg.Leeway),
+		middleware.WithVerifiedCache(cfg.VerifiedCacheSize),
 		middleware.WithKeySet(a.Keys),
 		middleware.WithRevocation(a.Denylist, middleware.FailClosed),
 		middleware.WithLogger(log),
