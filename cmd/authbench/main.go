@@ -52,13 +52,13 @@ func main() {
 	os.Exit(code)
 }
 
-// options are the command-line flags.
 // Values of -client.
 const (
 	clientDirect  = "direct"
 	clientNetHTTP = "net/http"
 )
 
+// options are the command-line flags.
 type options struct {
 	target        string
 	allowRemote   bool
