@@ -2,6 +2,7 @@ package denylist_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -95,4 +96,13 @@ func BenchmarkMirrorPropagation(b *testing.B) {
 	b.ReportMetric(float64(pct(fromStart, 99)), "p99-ns")
 	b.ReportMetric(float64(pct(fromReturn, 50)), "after-write-p50-ns")
 	b.ReportMetric(float64(pct(fromReturn, 99)), "after-write-p99-ns")
+}
+
+// BenchmarkRedisCheckConcurrent is BenchmarkRedisCheck from 32 goroutines,
+// as many requests as a busy authd has in flight: the checks that arrive
+// while one is on the wire share its successor's MGET.
+func BenchmarkRedisCheckConcurrent(b *testing.B) {
+	client, prefix := testenv.Redis(b)
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	benchmarkCheck(b, denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)), 1_000)
 }
