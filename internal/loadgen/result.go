@@ -213,9 +213,15 @@ func formatErrors(errs map[string]int64) string {
 	if len(errs) == 0 {
 		return "0"
 	}
+	return JoinErrors(errs, " ")
+}
+
+// JoinErrors lists errors by class, sorted, as "class×count" separated by
+// sep; it is "" when there are none.
+func JoinErrors(errs map[string]int64, sep string) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(errs)) {
 		parts = append(parts, fmt.Sprintf("%s×%d", k, errs[k]))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, sep)
 }

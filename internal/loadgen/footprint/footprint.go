@@ -237,6 +237,17 @@ func Measure(ctx context.Context, cfg Config) (*Result, error) {
 	res.SharedState = shared
 	var p *process
 	defer func() { _ = p.stop() }() // the one left running, on an early return
+	// timedStart starts authd on dir, the i-th start of its kind, and
+	// records how long it took to be ready in into.
+	timedStart := func(kind string, i int, dir string, into *Startup) (*process, error) {
+		q, d, err := st.start(ctx, dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s start %d: %w", kind, i+1, err)
+		}
+		into.add(d)
+		say("%s start %d/%d: ready in %s", kind, i+1, cfg.Starts, d.Round(10*time.Microsecond))
+		return q, nil
+	}
 	var dir string
 	for i := range cfg.Starts {
 		if i == 0 || !shared {
@@ -244,22 +255,18 @@ func Measure(ctx context.Context, cfg Config) (*Result, error) {
 			if err := os.Mkdir(dir, 0o700); err != nil {
 				return nil, err
 			}
-			q, d, err := st.start(ctx, dir)
+			q, err := timedStart("first", i, dir, &res.FirstStart)
 			if err != nil {
-				return nil, fmt.Errorf("first start %d: %w", i+1, err)
+				return nil, err
 			}
-			res.FirstStart.add(d)
-			say("first start %d/%d: ready in %s", i+1, cfg.Starts, d.Round(10*time.Microsecond))
 			if err := q.stop(); err != nil {
 				return nil, err
 			}
 		}
-		q, d, err := st.start(ctx, dir)
+		q, err := timedStart("second", i, dir, &res.SecondStart)
 		if err != nil {
-			return nil, fmt.Errorf("second start %d: %w", i+1, err)
+			return nil, err
 		}
-		res.SecondStart.add(d)
-		say("second start %d/%d: ready in %s", i+1, cfg.Starts, d.Round(10*time.Microsecond))
 		if i < cfg.Starts-1 {
 			if err := q.stop(); err != nil {
 				return nil, err

@@ -3,8 +3,6 @@ package footprint
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -79,9 +77,5 @@ func formatErrors(errs map[string]int64) string {
 	if len(errs) == 0 {
 		return "none"
 	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(errs)) {
-		parts = append(parts, fmt.Sprintf("%s×%d", k, errs[k]))
-	}
-	return strings.Join(parts, ", ")
+	return loadgen.JoinErrors(errs, ", ")
 }
