@@ -7,6 +7,7 @@ GO ?= go
 ## backend suites; without them those tests skip with a reason unless
 ## AUTHD_TEST_REQUIRE_SERVICES=1).
 test:
+	scripts/check-no-binaries.sh   # built executables are never committed
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 	cd deployments && $(GO) test -count=1 ./...   # manifests: a module of its own, so Kubernetes types stay out of authd
