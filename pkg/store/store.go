@@ -146,6 +146,11 @@ type SigningKey struct {
 	// ExpiresAt is when no token signed by the key can still be alive; the
 	// key is dropped from JWKS after it (zero while it may sign).
 	ExpiresAt time.Time
+	// RevokedAt is when the key was revoked (zero if never): from then on
+	// it neither signs nor verifies. The row is kept until ExpiresAt all
+	// the same, for the caller's use (authd derives refresh MAC keys from
+	// the id).
+	RevokedAt time.Time
 }
 
 // OneTimeToken is a single-use secret mailed to a user, such as an email
@@ -244,6 +249,11 @@ type Store interface {
 	// RetireSigningKeys marks every key that has not been retired and
 	// whose ID is not keepID as retired at `at`, expiring at expiresAt.
 	RetireSigningKeys(ctx context.Context, keepID string, at, expiresAt time.Time) error
+	// RevokeSigningKey marks key id revoked at `at` (its RevokedAt). It
+	// is idempotent: revoking a revoked key keeps its first time. An
+	// unknown id is ErrNotFound. The key stays listed by SigningKeys until
+	// its ExpiresAt, like any other.
+	RevokeSigningKey(ctx context.Context, id string, at time.Time) error
 
 	// WithAdvisoryLock runs fn while holding a cluster-wide lock named by
 	// key (Postgres advisory lock; a process mutex on SQLite), so that

@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MaxJWKSSize is the largest JWK Set document ParseJWKS reads, in bytes.
@@ -38,7 +40,16 @@ type JWK struct {
 	N string `json:"n,omitempty"`
 	// E is the public exponent of an RSA key.
 	E string `json:"e,omitempty"`
+	// RetiredAt is the NumericDate (seconds since the epoch) at which the
+	// key stopped or stops signing; absent while no retirement is set. It
+	// is an extra member (RFC 7517 §4 lets a JWK carry members of its
+	// issuer's own): verifiers that know it refuse tokens whose iat is
+	// after it, the rest ignore it.
+	RetiredAt int64 `json:"authd_retired_at,omitempty"`
 }
+
+// RetiredAtMember is the JWK member that carries Key.RetiredAt.
+const RetiredAtMember = "authd_retired_at"
 
 // JWKS is a JSON Web Key Set.
 type JWKS struct {
@@ -68,6 +79,11 @@ func NewJWKS(keys []*Key) (JWKS, error) {
 			return JWKS{}, fmt.Errorf("key %s: %w", k.ID, err)
 		}
 		j.Kid, j.Use, j.Alg = k.ID, "sig", k.Algorithm
+		if !k.RetiredAt.IsZero() {
+			// Rounded down: a token signed in the retirement's own second
+			// has that second as iat, which is not after it.
+			j.RetiredAt = k.RetiredAt.Unix()
+		}
 		set.Keys = append(set.Keys, j)
 	}
 	return set, nil
@@ -82,7 +98,10 @@ func NewJWKS(keys []*Key) (JWKS, error) {
 // 2048 to 8192 bits with alg RS256 (required: RSA keys serve PS256 too).
 // Coordinates must be canonical, fixed-width and on the curve. Other keys
 // are skipped, not errors. The id is "kid" if present, else the RFC 7638
-// thumbprint; of two keys with one id the first wins.
+// thumbprint; of two keys with one id the first wins. An
+// "authd_retired_at" member (a non-negative NumericDate) sets the key's
+// RetiredAt; one of another form makes the key skipped, since ignoring it
+// would trust the key more than its issuer does.
 //
 // Member names match exactly (unlike encoding/json's default
 // case-insensitive matching) and unknown members are ignored (RFC 7517
@@ -147,6 +166,7 @@ var (
 	errSkipEncoding  = errors.New("key member not strict base64url of the right length")
 	errSkipPoint     = errors.New("point not on the curve")
 	errSkipKey       = errors.New("key rejected (size, exponent or weak point)")
+	errSkipRetired   = errors.New(RetiredAtMember + " is not a non-negative NumericDate")
 )
 
 // privateMembers are the members that carry private key material (RFC 7518
@@ -270,5 +290,31 @@ func parseJWK(m map[string]json.RawMessage) (*Key, error) {
 	if kid == "" {
 		kid = id
 	}
-	return &Key{ID: kid, Algorithm: alg, Public: pub}, nil
+	retired, err := retiredAt(m)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{ID: kid, Algorithm: alg, Public: pub, RetiredAt: retired}, nil
+}
+
+// maxNumericDate bounds a retirement time to what time.Time and float64
+// both hold exactly enough (year 10000).
+const maxNumericDate = 253402300800
+
+// retiredAt reads the RetiredAtMember of a JWK: zero when absent.
+func retiredAt(m map[string]json.RawMessage) (time.Time, error) {
+	raw, ok := m[RetiredAtMember]
+	if !ok {
+		return time.Time{}, nil
+	}
+	var n json.Number
+	if len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+		return time.Time{}, errSkipRetired
+	}
+	f, err := n.Float64()
+	if err != nil || f < 0 || f > maxNumericDate || math.IsNaN(f) {
+		return time.Time{}, errSkipRetired
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"time"
 )
 
 // RSA modulus bounds. RFC 9068 makes RS256 mandatory to implement and
@@ -33,6 +34,11 @@ type Key struct {
 	// standard library type: *ecdsa.PrivateKey, ed25519.PrivateKey or
 	// *rsa.PrivateKey.
 	Private crypto.Signer
+	// RetiredAt, when not zero, is when the key stopped (or will stop)
+	// signing: a Verifier refuses a token it signed whose iat is after
+	// RetiredAt plus the leeway, so a stolen retired key cannot mint
+	// fresh tokens. Key sets report it; JWKS carry it as "authd_retired_at".
+	RetiredAt time.Time
 }
 
 // GenerateKey creates a new key pair for alg, with all randomness from

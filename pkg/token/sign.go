@@ -21,7 +21,8 @@ func signingMethod(alg string) jwt.SigningMethod {
 }
 
 // Sign mints a JWT of type typ (TypeAccess or TypeRefresh) with header
-// exactly {alg, typ, kid} and the given claims, which are not modified.
+// exactly {alg, typ, kid} and the given claims, which are not modified. An
+// access token always carries "roles", as [] when c.Roles is empty.
 //
 // It refuses a key without a private part (ErrNoPrivateKey) and, matching
 // ErrInvalidToken, claims that its own Verifier would refuse: sub, jti, iss,
@@ -41,16 +42,33 @@ func Sign(k *Key, typ string, c *Claims) (string, error) {
 	if err := checkSignClaims(typ, c); err != nil {
 		return "", err
 	}
+	var claims jwt.Claims = c
+	if typ == TypeAccess {
+		claims = accessClaims{Claims: c, Roles: c.Roles}
+		if c.Roles == nil {
+			claims = accessClaims{Claims: c, Roles: []string{}}
+		}
+	}
 	t := &jwt.Token{
 		Method: m,
 		Header: map[string]any{"alg": k.Algorithm, "typ": typ, "kid": k.ID},
-		Claims: c,
+		Claims: claims,
 	}
 	s, err := t.SignedString(k.Private)
 	if err != nil {
 		return "", fmt.Errorf("token: sign with %s key %s: %w", k.Algorithm, k.ID, err)
 	}
 	return s, nil
+}
+
+// accessClaims is how an access token's claims are encoded: "roles" is
+// always present, [] for a user with none (RFC 9068 §2.2.3.1 lists the
+// claim; our API contract promises it), while refresh tokens, which carry
+// no roles, keep omitting it. The outer Roles shadows Claims.Roles in
+// encoding/json, the shallower field winning.
+type accessClaims struct {
+	*Claims
+	Roles []string `json:"roles"`
 }
 
 // checkSignClaims refuses claims that would never verify.

@@ -51,7 +51,8 @@ type Claims struct {
 	SessionID string `json:"sid,omitempty"`
 	// ClientID is the RFC 9068 "client_id" claim.
 	ClientID string `json:"client_id,omitempty"`
-	// Roles is the RFC 9068 §7.2.1 "roles" claim.
+	// Roles is the RFC 9068 §7.2.1 "roles" claim. Sign always writes it
+	// in access tokens ([] when empty); refresh tokens leave it out.
 	Roles []string `json:"roles,omitempty"`
 	// Scope is the space-separated "scope" claim.
 	Scope string `json:"scope,omitempty"`

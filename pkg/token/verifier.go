@@ -33,6 +33,7 @@ type verifierConfig struct {
 	typ      string
 	algs     []string
 	leeway   time.Duration
+	maxLife  time.Duration
 	now      func() time.Time
 	macKeys  MACKeySet
 }
@@ -48,6 +49,9 @@ type Verifier struct {
 	refresh bool        // the type needs a sid
 	macKeys MACKeySet   // nil unless HS256 refresh tokens are accepted
 	parser  *jwt.Parser // nil unless built by NewVerifier
+
+	leeway      time.Duration
+	maxLifetime time.Duration // 0: exp - iat is not bounded
 }
 
 // NewVerifier returns a verifier; WithIssuer and WithAudience are required.
@@ -80,6 +84,7 @@ func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
 		{algErr != nil, algErr},
 		{c.leeway < 0, errors.New("leeway must not be negative")},
 		{c.leeway > MaxLeeway, fmt.Errorf("leeway %v exceeds %v", c.leeway, MaxLeeway)},
+		{c.maxLife < 0, errors.New("maximum token lifetime must not be negative")},
 		{c.now == nil, errors.New("clock must not be nil")},
 		{c.macKeys != nil && c.typ != TypeRefresh, fmt.Errorf("WithMACKeys needs WithType(%s): access tokens are verified with public keys only", TypeRefresh)},
 	}
@@ -98,6 +103,8 @@ func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
 	v.algs = algs
 	v.refresh = c.typ == TypeRefresh
 	v.macKeys = c.macKeys
+	v.leeway = c.leeway
+	v.maxLifetime = c.maxLife
 	methods := algs.names()
 	if v.macKeys != nil {
 		methods = append(methods, HS256)
@@ -154,6 +161,15 @@ func WithMACKeys(set MACKeySet) VerifierOption {
 // (default DefaultLeeway, at most MaxLeeway).
 func WithLeeway(d time.Duration) VerifierOption {
 	return func(v *Verifier) { v.cfg.leeway = d }
+}
+
+// WithMaxLifetime refuses a token whose exp - iat exceeds d plus the
+// leeway: d is the longest lifetime the issuer gives its tokens (authd's
+// AUTHD_ACCESS_TTL), so that a token minted with a stolen key cannot
+// outlive what the issuer would ever sign. 0, the default, sets no bound;
+// a negative d is a configuration error.
+func WithMaxLifetime(d time.Duration) VerifierOption {
+	return func(v *Verifier) { v.cfg.maxLife = d }
 }
 
 // WithClock sets the time source (default time.Now).

@@ -21,7 +21,8 @@ var errNotConstructed = errors.New("token: Verifier not created by NewVerifier")
 // never read), alg equal to that key's own algorithm and allowed; the
 // signature; then exp (required), nbf (if present), iat (required, not in
 // the future), iss and aud, all with the leeway; then non-empty sub and jti,
-// and sid for refresh tokens.
+// and sid for refresh tokens; then iat not after the key's RetiredAt and,
+// with WithMaxLifetime, exp - iat within the bound, both with the leeway.
 //
 // Every failure matches ErrInvalidToken and, where it applies, ErrExpired,
 // ErrNotYetValid, ErrWrongType, ErrUnknownKey or ErrUnsupportedAlg. A key
@@ -43,8 +44,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, invalid(ErrInvalidToken, "token too large")
 	}
 	c := new(Claims)
+	var signer *Key // the asymmetric key that verified the signature
 	tok, err := v.parser.ParseWithClaims(raw, c, func(t *jwt.Token) (any, error) {
-		return v.key(ctx, t)
+		k, secret, err := v.key(ctx, t)
+		signer = k
+		return secret, err
 	})
 	if err != nil {
 		return nil, v.classify(tok, err)
@@ -63,45 +67,65 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if missing != "" {
 		return nil, invalid(ErrInvalidToken, missing)
 	}
+	if err := v.checkLifetime(c, signer); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
+// checkLifetime applies the two rules that bound what a stolen signing key
+// can mint: no token issued after its key was retired (a key set reports
+// the retirement in Key.RetiredAt), and, with WithMaxLifetime, no token
+// that lives longer than its issuer ever issues. Both run after the
+// signature check, so that their answers say nothing about forged tokens.
+func (v *Verifier) checkLifetime(c *Claims, signer *Key) error {
+	if signer != nil && !signer.RetiredAt.IsZero() && c.IssuedAt.After(signer.RetiredAt.Add(v.leeway)) {
+		return invalid(ErrInvalidToken, "iat is after the signing key was retired")
+	}
+	if v.maxLifetime > 0 && c.ExpiresAt.Sub(c.IssuedAt.Time) > v.maxLifetime+v.leeway {
+		return invalid(ErrInvalidToken, "exp - iat exceeds the maximum token lifetime")
+	}
+	return nil
+}
+
 // key is the golang-jwt keyfunc: it runs after the header is decoded and
-// before the signature is checked.
-func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
+// before the signature is checked. It returns the asymmetric key (nil for
+// an HS256 token) and what golang-jwt verifies with.
+func (v *Verifier) key(ctx context.Context, t *jwt.Token) (*Key, any, error) {
 	h := t.Header
 	if _, ok := h["crit"]; ok {
 		// RFC 7515 §4.1.11: we understand no extension, so any crit
 		// (even an empty one, which is itself invalid) is refused.
-		return nil, invalid(ErrInvalidToken, "crit header present: no extension is supported")
+		return nil, nil, invalid(ErrInvalidToken, "crit header present: no extension is supported")
 	}
 	typ, _ := h["typ"].(string)
 	if !typeMatches(typ, v.typ) {
-		return nil, invalid(ErrWrongType, "typ header is not "+v.typ)
+		return nil, nil, invalid(ErrWrongType, "typ header is not "+v.typ)
 	}
 	var kid string
 	if x, ok := h["kid"]; ok {
 		if kid, ok = x.(string); !ok {
-			return nil, invalid(ErrUnknownKey, "kid header is not a string")
+			return nil, nil, invalid(ErrUnknownKey, "kid header is not a string")
 		}
 	}
 	if t.Method.Alg() == HS256 {
-		return v.macKey(ctx, kid)
+		secret, err := v.macKey(ctx, kid)
+		return nil, secret, err
 	}
 	k, err := v.keys.VerificationKey(ctx, kid)
 	if err != nil {
-		return nil, keyLookupError(err)
+		return nil, nil, keyLookupError(err)
 	}
 	if k == nil {
-		return nil, invalid(ErrUnknownKey, "no verification key for the token's kid")
+		return nil, nil, invalid(ErrUnknownKey, "no verification key for the token's kid")
 	}
 	// Pin the algorithm to the key's own: the header only selects among
 	// what the key allows, which defeats algorithm confusion (HS256 with
 	// the public key as secret, "none", ES256 against an EdDSA key).
 	if alg := t.Method.Alg(); alg != k.Algorithm || !v.algs.has(alg) {
-		return nil, invalid(ErrUnsupportedAlg, "alg header is not the key's algorithm or is not allowed")
+		return nil, nil, invalid(ErrUnsupportedAlg, "alg header is not the key's algorithm or is not allowed")
 	}
-	return k.Public, nil
+	return k, k.Public, nil
 }
 
 // macKey returns the secret of an HS256 token's key. The parser admits

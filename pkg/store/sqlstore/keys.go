@@ -9,7 +9,7 @@ import (
 )
 
 type keyQueries struct {
-	insert, list, retire string
+	insert, list, retire, revoke string
 }
 
 func newKeyQueries(d dialect) keyQueries {
@@ -17,10 +17,13 @@ func newKeyQueries(d dialect) keyQueries {
 		insert: d.rebind(`INSERT INTO signing_keys (id, algorithm, public_key, sealed_private_key,
 			created_at, activates_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		list: d.rebind(`SELECT id, algorithm, public_key, sealed_private_key, created_at, activates_at,
-			retired_at, expires_at FROM signing_keys WHERE expires_at IS NULL OR expires_at > ?
+			retired_at, expires_at, revoked_at FROM signing_keys WHERE expires_at IS NULL OR expires_at > ?
 			ORDER BY created_at, id`),
 		retire: d.rebind(`UPDATE signing_keys SET retired_at = ?, expires_at = ?
 			WHERE retired_at IS NULL AND id <> ?`),
+		// COALESCE keeps the first revocation time: revoking twice is
+		// not an error and does not move it.
+		revoke: d.rebind(`UPDATE signing_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
 	}
 }
 
@@ -33,6 +36,7 @@ type keyRow struct {
 	ActivatesAt      dbTime `db:"activates_at"`
 	RetiredAt        dbTime `db:"retired_at"`
 	ExpiresAt        dbTime `db:"expires_at"`
+	RevokedAt        dbTime `db:"revoked_at"`
 }
 
 // CreateSigningKey stores k. A zero CreatedAt is set from the store's clock
@@ -73,6 +77,7 @@ func (s *Store) SigningKeys(ctx context.Context, now time.Time) ([]store.Signing
 			ActivatesAt:      r.ActivatesAt.Time(),
 			RetiredAt:        r.RetiredAt.Time(),
 			ExpiresAt:        r.ExpiresAt.Time(),
+			RevokedAt:        r.RevokedAt.Time(),
 		}
 	}
 	return out, nil
@@ -88,4 +93,17 @@ func (s *Store) RetireSigningKeys(ctx context.Context, keepID string, at, expire
 		return fmt.Errorf("sqlstore: retire signing keys: %w", err)
 	}
 	return nil
+}
+
+// RevokeSigningKey marks key id revoked at `at`; a key already revoked
+// keeps its first time. An unknown id is store.ErrNotFound.
+func (s *Store) RevokeSigningKey(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("sqlstore: revoke signing key: zero time: %w", errInvalid)
+	}
+	res, err := exec(ctx, s.wq, s.kq.revoke, dbTime(at), id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke signing key: %w", err)
+	}
+	return requireRow(res, "signing key", id)
 }

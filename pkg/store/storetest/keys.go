@@ -70,3 +70,34 @@ func testRetireSigningKeys(t *testing.T, s store.Store) {
 		})
 	}
 }
+
+func testRevokeSigningKey(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	k1, k2 := signingKey("k1", base()), signingKey("k2", base().Add(time.Hour))
+	for _, k := range []store.SigningKey{k1, k2} {
+		wantErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, k), nil)
+	}
+	first, later := base().Add(2*time.Hour), base().Add(3*time.Hour)
+	wantErr(t, "RevokeSigningKey", s.RevokeSigningKey(ctx, "k1", first), nil)
+	// Idempotent, and the first time stays.
+	wantErr(t, "RevokeSigningKey again", s.RevokeSigningKey(ctx, "k1", later), nil)
+	wantErr(t, "RevokeSigningKey unknown", s.RevokeSigningKey(ctx, "nope", first), store.ErrNotFound)
+
+	want := []store.SigningKey{k1, k2}
+	want[0].RevokedAt = first
+	got, err := s.SigningKeys(ctx, base())
+	wantErr(t, "SigningKeys", err, nil)
+	same(t, "SigningKeys (revoked key still listed, with its time)", got, want)
+
+	// Retiring keeps the revocation; a revoked key leaves the listing at
+	// its expiry like any other.
+	at, exp := base().Add(4*time.Hour), base().Add(5*time.Hour)
+	wantErr(t, "RetireSigningKeys", s.RetireSigningKeys(ctx, "k2", at, exp), nil)
+	want[0].RetiredAt, want[0].ExpiresAt = at, exp
+	got, err = s.SigningKeys(ctx, at)
+	wantErr(t, "SigningKeys after retiring", err, nil)
+	same(t, "SigningKeys after retiring", got, want)
+	got, err = s.SigningKeys(ctx, exp)
+	wantErr(t, "SigningKeys at expiry", err, nil)
+	same(t, "SigningKeys at expiry", got, want[1:])
+}

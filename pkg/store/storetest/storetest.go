@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SetUserDisabled", testSetUserDisabled},
 		{"SigningKeys", testSigningKeys},
 		{"RetireSigningKeys", testRetireSigningKeys},
+		{"RevokeSigningKey", testRevokeSigningKey},
 		{"AdvisoryLockExclusion", testAdvisoryLockExclusion},
 		{"AdvisoryLockBehaviour", testAdvisoryLockBehaviour},
 		{"TimePrecision", testTimePrecision},
