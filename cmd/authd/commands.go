@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
-	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/audit"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 )
@@ -67,48 +70,97 @@ func (c *command) migrate(ctx context.Context) error {
 	return nil
 }
 
+const keysUsage = "keys rotate [--now] | keys revoke KID | keys list"
+
 func (c *command) keys(ctx context.Context, args []string) error {
-	now := len(args) == 2 && args[0] == "rotate" && args[1] == "--now"
-	if !now && (len(args) != 1 || (args[0] != "rotate" && args[0] != "list")) {
-		return fmt.Errorf("%w: keys rotate [--now] | keys list", errUsage)
+	var op string
+	switch {
+	case len(args) == 1 && (args[0] == "rotate" || args[0] == "list"):
+		op = args[0]
+	case len(args) == 2 && args[0] == "rotate" && args[1] == "--now":
+		op = "rotate --now"
+	case len(args) == 2 && args[0] == "revoke" && args[1] != "" && !strings.HasPrefix(args[1], "-"):
+		op = "revoke"
+	default:
+		return fmt.Errorf("%w: %s", errUsage, keysUsage)
 	}
 	cfg, log, s, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	km, err := app.OpenKeys(cfg, s, log, time.Now, func(ctx context.Context, kid string, activatesAt time.Time) {
-		// The CLI writes its audit event directly: it has no event queue.
-		_ = s.AppendAuditEvents(ctx, []store.AuditEvent{{Type: auth.EventKeyRotation, Outcome: auth.OutcomeSuccess,
-			Detail: "kid:" + kid + " activates:" + activatesAt.UTC().Format(time.RFC3339)}})
+	if op == "list" {
+		return c.listKeys(ctx, s)
+	}
+	// The CLI has no service: its key changes reach the audit trail
+	// through a writer of its own, with the events the server writes.
+	events := audit.NewWriter(s, log, time.Now)
+	defer func() {
+		if err := events.Close(ctx); err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "audit events left unwritten", slog.Any("error", err))
+		}
+	}()
+	km, err := app.OpenKeys(cfg, s, log, time.Now, func(ctx context.Context, ch keys.Change) {
+		events.Record(ctx, app.KeyChangeEvent(ch))
 	})
 	if err != nil {
 		return err
 	}
-	if args[0] == "rotate" {
-		rotate := km.Rotate
-		if now {
-			rotate = km.RotateNow
-		}
-		k, err := rotate(ctx)
+	reload := "running replicas load the change within " + cfg.KeyReloadInterval.String()
+	switch op {
+	case "rotate":
+		k, err := km.Rotate(ctx)
 		if err != nil {
 			return err
 		}
-		when := "signs from now on"
-		if !now {
-			when = "is published now and signs from " + stamp(time.Now().Add(app.PublishAhead(cfg)))
+		fmt.Fprintf(c.stdout, "new signing key %s (%s) is published now and signs from %s; %s\n",
+			k.ID, k.Algorithm, stamp(time.Now().Add(app.PublishAhead(cfg))), reload)
+	case "rotate --now":
+		before := signingKIDs(km.Keys(), time.Now())
+		k, err := km.RotateNow(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(c.stdout, "new signing key %s (%s) %s; running replicas load it within %s\n", k.ID, k.Algorithm, when, cfg.KeyReloadInterval)
-		return nil
+		fmt.Fprintf(c.stdout, "new signing key %s (%s) signs from now on; revoked %s; %s\n",
+			k.ID, k.Algorithm, strings.Join(before, ", "), reload)
+	case "revoke":
+		k, err := km.Revoke(ctx, args[1])
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no signing key %q (keys list shows them)", args[1])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "signing key %s revoked: it is out of the JWKS and its access tokens are refused; %s\n", args[1], reload)
+		if k != nil {
+			fmt.Fprintf(c.stdout, "it was signing (or about to): new signing key %s (%s) signs from now on\n", k.ID, k.Algorithm)
+		}
 	}
+	return nil
+}
+
+// signingKIDs are the unrevoked keys that sign at now or will later: the
+// ones keys rotate --now replaces and revokes.
+func signingKIDs(ks []store.SigningKey, now time.Time) []string {
+	var ids []string
+	for _, k := range ks {
+		if k.RevokedAt.IsZero() && (k.RetiredAt.IsZero() || k.RetiredAt.After(now)) {
+			ids = append(ids, k.ID)
+		}
+	}
+	return ids
+}
+
+func (c *command) listKeys(ctx context.Context, s *sqlstore.Store) error {
 	keys, err := s.SigningKeys(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tALG\tCREATED\tACTIVATES\tRETIRED\tEXPIRES")
+	fmt.Fprintln(tw, "KID\tALG\tCREATED\tACTIVATES\tRETIRED\tEXPIRES\tREVOKED")
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, stamp(k.CreatedAt), stamp(k.ActivatesAt), stamp(k.RetiredAt), stamp(k.ExpiresAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, stamp(k.CreatedAt), stamp(k.ActivatesAt),
+			stamp(k.RetiredAt), stamp(k.ExpiresAt), stamp(k.RevokedAt))
 	}
 	return tw.Flush()
 }

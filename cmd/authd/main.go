@@ -7,7 +7,8 @@
 //	authd [--config FILE] [serve]        run the server (default)
 //	authd [--config FILE] migrate        apply database migrations and exit
 //	authd [--config FILE] keys rotate [--now]  rotate in a new signing key
-//	authd [--config FILE] keys list      list published signing keys
+//	authd [--config FILE] keys revoke KID  distrust a signing key at once
+//	authd [--config FILE] keys list      list signing keys
 //	authd [--config FILE] users create EMAIL   (password on standard input)
 //	authd [--config FILE] users disable|enable EMAIL
 //	authd [--config FILE] users import FILE [--format jsonl|csv]
@@ -64,8 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   authd [--config FILE] [serve]            run the server (default)
   authd [--config FILE] migrate            apply database migrations and exit
-  authd [--config FILE] keys rotate [--now] rotate in a new signing key (--now: sign with it at once)
-  authd [--config FILE] keys list          list published signing keys
+  authd [--config FILE] keys rotate [--now] rotate in a new signing key (--now: sign with it at once, revoke the keys it replaces)
+  authd [--config FILE] keys revoke KID    distrust a signing key at once (a new one signs if it was signing)
+  authd [--config FILE] keys list          list signing keys, revoked ones included
   authd [--config FILE] users create EMAIL  create a user; the password is read from standard input
   authd [--config FILE] users disable EMAIL disable a user and end every session at once
   authd [--config FILE] users enable EMAIL  let a disabled user log in again

@@ -91,7 +91,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Denylist = countedDenylist{Denylist: a.Denylist, m: a.Metrics}
-	if a.Keys, err = OpenKeys(cfg, a.Store, log, a.clock, a.recordKeyRotation); err != nil {
+	if a.Keys, err = OpenKeys(cfg, a.Store, log, a.clock, a.recordKeyChange); err != nil {
 		return nil, err
 	}
 	if err = a.Keys.Ensure(ctx); err != nil {
@@ -191,7 +191,7 @@ func PublishAhead(cfg config.Config) time.Duration {
 }
 
 // OpenKeys returns the key manager for cfg, resolving the master key.
-func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() time.Time, onRotate func(ctx context.Context, kid string, activatesAt time.Time)) (*keys.Manager, error) {
+func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() time.Time, onChange func(ctx context.Context, c keys.Change)) (*keys.Manager, error) {
 	master, err := MasterKey(cfg, log)
 	if err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() ti
 		MasterKey:        master,
 		MaxTokenLifetime: max(cfg.RefreshTTL, cfg.AccessTTL) + cfg.Leeway,
 		PublishAhead:     PublishAhead(cfg),
-		OnRotate:         onRotate,
+		OnChange:         onChange,
 		Clock:            clock,
 		Logger:           log,
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/pkg/denylist"
 )
@@ -162,9 +163,20 @@ func countedCheck(m *metrics.Metrics, name string, ping func(context.Context) er
 
 func (d countedDenylist) Ping(ctx context.Context) error { return d.count(d.Denylist.Ping(ctx)) }
 
-// recordKeyRotation puts a key rotation on the audit trail and the metrics.
-// The sinks are read at call time: the key ring is built before them.
-func (a *App) recordKeyRotation(ctx context.Context, kid string, activatesAt time.Time) {
-	a.events.Record(ctx, auth.Event{Type: auth.EventKeyRotation, Outcome: auth.OutcomeSuccess,
-		Detail: "kid:" + kid + " activates:" + activatesAt.UTC().Format(time.RFC3339)})
+// recordKeyChange puts a key rotation or revocation on the audit trail and
+// the metrics. The sinks are read at call time: the key ring is built
+// before them.
+func (a *App) recordKeyChange(ctx context.Context, c keys.Change) {
+	a.events.Record(ctx, KeyChangeEvent(c))
+}
+
+// KeyChangeEvent is the audit event of a key created (key_rotation) or
+// revoked (key_revocation); the CLI writes the same one.
+func KeyChangeEvent(c keys.Change) auth.Event {
+	if c.Revoked {
+		return auth.Event{Type: auth.EventKeyRevocation, Outcome: auth.OutcomeSuccess,
+			Detail: "kid:" + c.KID + " revoked:" + c.At.UTC().Format(time.RFC3339)}
+	}
+	return auth.Event{Type: auth.EventKeyRotation, Outcome: auth.OutcomeSuccess,
+		Detail: "kid:" + c.KID + " activates:" + c.At.UTC().Format(time.RFC3339)}
 }

@@ -20,6 +20,7 @@ const (
 	EventUserEnabled    = "user_enabled"
 	EventRoleChange     = "role_change"
 	EventKeyRotation    = "key_rotation"
+	EventKeyRevocation  = "key_revocation"
 )
 
 // Event outcomes.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k store.SigningKey) error
 	SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error)
 	RetireSigningKeys(ctx context.Context, keepID string, at, expiresAt time.Time) error
+	RevokeSigningKey(ctx context.Context, id string, at time.Time) error
 	WithAdvisoryLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 }
 
@@ -54,9 +56,19 @@ type Config struct {
 	UnknownKidReloadInterval time.Duration
 	Clock                    func() time.Time
 	Logger                   *slog.Logger
-	// OnRotate, when set, is told of every key created (for the audit
-	// trail); it must not block.
-	OnRotate func(ctx context.Context, kid string, activatesAt time.Time)
+	// OnChange, when set, is told of every key created and every key
+	// revoked (for the audit trail); it must not block.
+	OnChange func(ctx context.Context, c Change)
+}
+
+// Change is one change to the stored keys, as told to Config.OnChange.
+type Change struct {
+	// KID is the key created or revoked.
+	KID string
+	// Revoked is false for a key created, true for a key revoked.
+	Revoked bool
+	// At is when a created key starts signing, or when a key was revoked.
+	At time.Time
 }
 
 // Manager holds the key ring. It implements token.KeySet.
@@ -78,7 +90,8 @@ type ring struct {
 	byID       map[string]*token.Key
 	macByID    map[string]*token.MACKey // refresh-token MAC keys, by their kid
 	jwks       []byte
-	stored     []store.SigningKey
+	stored     []store.SigningKey // every unexpired key, revoked ones too
+	published  []store.SigningKey // stored less the revoked
 }
 
 type candidate struct {
@@ -152,10 +165,83 @@ func (m *Manager) Rotate(ctx context.Context) (*token.Key, error) {
 	return m.rotate(ctx, m.cfg.PublishAhead)
 }
 
-// RotateNow makes a new key sign at once (for a suspected key compromise):
-// verifiers holding a cached JWKS refetch it on the unknown kid.
+// RotateNow makes a new key sign at once and revokes every key it
+// replaces (the one signing now and any rotated in ahead), for a suspected
+// key compromise: they leave the JWKS and verify nothing from now on (see
+// Revoke). Verifiers holding a cached JWKS refetch it on the new kid.
 func (m *Manager) RotateNow(ctx context.Context) (*token.Key, error) {
-	return m.rotate(ctx, 0)
+	var k *token.Key
+	err := m.store.WithAdvisoryLock(ctx, rotationLock, func(ctx context.Context) error {
+		if err := m.Reload(ctx); err != nil {
+			return err
+		}
+		replaced := m.mayStillSign(m.cfg.Clock())
+		var err error
+		if k, err = m.create(ctx, 0); err != nil {
+			return err
+		}
+		return m.revoke(ctx, replaced...)
+	})
+	return k, err
+}
+
+// Revoke distrusts key kid at once, for a suspected compromise: it never
+// signs again, leaves the JWKS, and no access token (nor refresh token of
+// the older, signed kind) it signed verifies any more, here at once and on
+// other replicas at their next reload. Revoking a key that signs now, or
+// that was rotated in to sign later, first makes a new key that signs at
+// once, returned, so that authd is never left without a signing key;
+// otherwise the returned key is nil.
+//
+// Refresh tokens MACed under kid's refresh MAC key keep working, so that
+// their sessions move onto the new key at their next refresh: that MAC key
+// is derived from the master key, which the signing key's private part
+// does not reveal. A suspected leak of the master key calls for a new
+// master key instead, which ends every session.
+//
+// Revoking a revoked key changes nothing; an unknown kid (or one past its
+// expiry) matches store.ErrNotFound.
+func (m *Manager) Revoke(ctx context.Context, kid string) (*token.Key, error) {
+	var k *token.Key
+	err := m.store.WithAdvisoryLock(ctx, rotationLock, func(ctx context.Context) error {
+		if err := m.Reload(ctx); err != nil {
+			return err
+		}
+		if slices.Contains(m.mayStillSign(m.cfg.Clock()), kid) {
+			var err error
+			if k, err = m.create(ctx, 0); err != nil {
+				return err
+			}
+		}
+		return m.revoke(ctx, kid)
+	})
+	return k, err
+}
+
+// mayStillSign returns the unrevoked keys that sign at now or will later.
+func (m *Manager) mayStillSign(now time.Time) []string {
+	var ids []string
+	for _, sk := range m.ring.Load().stored {
+		if sk.RevokedAt.IsZero() && (sk.RetiredAt.IsZero() || sk.RetiredAt.After(now)) {
+			ids = append(ids, sk.ID)
+		}
+	}
+	return ids
+}
+
+// revoke marks the keys revoked and reloads; the caller holds the lock.
+func (m *Manager) revoke(ctx context.Context, kids ...string) error {
+	now := m.cfg.Clock()
+	for _, kid := range kids {
+		if err := m.store.RevokeSigningKey(ctx, kid, now); err != nil {
+			return fmt.Errorf("keys: revoke %s: %w", kid, err)
+		}
+		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "signing key revoked", slog.String("kid", kid))
+		if m.cfg.OnChange != nil {
+			m.cfg.OnChange(ctx, Change{KID: kid, Revoked: true, At: now})
+		}
+	}
+	return m.Reload(ctx)
 }
 
 func (m *Manager) rotate(ctx context.Context, ahead time.Duration) (*token.Key, error) {
@@ -233,8 +319,8 @@ func (m *Manager) create(ctx context.Context, ahead time.Duration) (*token.Key, 
 	}
 	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "signing key created", slog.String("kid", k.ID),
 		slog.String("alg", k.Algorithm), slog.Time("activates_at", activates))
-	if m.cfg.OnRotate != nil {
-		m.cfg.OnRotate(ctx, k.ID, activates)
+	if m.cfg.OnChange != nil {
+		m.cfg.OnChange(ctx, Change{KID: k.ID, At: activates})
 	}
 	return k, m.Reload(ctx)
 }
@@ -249,17 +335,26 @@ func (m *Manager) Reload(ctx context.Context) error {
 	r := &ring{byID: make(map[string]*token.Key, len(stored)), macByID: make(map[string]*token.MACKey, len(stored)), stored: stored}
 	var public []*token.Key
 	for _, sk := range stored {
-		k, err := token.OpenPrivateKey(m.cfg.MasterKey, sk.ID, sk.Algorithm, sk.SealedPrivateKey)
-		if err != nil {
-			return fmt.Errorf("keys: open key %s (is AUTHD_MASTER_KEY the one it was sealed with?): %w", sk.ID, err)
-		}
-		r.byID[k.ID] = k
-		mk, err := token.DeriveMACKey(m.cfg.MasterKey, refreshMACInfo, RefreshKeyID(k.ID))
+		// A revoked key keeps only its refresh MAC key (see Revoke): its
+		// private part is not even opened.
+		mk, err := token.DeriveMACKey(m.cfg.MasterKey, refreshMACInfo, RefreshKeyID(sk.ID))
 		if err != nil {
 			return fmt.Errorf("keys: derive the refresh MAC key of %s: %w", sk.ID, err)
 		}
 		r.macByID[mk.ID] = mk
+		if !sk.RevokedAt.IsZero() {
+			continue
+		}
+		k, err := token.OpenPrivateKey(m.cfg.MasterKey, sk.ID, sk.Algorithm, sk.SealedPrivateKey)
+		if err != nil {
+			return fmt.Errorf("keys: open key %s (is AUTHD_MASTER_KEY the one it was sealed with?): %w", sk.ID, err)
+		}
+		// Verifiers refuse tokens issued after the retirement, here and,
+		// through the JWKS, everywhere.
+		k.RetiredAt = sk.RetiredAt
+		r.byID[k.ID] = k
 		public = append(public, k)
+		r.published = append(r.published, sk)
 		if sk.RetiredAt.IsZero() || sk.RetiredAt.After(now) {
 			r.candidates = append(r.candidates, candidate{key: k, activatesAt: sk.ActivatesAt, retiredAt: sk.RetiredAt})
 		}
@@ -360,7 +455,7 @@ func (m *Manager) JWKS() []byte { return m.ring.Load().jwks }
 
 // KeyIDs returns the ids of every published key, oldest first.
 func (m *Manager) KeyIDs() []string {
-	stored := m.ring.Load().stored
+	stored := m.ring.Load().published
 	ids := make([]string, len(stored))
 	for i, k := range stored {
 		ids[i] = k.ID
@@ -370,7 +465,7 @@ func (m *Manager) KeyIDs() []string {
 
 // Keys returns the stored metadata of every published key, oldest first
 // (for listing and for the key-age metric).
-func (m *Manager) Keys() []store.SigningKey { return m.ring.Load().stored }
+func (m *Manager) Keys() []store.SigningKey { return m.ring.Load().published }
 
 // VerificationKey implements token.KeySet. An unknown kid triggers at most
 // one reload per UnknownKidReloadInterval, so a key rotated on another

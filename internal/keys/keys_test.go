@@ -89,7 +89,7 @@ func TestRotatePublishesBothAndSignsWithNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := m.Signer()
-	fresh, err := m.RotateNow(t.Context())
+	fresh, err := m.Rotate(t.Context()) // PublishAhead 0: signs at once
 	if err != nil {
 		t.Fatal(err)
 	}
