@@ -157,8 +157,9 @@ func (c *verifiedCache) len() int {
 
 // cached returns the claims of raw when the cache holds it and it would
 // pass verification again now: inside its lifetime by the Verifier's
-// clock and leeway (the same rules as pkg/token), and its kid still
-// naming the key that verified it. Otherwise it returns nil, dropping the
+// clock and leeway (the same rules as pkg/token), within the lifetime
+// bound as it is now, and its kid still naming the key that verified it,
+// not retired before the token's iat. Otherwise it returns nil, dropping the
 // entry if there is one: the caller verifies in full, which also gives the
 // exact error.
 func (v *Verifier) cached(ctx context.Context, raw string) *Claims {
@@ -166,7 +167,7 @@ func (v *Verifier) cached(ctx context.Context, raw string) *Claims {
 	if e == nil {
 		return nil
 	}
-	if !v.lifetimeValid(e, v.now()) || !v.keyStillValid(ctx, e) {
+	if !v.lifetimeValid(e, v.now()) || !v.lifetimeAllowed(&e.claims) || !v.keyStillValid(ctx, e) {
 		v.cache.remove(e)
 		return nil
 	}
@@ -187,12 +188,17 @@ func (v *Verifier) lifetimeValid(e *cacheEntry, now time.Time) bool {
 }
 
 // keyStillValid reports whether the key set still gives, for the token's
-// kid, the key that verified it. A key set may rebuild its keys (authd's
-// key ring does on every reload), so an equal key under the same id and
-// algorithm counts as the same; a removed or replaced key does not.
+// kid, the key that verified it, and whether that key's retirement (which
+// may have been set since) still admits the token's iat. A key set may
+// rebuild its keys (authd's key ring does on every reload), so an equal
+// key under the same id and algorithm counts as the same; a removed
+// (revoked) or replaced key does not.
 func (v *Verifier) keyStillValid(ctx context.Context, e *cacheEntry) bool {
 	k, err := v.keys.VerificationKey(ctx, e.kid)
 	if err != nil || k == nil {
+		return false
+	}
+	if !k.RetiredAt.IsZero() && e.claims.IssuedAt.After(k.RetiredAt.Add(v.leeway)) {
 		return false
 	}
 	if k == e.key {

@@ -64,8 +64,9 @@ func (r *RemoteKeySet) resolve(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
+		Issuer   string          `json:"issuer"`
+		JWKSURI  string          `json:"jwks_uri"`
+		Lifetime json.RawMessage `json:"authd_access_token_lifetime"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", fmt.Errorf("%w: %s: not a JSON discovery document", ErrFetch, docURL)
@@ -76,11 +77,27 @@ func (r *RemoteKeySet) resolve(ctx context.Context) (string, error) {
 	if err := checkJWKSURI(doc.JWKSURI, r.source); err != nil {
 		return "", fmt.Errorf("%w: %s: %w", ErrFetch, docURL, err)
 	}
+	// A malformed lifetime is ignored (the verifier's default bound
+	// applies), not a failed fetch: the keys are still good.
+	var secs int64
+	if len(doc.Lifetime) > 0 && json.Unmarshal(doc.Lifetime, &secs) == nil && secs > 0 && secs <= maxPublishedLifetime {
+		r.lifetime.Store(int64(time.Duration(secs) * time.Second))
+	}
 	r.mu.Lock()
 	r.jwksURL = doc.JWKSURI
 	r.mu.Unlock()
 	return doc.JWKSURI, nil
 }
+
+// DiscoveryAccessTokenLifetime is the discovery document member in which
+// authd publishes its access-token lifetime, in seconds (an extra member,
+// as RFC 8414 §2 allows); a Verifier using the issuer's discovery bounds
+// exp - iat by it.
+const DiscoveryAccessTokenLifetime = "authd_access_token_lifetime"
+
+// maxPublishedLifetime bounds the lifetime read from a discovery
+// document, in seconds (a year): more is taken for a mistake.
+const maxPublishedLifetime = 366 * 24 * 3600
 
 // checkJWKSURI accepts an absolute https jwks_uri, or http only when the
 // issuer itself is http (development).

@@ -128,6 +128,9 @@ type jwksServer struct {
 	discHits     atomic.Int64
 	// discoveryIssuer overrides the issuer of the discovery document.
 	discoveryIssuer atomic.Pointer[string]
+	// lifetime, when set, is the document's authd_access_token_lifetime
+	// member, as raw JSON.
+	lifetime atomic.Pointer[string]
 }
 
 func newJWKSServer(t testing.TB, keys ...*token.Key) *jwksServer {
@@ -152,7 +155,11 @@ func newJWKSServer(t testing.TB, keys ...*token.Key) *jwksServer {
 		if p := s.discoveryIssuer.Load(); p != nil {
 			iss = *p
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": iss, "jwks_uri": s.URL + "/jwks.json"})
+		doc := map[string]any{"issuer": iss, "jwks_uri": s.URL + "/jwks.json"}
+		if l := s.lifetime.Load(); l != nil {
+			doc["authd_access_token_lifetime"] = json.RawMessage(*l)
+		}
+		_ = json.NewEncoder(w).Encode(doc)
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)

@@ -52,6 +52,10 @@ type verifierConfig struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	cacheSize  int
+	// maxLifetime is WithMaxTokenLifetime's bound (0: not given);
+	// anyLifetime is InsecureAllowAnyTokenLifetime.
+	maxLifetime time.Duration
+	anyLifetime bool
 }
 
 // remoteKind is the remote key source a Verifier builds, if any.
@@ -97,6 +101,32 @@ func WithAllowedAlgorithms(algs ...string) Option {
 // token.DefaultLeeway, 5s; at most token.MaxLeeway, 60s).
 func WithLeeway(d time.Duration) Option {
 	return verifierOption(func(c *verifierConfig) { c.leeway = d })
+}
+
+// DefaultMaxTokenLifetime bounds exp - iat (plus the leeway) when neither
+// WithMaxTokenLifetime nor the issuer's discovery document
+// (DiscoveryAccessTokenLifetime) says otherwise: authd's access tokens
+// live 15 minutes by default, and an issuer configured for longer should
+// publish it or be configured explicitly rather than have every verifier
+// accept days-long tokens.
+const DefaultMaxTokenLifetime = time.Hour
+
+// WithMaxTokenLifetime refuses an access token whose exp - iat exceeds d
+// plus the leeway: d is the issuer's access-token lifetime (authd's
+// AUTHD_ACCESS_TTL), so that a token minted with a stolen signing key
+// cannot live longer than the issuer ever issues. Without it the bound is
+// the issuer's published lifetime (WithDiscovery, or a RemoteKeySet built
+// by NewDiscoveryKeySet, reading DiscoveryAccessTokenLifetime), else
+// DefaultMaxTokenLifetime. d must be positive.
+func WithMaxTokenLifetime(d time.Duration) Option {
+	return verifierOption(func(c *verifierConfig) { c.maxLifetime = d })
+}
+
+// InsecureAllowAnyTokenLifetime turns the token lifetime bound off: a
+// token minted with a stolen key may then claim any exp. It exists for
+// issuers whose lifetimes vary without limit; prefer WithMaxTokenLifetime.
+func InsecureAllowAnyTokenLifetime() Option {
+	return verifierOption(func(c *verifierConfig) { c.anyLifetime = true })
 }
 
 // WithKeySet sets where verification keys come from: any token.KeySet,

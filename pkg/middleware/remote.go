@@ -96,6 +96,9 @@ type RemoteKeySet struct {
 	// fetch or within the refetch interval take no lock.
 	inflight    atomic.Pointer[fetchCall]
 	lastAttempt atomic.Int64 // start of the last fetch, Unix ns; 0: none yet
+	// lifetime is the discovery document's DiscoveryAccessTokenLifetime
+	// in ns; 0 until a document with one has been read.
+	lifetime atomic.Int64
 
 	mu       sync.Mutex
 	lastErr  error  // of the last fetch, nil if it succeeded
@@ -265,6 +268,15 @@ func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// AccessTokenLifetime returns the access-token lifetime the issuer's
+// discovery document publishes (DiscoveryAccessTokenLifetime), once one
+// has been read; false before, without discovery, or when the document has
+// none. A Verifier using the set bounds exp - iat by it.
+func (r *RemoteKeySet) AccessTokenLifetime() (time.Duration, bool) {
+	d := time.Duration(r.lifetime.Load())
+	return d, d > 0
 }
 
 // Close stops the background refresh and any fetch in flight and waits for

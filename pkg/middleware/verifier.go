@@ -75,6 +75,42 @@ type Verifier struct {
 	policy      FailurePolicy
 	logger      *slog.Logger
 	owned       *RemoteKeySet // built by NewVerifier; closed by Close
+
+	maxLifetime time.Duration     // WithMaxTokenLifetime; 0: not given
+	anyLifetime bool              // InsecureAllowAnyTokenLifetime
+	published   lifetimePublisher // the key set, if it can tell the issuer's lifetime
+}
+
+// lifetimePublisher is a key set that knows its issuer's access-token
+// lifetime (a RemoteKeySet in discovery mode).
+type lifetimePublisher interface {
+	AccessTokenLifetime() (time.Duration, bool)
+}
+
+// lifetimeBound is the longest exp - iat accepted, leeway included; 0
+// means no bound.
+func (v *Verifier) lifetimeBound() time.Duration {
+	switch {
+	case v.anyLifetime:
+		return 0
+	case v.maxLifetime > 0:
+		return v.maxLifetime + v.leeway
+	}
+	if v.published != nil {
+		if d, ok := v.published.AccessTokenLifetime(); ok {
+			return d + v.leeway
+		}
+	}
+	return DefaultMaxTokenLifetime + v.leeway
+}
+
+// errLifetime is the cause of a refusal for a token that lives too long.
+var errLifetime = errors.New("middleware: exp - iat exceeds the maximum token lifetime")
+
+// lifetimeAllowed applies the lifetime bound.
+func (v *Verifier) lifetimeAllowed(c *Claims) bool {
+	b := v.lifetimeBound()
+	return b == 0 || c.ExpiresAt.Sub(c.IssuedAt) <= b
 }
 
 // NewVerifier returns a Verifier for access tokens (typ at+jwt). WithIssuer,
@@ -100,6 +136,8 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 	add(c.policy != FailClosed && c.policy != FailOpen, "unknown revocation failure policy")
 	add(c.now == nil, "clock must not be nil")
 	add(c.cacheSize < 0, "verified cache size must not be negative")
+	add(c.maxLifetime < 0, "maximum token lifetime must be positive")
+	add(c.maxLifetime > 0 && c.anyLifetime, "WithMaxTokenLifetime and InsecureAllowAnyTokenLifetime exclude each other")
 
 	var owned *RemoteKeySet
 	keys := c.keys
@@ -147,7 +185,11 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 		}
 		return nil, configError("verifier", problems)
 	}
+	published, _ := keys.(lifetimePublisher)
 	return &Verifier{
+		maxLifetime: c.maxLifetime,
+		anyLifetime: c.anyLifetime,
+		published:   published,
 		verifyToken: tv.Verify,
 		tokens:      tv,
 		keys:        keys,
@@ -243,6 +285,9 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 		Scope:     tc.Scope,
 		IssuedAt:  tc.IssuedAt.Time,
 		ExpiresAt: tc.ExpiresAt.Time,
+	}
+	if !v.lifetimeAllowed(c) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errLifetime)
 	}
 	if v.cache != nil {
 		var nbf time.Time
