@@ -116,6 +116,10 @@ func (c *command) keys(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "new signing key %s (%s) is published now and signs from %s; %s\n",
 			k.ID, k.Algorithm, stamp(time.Now().Add(app.PublishAhead(cfg))), reload)
 	case "rotate --now":
+		// What RotateNow will revoke, read just before (for the report).
+		if err := km.Reload(ctx); err != nil {
+			return err
+		}
 		before := signingKIDs(km.Keys(), time.Now())
 		k, err := km.RotateNow(ctx)
 		if err != nil {

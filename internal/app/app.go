@@ -137,6 +137,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		middleware.WithIssuer(cfg.Issuer),
 		middleware.WithAudience(cfg.EffectiveAudience()),
 		middleware.WithLeeway(cfg.Leeway),
+		// authd's own tokens never live longer: one minted with a stolen
+		// key and a far exp is refused.
+		middleware.WithMaxTokenLifetime(cfg.AccessTTL),
 		middleware.WithVerifiedCache(cfg.VerifiedCacheSize),
 		middleware.WithKeySet(a.Keys),
 		middleware.WithRevocation(a.Denylist, middleware.FailClosed),
@@ -153,6 +156,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		OnInternalError: func() { a.Metrics.DependencyError("store") },
 		Issuer:          cfg.Issuer,
 		JWKSMaxAge:      cfg.JWKSMaxAge,
+		AccessTTL:       cfg.AccessTTL,
 		Logger:          log,
 
 		IntrospectionClientID:     cfg.IntrospectionClientID,

@@ -129,7 +129,7 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys RefreshK
 	if err := cfg.mailDefaults(); err != nil {
 		return nil, err
 	}
-	refresh, err := token.NewVerifier(keys,
+	refresh, err := token.NewVerifier(legacyRefreshKeys{RefreshKeys: keys, now: cfg.Clock},
 		token.WithIssuer(cfg.Issuer),
 		token.WithAudience(cfg.Issuer), // refresh tokens are for authd alone
 		token.WithType(token.TypeRefresh),
@@ -141,6 +141,33 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys RefreshK
 		return nil, fmt.Errorf("auth: refresh verifier: %w", err)
 	}
 	return &Service{cfg: cfg, store: s, denylist: dl, signer: signer, hasher: hasher, refresh: refresh}, nil
+}
+
+// legacyRefreshCutoff is when refresh tokens of the older kind, signed
+// like access tokens (ES256, EdDSA or RS256) rather than MACed, stop being
+// accepted. Releases before refresh tokens were MACed (the change dated
+// 2026-11-26T02:13:14Z) issued them with a lifetime of at most the default
+// AUTHD_REFRESH_TTL, 720h, so none that such a release could have issued
+// is alive after this; past it the public keys verify access tokens only.
+var legacyRefreshCutoff = time.Date(2026, 12, 26, 2, 13, 14, 0, time.UTC)
+
+// legacyRefreshKeys is the key set of the refresh verifier: MAC keys as
+// given, and the public keys (which only older, signed refresh tokens
+// use) until legacyRefreshCutoff by the service's clock.
+type legacyRefreshKeys struct {
+	RefreshKeys
+	now func() time.Time
+}
+
+// errLegacyRefresh is why a signed refresh token is refused after the
+// cutoff; it matches token.ErrUnknownKey.
+var errLegacyRefresh = fmt.Errorf("%w: signed refresh tokens are no longer accepted", token.ErrUnknownKey)
+
+func (k legacyRefreshKeys) VerificationKey(ctx context.Context, kid string) (*token.Key, error) {
+	if !k.now().Before(legacyRefreshCutoff) {
+		return nil, errLegacyRefresh
+	}
+	return k.RefreshKeys.VerificationKey(ctx, kid)
 }
 
 // Tokens is what a successful login or refresh hands to the client.

@@ -20,6 +20,7 @@ import (
 type fixture struct {
 	svc   *auth.Service
 	store *sqlstore.Store
+	keys  *keys.Manager
 }
 
 func newFixture(t testing.TB, dl denylist.Denylist, cost int, opts ...func(*auth.Config)) fixture {
@@ -57,7 +58,7 @@ func newFixtureOn(t testing.TB, dsn string, dl denylist.Denylist, cost int, opts
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{svc: svc, store: st}
+	return fixture{svc: svc, store: st, keys: km}
 }
 
 // A logout whose denylist write fails must say so (503), never succeed.

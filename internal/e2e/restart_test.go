@@ -3,6 +3,9 @@ package e2e_test
 import (
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/authd/authd/internal/app"
 )
 
 func TestTokensSurviveRestart(t *testing.T) {
@@ -35,9 +38,12 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 		b.configure(t, &cfg)
 		s := start(t, cfg, newClock())
 		before := s.signedUp("kate@example.com")
-		if _, err := s.App.Keys.RotateNow(t.Context()); err != nil {
+		// A scheduled-style rotation: the new key signs after the
+		// publish-ahead window. (RotateNow revokes the old key instead.)
+		if _, err := s.App.Keys.Rotate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+		s.Clock.Advance(app.PublishAhead(cfg) + time.Second)
 		after := s.login("kate@example.com", "correct horse battery")
 		if header(t, before.AccessToken)["kid"] == header(t, after.AccessToken)["kid"] {
 			t.Fatal("rotation did not change the signing key")

@@ -175,6 +175,8 @@ func (a *API) discovery(c *gin.Context) {
 		"grant_types_supported":                 []string{"refresh_token"},
 		"token_endpoint_auth_methods_supported": []string{"none"},
 		"response_types_supported":              []string{},
+		// middleware.DiscoveryAccessTokenLifetime: verifiers bound exp - iat by it.
+		"authd_access_token_lifetime": int64(a.cfg.AccessTTL / time.Second),
 	}
 	if a.introspection.enabled {
 		doc["introspection_endpoint"] = iss + "/v1/introspect"

@@ -42,6 +42,9 @@ type Config struct {
 
 	Issuer     string
 	JWKSMaxAge time.Duration
+	// AccessTTL is published in discovery (authd_access_token_lifetime)
+	// so that verifiers bound the lifetime of the tokens they accept.
+	AccessTTL time.Duration
 	// ReadyTimeout bounds each readiness check.
 	ReadyTimeout time.Duration
 	// IntrospectionClientID and IntrospectionClientSecret are the HTTP
