@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/token"
@@ -302,4 +304,44 @@ func TestKeyRevocationReachesSecondReplica(t *testing.T) {
 		}
 		t.Logf("with a new-key token reaching replica 2 first: refused %v after the revocation", time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// After a rotation the retired key is still published (its tokens live
+// on) but a token it signs with an iat after its retirement is refused,
+// by authd and by a JWKS verifier reading authd_retired_at.
+func TestTokenIssuedAfterKeyRetirementRefused(t *testing.T) {
+	clk := newClock()
+	cfg := testConfig()
+	cfg.DataDir = t.TempDir()
+	s := start(t, cfg, clk)
+	tk := s.signedUp("retired@example.com")
+	old, err := s.App.Keys.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.App.Keys.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	retiredAt := clk.Now().Add(app.PublishAhead(cfg))
+	clk.Advance(app.PublishAhead(cfg) + time.Minute)
+	before := forgeWith(t, old, tk.AccessToken, retiredAt.Add(-time.Minute), cfg.AccessTTL)
+	after := forgeWith(t, old, tk.AccessToken, clk.Now(), cfg.AccessTTL)
+	if st := s.verifyStatus(before); st != http.StatusOK {
+		t.Fatalf("retired key's token issued before its retirement: /v1/verify %d", st)
+	}
+	if st := s.verifyStatus(after); st != http.StatusUnauthorized {
+		t.Fatalf("retired key's token issued after its retirement: /v1/verify %d, want 401", st)
+	}
+	mw, err := middleware.NewVerifier(middleware.WithIssuer(cfg.Issuer), middleware.WithAudience(cfg.EffectiveAudience()),
+		middleware.WithJWKSURL(s.URL+"/.well-known/jwks.json"), middleware.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mw.Close() })
+	if _, err := mw.Verify(context.Background(), before); err != nil {
+		t.Fatalf("JWKS verifier, issued before retirement: %v", err)
+	}
+	if _, err := mw.Verify(context.Background(), after); !errors.Is(err, middleware.ErrInvalidToken) {
+		t.Fatalf("JWKS verifier, issued after retirement: %v, want ErrInvalidToken", err)
+	}
 }

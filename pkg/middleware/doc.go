@@ -54,6 +54,17 @@
 // Of a JWK Set only signature keys ("use" absent or "sig") of a supported
 // type are kept, and a key is used only with its own "alg" (token.ParseJWKS).
 //
+// # Lifetime bound
+//
+// A token whose exp - iat exceeds the issuer's access-token lifetime plus
+// the leeway is refused, so that one minted with a stolen key cannot live
+// for days: the lifetime is WithMaxTokenLifetime's, else the discovery
+// document's DiscoveryAccessTokenLifetime (with WithDiscovery or a
+// NewDiscoveryKeySet set), else DefaultMaxTokenLifetime.
+// InsecureAllowAnyTokenLifetime turns the bound off. A token issued after
+// its key's retirement (the JWK member token.RetiredAtMember) is refused
+// as well (pkg/token).
+//
 // # Verified-token cache
 //
 // A Verifier remembers the token strings it has verified (10,000 by
@@ -62,9 +73,11 @@
 // signature check (BenchmarkVerifierCached: about 0.4µs and two small
 // allocations, for any algorithm). Nothing that can change is taken from
 // the cache: on every hit exp, nbf and iat are checked again against the
-// Verifier's clock with the same leeway, the token's kid must still give
-// the key that verified it (an equal key rebuilt by a key set reload
-// counts; a key removed from the JWK Set or replaced does not), and the
+// Verifier's clock with the same leeway, so is the lifetime bound, the
+// token's kid must still give the key that verified it (an equal key
+// rebuilt by a key set reload counts; a key removed from the JWK Set, as
+// authd removes a revoked key, or replaced does not) and that key's
+// retirement, if it has one now, must not precede the token's iat, and the
 // revocation check runs as for any token. Only tokens whose signature and
 // claims passed are cached, never a refusal; each caller gets its own copy
 // of the claims. The cache is keyed on the exact string: the two encodings
