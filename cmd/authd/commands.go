@@ -125,8 +125,12 @@ func (c *command) keys(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		revoked := strings.Join(before, ", ")
+		if revoked == "" {
+			revoked = "no key"
+		}
 		fmt.Fprintf(c.stdout, "new signing key %s (%s) signs from now on; revoked %s; %s\n",
-			k.ID, k.Algorithm, strings.Join(before, ", "), reload)
+			k.ID, k.Algorithm, revoked, reload)
 	case "revoke":
 		k, err := km.Revoke(ctx, args[1])
 		if errors.Is(err, store.ErrNotFound) {

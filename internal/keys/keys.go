@@ -199,8 +199,8 @@ func (m *Manager) RotateNow(ctx context.Context) (*token.Key, error) {
 // does not reveal. A suspected leak of the master key calls for a new
 // master key instead, which ends every session.
 //
-// Revoking a revoked key changes nothing; an unknown kid (or one past its
-// expiry) matches store.ErrNotFound.
+// Revoking a revoked key changes nothing; an unknown kid matches
+// store.ErrNotFound.
 func (m *Manager) Revoke(ctx context.Context, kid string) (*token.Key, error) {
 	var k *token.Key
 	err := m.store.WithAdvisoryLock(ctx, rotationLock, func(ctx context.Context) error {
