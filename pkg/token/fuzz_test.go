@@ -184,8 +184,12 @@ func jwksSeeds(t testing.TB) map[string]string {
 		`{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA","use":"enc"},` +
 		`{"kty":"OKP","crv":"Ed25519","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},` +
 		`{"kty":"EC","crv":"P-256","key_ops":["verify"],"x":"` + ours.Keys[0].X + `","y":"` + ours.Keys[0].Y + `"}]}`
+	retired := ours
+	retired.Keys = append([]token.JWK(nil), ours.Keys...)
+	retired.Keys[0].RetiredAt = 1893456000
 	return map[string]string{
 		"ours":      string(mustJSON(t, ours)),
+		"retired":   string(mustJSON(t, retired)),
 		"go-jose":   string(mustJSON(t, joseSet)),
 		"mixed":     mixed,
 		"malformed": `{"keys":[{"kty":"EC"},1,null]`,

@@ -99,7 +99,7 @@ func NewJWKS(keys []*Key) (JWKS, error) {
 // Coordinates must be canonical, fixed-width and on the curve. Other keys
 // are skipped, not errors. The id is "kid" if present, else the RFC 7638
 // thumbprint; of two keys with one id the first wins. An
-// "authd_retired_at" member (a non-negative NumericDate) sets the key's
+// "authd_retired_at" member (a positive NumericDate) sets the key's
 // RetiredAt; one of another form makes the key skipped, since ignoring it
 // would trust the key more than its issuer does.
 //
@@ -166,7 +166,7 @@ var (
 	errSkipEncoding  = errors.New("key member not strict base64url of the right length")
 	errSkipPoint     = errors.New("point not on the curve")
 	errSkipKey       = errors.New("key rejected (size, exponent or weak point)")
-	errSkipRetired   = errors.New(RetiredAtMember + " is not a non-negative NumericDate")
+	errSkipRetired   = errors.New(RetiredAtMember + " is not a positive NumericDate")
 )
 
 // privateMembers are the members that carry private key material (RFC 7518
@@ -312,7 +312,9 @@ func retiredAt(m map[string]json.RawMessage) (time.Time, error) {
 		return time.Time{}, errSkipRetired
 	}
 	f, err := n.Float64()
-	if err != nil || f < 0 || f > maxNumericDate || math.IsNaN(f) {
+	// 0 is refused with the negatives: a key retired in 1970 is a
+	// mistake, and NewJWKS could not publish it (0 is its "none").
+	if err != nil || !(f > 0) || f > maxNumericDate {
 		return time.Time{}, errSkipRetired
 	}
 	sec, frac := math.Modf(f)
