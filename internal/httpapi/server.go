@@ -134,7 +134,10 @@ func securityHeaders(c *gin.Context) {
 }
 
 // accessLog logs one line per request (successful gateway checks at debug
-// level, see isGatewayCheck): never headers, bodies or tokens.
+// level, see isGatewayCheck): never headers, bodies or tokens. The route
+// is the registered pattern ("unmatched" for none) and the method a known
+// one or "other" (methodName), never the raw path or method, so both are
+// bounded for the log and the request metrics alike.
 func (a *API) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -144,8 +147,9 @@ func (a *API) accessLog(c *gin.Context) {
 	}
 	latency := time.Since(start)
 	status := c.Writer.Status()
+	method := methodName(c.Request.Method)
 	if a.cfg.Observer != nil {
-		a.cfg.Observer.ObserveRequest(route, c.Request.Method, status, latency)
+		a.cfg.Observer.ObserveRequest(route, method, status, latency)
 	}
 	level := slog.LevelInfo
 	if status < http.StatusBadRequest && isGatewayCheck(route) {
@@ -157,7 +161,7 @@ func (a *API) accessLog(c *gin.Context) {
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", c.GetString(requestIDKey)),
-		slog.String("method", c.Request.Method),
+		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Duration("latency", latency),
@@ -170,6 +174,19 @@ func (a *API) accessLog(c *gin.Context) {
 		attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
 	}
 	a.log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// methodName is the request method as logged and labelled: one of the
+// methods of RFC 9110 §9 and RFC 5789, or "other". A client chooses the
+// method freely (any token of any length), so a raw one would grow a
+// metric series, and a log line, per distinct value.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // isGatewayCheck reports the routes that answer a gateway's question about
