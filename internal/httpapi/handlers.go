@@ -11,9 +11,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// credentials is the body of register and login.
 type credentials struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string `json:"email" authd:"required"`
+	Password string `json:"password" authd:"required"`
 }
 
 type userResponse struct {

@@ -68,7 +68,7 @@ type API struct {
 	checks   []Check
 	log      *slog.Logger
 
-	introspection introspectionClient
+	introspection clientSecret
 }
 
 // New builds the gin engine serving authd's API.
@@ -80,7 +80,7 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 		cfg.ReadyTimeout = 2 * time.Second
 	}
 	a := &API{cfg: cfg, svc: svc, verifier: verifier, keys: keys, checks: checks, log: cfg.Logger,
-		introspection: newIntrospectionClient(cfg.IntrospectionClientID, cfg.IntrospectionClientSecret)}
+		introspection: newClientSecret(cfg.IntrospectionClientID, cfg.IntrospectionClientSecret)}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
