@@ -147,7 +147,9 @@ type Config struct {
 	TLSKey  string `yaml:"tls_key" env:"AUTHD_TLS_KEY"`
 
 	// MetricsAddr is where Prometheus metrics are served (/metrics), apart
-	// from the API so they are not exposed with it; empty disables.
+	// from the API so they are not exposed with it; empty disables. The
+	// default is loopback: in a container or pod, where Prometheus scrapes
+	// the pod's address, set it to :9090 (the manifests do).
 	MetricsAddr string `yaml:"metrics_addr" env:"AUTHD_METRICS_ADDR"`
 	// PprofAddr serves net/http/pprof for profiling; empty (the default)
 	// disables it, and it must be a loopback address.
@@ -181,7 +183,7 @@ func Default() Config {
 		KeyRotationInterval: 720 * time.Hour,
 		VerifyTTL:           24 * time.Hour,
 		ResetTTL:            30 * time.Minute,
-		MetricsAddr:         ":9090",
+		MetricsAddr:         "127.0.0.1:9090",
 		LogLevel:            "info",
 		LogFormat:           "auto",
 		ShutdownTimeout:     15 * time.Second,
@@ -208,6 +210,37 @@ func (c Config) EffectiveAudience() string {
 		return c.Audience
 	}
 	return c.Issuer
+}
+
+// KeyPublishAhead is how long a rotated-in key is published before it
+// signs: every replica reloads keys within KeyReloadInterval, then every
+// verifier refetches the JWKS within JWKSMaxAge; a minute of margin for
+// clock skew.
+func (c Config) KeyPublishAhead() time.Duration {
+	return c.KeyReloadInterval + c.JWKSMaxAge + time.Minute
+}
+
+// MaxTokenLifetime is the longest a token signed by a key may live: a key
+// that stopped signing stays published this long.
+func (c Config) MaxTokenLifetime() time.Duration {
+	return max(c.RefreshTTL, c.AccessTTL) + c.Leeway
+}
+
+// PublishedKeys is the most signing keys the JWKS holds at once under
+// scheduled rotation (0 with rotation off: one key, plus any rotated by
+// hand). A key is published from its creation, signs from KeyPublishAhead
+// later until the next one signs, and stays for MaxTokenLifetime after
+// that; a new key is created every max(KeyRotationInterval,
+// KeyPublishAhead) at the soonest. So each key is published for one step
+// plus the publish-ahead time plus the token lifetime, and that many steps
+// overlap.
+func (c Config) PublishedKeys() int {
+	if c.KeyRotationInterval <= 0 {
+		return 0
+	}
+	step := max(c.KeyRotationInterval, c.KeyPublishAhead())
+	overlap := c.KeyPublishAhead() + c.MaxTokenLifetime()
+	return 1 + int((overlap+step-1)/step)
 }
 
 // UsesPostgres reports whether DatabaseURL names a Postgres server.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/url"
 	"slices"
@@ -15,6 +16,9 @@ const (
 	minBcrypt  = 10 // below OWASP's floor
 	maxBcrypt  = 16 // ~17 s per hash here; more is a denial of service
 	masterSize = 32
+	// maxPublishedKeys bounds the JWKS: every verifier fetches, parses and
+	// holds every key in it, and a token's kid is looked up among them.
+	maxPublishedKeys = 32
 )
 
 func isPostgresURL(s string) bool {
@@ -24,6 +28,7 @@ func isPostgresURL(s string) bool {
 // validate returns one problem per invalid setting, each naming its
 // environment variable.
 func (c Config) validate() []string {
+	keysBad, keysMsg := c.tooManyKeys()
 	checks := []struct {
 		bad  bool
 		name string
@@ -49,9 +54,10 @@ func (c Config) validate() []string {
 		{c.JWKSMaxAge < 0 || c.JWKSMaxAge > 24*time.Hour, "AUTHD_JWKS_MAX_AGE", "must be between 0s and 24h"},
 		{c.KeyRotationInterval != 0 && c.KeyRotationInterval < time.Hour, "AUTHD_KEY_ROTATION_INTERVAL", "must be 0 (off) or at least 1h"},
 		{c.KeyReloadInterval < time.Second, "AUTHD_KEY_RELOAD_INTERVAL", "must be at least 1s"},
+		{keysBad, "AUTHD_KEY_ROTATION_INTERVAL", keysMsg},
 		{(c.IntrospectionClientID == "") != (c.IntrospectionClientSecret == ""), "AUTHD_INTROSPECTION_CLIENT_SECRET", "and AUTHD_INTROSPECTION_CLIENT_ID must be set together"},
 		{c.IntrospectionClientSecret != "" && len(c.IntrospectionClientSecret) < 16, "AUTHD_INTROSPECTION_CLIENT_SECRET", "must be at least 16 characters (e.g. openssl rand -base64 24)"},
-		{c.MetricsAddr != "" && !validHostPort(c.MetricsAddr), "AUTHD_METRICS_ADDR", "must be empty (off) or host:port, e.g. :9090"},
+		{c.MetricsAddr != "" && !validHostPort(c.MetricsAddr), "AUTHD_METRICS_ADDR", "must be off or host:port, e.g. 127.0.0.1:9090 (:9090 in a pod that Prometheus scrapes)"},
 		{c.MetricsAddr != "" && c.MetricsAddr == c.Addr, "AUTHD_METRICS_ADDR", "must differ from AUTHD_ADDR"},
 		{c.PprofAddr != "" && !loopbackHostPort(c.PprofAddr), "AUTHD_PPROF_ADDR", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060"},
 		{!slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "AUTHD_LOG_LEVEL", "must be debug, info, warn or error"},
@@ -67,6 +73,36 @@ func (c Config) validate() []string {
 		}
 	}
 	return problems
+}
+
+// tooManyKeys reports a rotation interval so short against the refresh
+// TTL that the JWKS would hold more than maxPublishedKeys keys, with the
+// message naming both settings and the shortest interval that fits.
+func (c Config) tooManyKeys() (bool, string) {
+	n := c.PublishedKeys()
+	if c.KeyRotationInterval < time.Hour || n <= maxPublishedKeys {
+		return false, ""
+	}
+	// n <= max needs step >= (publish-ahead + token lifetime) / (max - 1),
+	// rounded up to the minute.
+	overlap := c.KeyPublishAhead() + c.MaxTokenLifetime()
+	least := (overlap + maxPublishedKeys - 2) / (maxPublishedKeys - 1)
+	least = (least + time.Minute - 1).Truncate(time.Minute)
+	return true, fmt.Sprintf("%s with AUTHD_REFRESH_TTL %s would publish %d keys at once in the JWKS (at most %d: a key stays published for AUTHD_REFRESH_TTL + AUTHD_LEEWAY after it stops signing); set AUTHD_KEY_ROTATION_INTERVAL to at least %s or shorten AUTHD_REFRESH_TTL",
+		shortDuration(c.KeyRotationInterval), shortDuration(c.RefreshTTL), n, maxPublishedKeys, shortDuration(least))
+}
+
+// shortDuration prints d without zero minutes and seconds: 720h, not
+// 720h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func validHostPort(s string) bool {

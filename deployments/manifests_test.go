@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,6 +114,23 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("%s belongs in the Secret, not the ConfigMap", k)
 		}
 	}
+	// authd's metrics default to loopback; the pod must listen on its own
+	// address, on the port it declares, for Prometheus to scrape it.
+	metricsAddr := cm.Data["AUTHD_METRICS_ADDR"]
+	if !scrapable(metricsAddr) {
+		t.Errorf("configmap AUTHD_METRICS_ADDR = %q, want the pod address (e.g. :9090), not authd's loopback default", metricsAddr)
+	}
+	_, port, _ := net.SplitHostPort(metricsAddr)
+	declared := false
+	for _, p := range c.Ports {
+		declared = declared || p.Name == "metrics" && strconv.Itoa(int(p.ContainerPort)) == port
+	}
+	if !declared {
+		t.Errorf("the container declares no port \"metrics\" for AUTHD_METRICS_ADDR %q", metricsAddr)
+	}
+	if got := pod.Annotations["prometheus.io/port"]; got != port {
+		t.Errorf("prometheus.io/port annotation %q, AUTHD_METRICS_ADDR %q", got, metricsAddr)
+	}
 	job := objs["migrate-job.yaml"].(*batchv1.Job)
 	for _, spec := range []corev1.PodSpec{pod.Spec, job.Spec.Template.Spec} {
 		for _, src := range spec.Containers[0].EnvFrom {
@@ -214,4 +233,21 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("authd environment lacks %s", v)
 		}
 	}
+	if addr := authd.Environment["AUTHD_METRICS_ADDR"]; !scrapable(addr) {
+		t.Errorf("authd AUTHD_METRICS_ADDR = %q, want the container address (e.g. :9090), not authd's loopback default", addr)
+	}
+}
+
+// scrapable reports whether addr is a host:port that listens beyond
+// loopback: an empty host or an unspecified address.
+func scrapable(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
 }

@@ -191,7 +191,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlst
 // every replica reloads keys within KeyReloadInterval, then every verifier
 // refetches the JWKS within JWKSMaxAge; a minute of margin for clock skew.
 func PublishAhead(cfg config.Config) time.Duration {
-	return cfg.KeyReloadInterval + cfg.JWKSMaxAge + time.Minute
+	return cfg.KeyPublishAhead()
 }
 
 // OpenKeys returns the key manager for cfg, resolving the master key.
@@ -203,7 +203,7 @@ func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() ti
 	return keys.New(s, keys.Config{
 		Algorithm:        cfg.SigningAlg,
 		MasterKey:        master,
-		MaxTokenLifetime: max(cfg.RefreshTTL, cfg.AccessTTL) + cfg.Leeway,
+		MaxTokenLifetime: cfg.MaxTokenLifetime(),
 		PublishAhead:     PublishAhead(cfg),
 		OnChange:         onChange,
 		Clock:            clock,

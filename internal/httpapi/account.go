@@ -22,7 +22,7 @@ var accepted = gin.H{"status": "accepted"}
 
 func (a *API) verifyEmail(c *gin.Context) {
 	var req struct {
-		Token string `json:"token"`
+		Token string `json:"token" authd:"required"`
 	}
 	if !a.decodeJSON(c, &req) {
 		return
@@ -49,7 +49,7 @@ func (a *API) resendVerification(c *gin.Context) {
 // has an account.
 func (a *API) forgotPassword(c *gin.Context) {
 	var req struct {
-		Email string `json:"email"`
+		Email string `json:"email" authd:"required"`
 	}
 	if !a.decodeJSON(c, &req) {
 		return
@@ -64,8 +64,8 @@ func (a *API) forgotPassword(c *gin.Context) {
 
 func (a *API) resetPassword(c *gin.Context) {
 	var req struct {
-		Token    string `json:"token"`
-		Password string `json:"password"`
+		Token    string `json:"token" authd:"required"`
+		Password string `json:"password" authd:"required"`
 	}
 	if !a.decodeJSON(c, &req) {
 		return
@@ -79,8 +79,8 @@ func (a *API) resetPassword(c *gin.Context) {
 
 func (a *API) changePassword(c *gin.Context) {
 	var req struct {
-		CurrentPassword string `json:"current_password"`
-		NewPassword     string `json:"new_password"`
+		CurrentPassword string `json:"current_password" authd:"required"`
+		NewPassword     string `json:"new_password" authd:"required"`
 	}
 	if !a.decodeJSON(c, &req) {
 		return

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -71,11 +72,25 @@ func (a *API) answerBodyError(c *gin.Context, err error) {
 	a.writeError(c, err)
 }
 
-// strictUnmarshal decodes one JSON object with no unknown fields and
-// nothing after it. Its error messages are safe to show to the client: a
-// fixed sentence, naming at most a field of dst or an unknown field whose
-// name is short and plain (see safeName); never other bytes of the body.
+// strictUnmarshal decodes one JSON object into dst, a pointer to a struct
+// of request fields, and refuses what encoding/json lets through: a name
+// that matches a field only case-insensitively ({"EMAIL":…}), a key given
+// twice (at any depth; encoding/json keeps the last, another parser the
+// first), a missing or null field tagged `authd:"required"`, unknown
+// fields, and anything after the object. Its error messages are safe to
+// show to the client: a fixed sentence, naming at most a field of dst or
+// a client-chosen name that is short and plain (see safeName); never other
+// bytes of the body.
 func strictUnmarshal(body []byte, dst any) error {
+	if err := decodeStrictly(body, dst); err != nil {
+		return err
+	}
+	return checkKeys(body, fieldsOf(reflect.TypeOf(dst)))
+}
+
+// decodeStrictly is encoding/json with unknown fields and trailing data
+// refused, its errors turned into client-safe messages.
+func decodeStrictly(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -92,10 +107,7 @@ func strictUnmarshal(body []byte, dst any) error {
 			return errors.New("the request body is empty")
 		default:
 			if f, ok := unknownField(err); ok {
-				if safeName(f) {
-					return fmt.Errorf("unknown field %q", f)
-				}
-				return errors.New("the request body has an unknown field")
+				return unknownFieldError(f)
 			}
 			return errors.New("the request body is not valid JSON")
 		}
@@ -104,6 +116,150 @@ func strictUnmarshal(body []byte, dst any) error {
 		return errors.New("the request body has data after the JSON object")
 	}
 	return nil
+}
+
+// requiredTag marks a request field that must be present and not null:
+// `json:"password" authd:"required"`. An empty string is present: the
+// service judges it (a weak password, a malformed email).
+const requiredTag = "required"
+
+// fieldSet is what checkKeys needs of a request struct: its exact JSON
+// names and which of them are required.
+type fieldSet struct {
+	names    map[string]bool
+	required []string
+}
+
+var fieldSets sync.Map // reflect.Type → *fieldSet
+
+// fieldsOf returns the JSON field names of the struct t points to, or nil
+// when t is not a pointer to a struct (then only duplicates are checked).
+func fieldsOf(t reflect.Type) *fieldSet {
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	if fs, ok := fieldSets.Load(t); ok {
+		return fs.(*fieldSet)
+	}
+	fs := &fieldSet{names: map[string]bool{}}
+	st := t.Elem()
+	for i := range st.NumField() {
+		f := st.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fs.names[name] = true
+		if f.Tag.Get("authd") == requiredTag {
+			fs.required = append(fs.required, name)
+		}
+	}
+	actual, _ := fieldSets.LoadOrStore(t, fs)
+	return actual.(*fieldSet)
+}
+
+// checkKeys walks a body that already decoded and refuses keys that are
+// repeated or not exactly a field's name, and required fields that are
+// missing or null.
+func checkKeys(body []byte, fields *fieldSet) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return errors.New("the request body is not valid JSON")
+	}
+	if tok != json.Delim('{') {
+		// null decodes into a struct as "nothing"; it is not an object.
+		return errors.New("the request body must be a JSON object")
+	}
+	present := map[string]bool{}
+	err = walkObject(dec, func(key string, null bool) error {
+		if fields != nil && !fields.names[key] {
+			return unknownFieldError(key)
+		}
+		present[key] = !null
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if fields != nil {
+		for _, name := range fields.required {
+			if !present[name] {
+				return fmt.Errorf("field %q is required", name)
+			}
+		}
+	}
+	return nil
+}
+
+// walkObject reads the members of an object whose '{' was read, through
+// its '}', calling member for each key with whether its value is null, and
+// refusing a key repeated in this object or in any object nested in it.
+func walkObject(dec *json.Decoder, member func(key string, null bool) error) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return errors.New("the request body is not valid JSON")
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			if safeName(key) {
+				return fmt.Errorf("field %q is repeated", key)
+			}
+			return errors.New("the request body has a repeated field")
+		}
+		seen[key] = true
+		null, err := walkValue(dec)
+		if err != nil {
+			return err
+		}
+		if member != nil {
+			if err := member(key, null); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return errors.New("the request body is not valid JSON")
+	}
+	return nil
+}
+
+// walkValue reads one value, checking nested objects for repeated keys,
+// and reports whether it was null.
+func walkValue(dec *json.Decoder) (null bool, err error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, errors.New("the request body is not valid JSON")
+	}
+	switch tok {
+	case json.Delim('{'):
+		return false, walkObject(dec, nil)
+	case json.Delim('['):
+		for dec.More() {
+			if _, err := walkValue(dec); err != nil {
+				return false, err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return false, errors.New("the request body is not valid JSON")
+		}
+		return false, nil
+	}
+	return tok == nil, nil
+}
+
+// unknownFieldError names an unknown field when its name is safe to
+// repeat.
+func unknownFieldError(name string) error {
+	if safeName(name) {
+		return fmt.Errorf("unknown field %q", name)
+	}
+	return errors.New("the request body has an unknown field")
 }
 
 // jsonKind names the JSON type a Go type decodes from, for messages: the

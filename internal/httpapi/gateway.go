@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -33,39 +31,11 @@ func (a *API) verifyForward(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// introspectionClient holds the digests of the configured introspection
-// credentials; comparing fixed-size digests keeps the comparison constant
-// time whatever the presented lengths.
-type introspectionClient struct {
-	id, secret [sha256.Size]byte
-	enabled    bool
-}
-
-func newIntrospectionClient(id, secret string) introspectionClient {
-	if id == "" || secret == "" {
-		return introspectionClient{}
-	}
-	return introspectionClient{id: sha256.Sum256([]byte(id)), secret: sha256.Sum256([]byte(secret)), enabled: true}
-}
-
-func (ic introspectionClient) allows(r *http.Request) bool {
-	id, secret, ok := r.BasicAuth()
-	if !ok || !ic.enabled {
-		return false
-	}
-	gotID, gotSecret := sha256.Sum256([]byte(id)), sha256.Sum256([]byte(secret))
-	idOK := subtle.ConstantTimeCompare(gotID[:], ic.id[:])
-	secretOK := subtle.ConstantTimeCompare(gotSecret[:], ic.secret[:])
-	return idOK&secretOK == 1
-}
-
 // introspect is RFC 7662 token introspection for gateways that prefer
 // asking to verifying. Only access tokens can be active; anything invalid,
 // expired, revoked or of another type is {"active":false}.
 func (a *API) introspect(c *gin.Context) {
-	if !a.introspection.allows(c.Request) {
-		c.Header("WWW-Authenticate", `Basic realm="authd introspection"`)
-		writeCode(c, http.StatusUnauthorized, "invalid_client", "introspection requires the configured client credentials (HTTP Basic)")
+	if !authenticateClient(c, a.introspection, "authd introspection") {
 		return
 	}
 	if mediaType(c) != "application/x-www-form-urlencoded" {

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +13,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// credentials is the body of register and login.
 type credentials struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string `json:"email" authd:"required"`
+	Password string `json:"password" authd:"required"`
 }
 
 type userResponse struct {
@@ -164,7 +167,10 @@ func (a *API) jwks(c *gin.Context) {
 	c.Data(http.StatusOK, "application/jwk-set+json", a.keys.JWKS())
 }
 
-// discovery serves RFC 8414 metadata; only fields that are true are listed.
+// discovery serves RFC 8414 metadata and the members OIDC Discovery 1.0
+// §3 requires; only fields that are true are listed. There is no
+// authorization endpoint, so no response type is supported: the list is
+// empty, not the "code" a client would then try.
 func (a *API) discovery(c *gin.Context) {
 	iss := a.cfg.Issuer
 	c.Header("Cache-Control", "public, max-age=3600")
@@ -177,12 +183,37 @@ func (a *API) discovery(c *gin.Context) {
 		"response_types_supported":              []string{},
 		// middleware.DiscoveryAccessTokenLifetime: verifiers bound exp - iat by it.
 		"authd_access_token_lifetime": int64(a.cfg.AccessTTL / time.Second),
+		"subject_types_supported":               []string{"public"},
+		// authd issues no ID tokens, but OIDC libraries (go-oidc among
+		// them) take their verifier's algorithms from this member and
+		// assume RS256 without it: it lists what the published keys sign.
+		"id_token_signing_alg_values_supported": a.publishedAlgorithms(),
 	}
 	if a.introspection.enabled {
 		doc["introspection_endpoint"] = iss + "/v1/introspect"
 		doc["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic"}
 	}
 	c.JSON(http.StatusOK, doc)
+}
+
+// publishedAlgorithms lists the algorithms of the keys in the JWKS, each
+// once, in the order of the keys.
+func (a *API) publishedAlgorithms() []string {
+	var set struct {
+		Keys []struct {
+			Alg string `json:"alg"`
+		} `json:"keys"`
+	}
+	algs := []string{}
+	if err := json.Unmarshal(a.keys.JWKS(), &set); err != nil {
+		return algs
+	}
+	for _, k := range set.Keys {
+		if k.Alg != "" && !slices.Contains(algs, k.Alg) {
+			algs = append(algs, k.Alg)
+		}
+	}
+	return algs
 }
 
 func (a *API) ready(c *gin.Context) {

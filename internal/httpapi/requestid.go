@@ -8,7 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// RequestObserver receives one call per request (metrics).
+// RequestObserver receives one call per request (metrics). route is a
+// registered route pattern or "unmatched", method a standard method or
+// "other": both come from fixed sets, never from the raw request.
 type RequestObserver interface {
 	ObserveRequest(route, method string, status int, d time.Duration)
 }

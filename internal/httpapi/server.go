@@ -71,7 +71,7 @@ type API struct {
 	checks   []Check
 	log      *slog.Logger
 
-	introspection introspectionClient
+	introspection clientSecret
 }
 
 // New builds the gin engine serving authd's API.
@@ -83,7 +83,7 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 		cfg.ReadyTimeout = 2 * time.Second
 	}
 	a := &API{cfg: cfg, svc: svc, verifier: verifier, keys: keys, checks: checks, log: cfg.Logger,
-		introspection: newIntrospectionClient(cfg.IntrospectionClientID, cfg.IntrospectionClientSecret)}
+		introspection: newClientSecret(cfg.IntrospectionClientID, cfg.IntrospectionClientSecret)}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -137,7 +137,10 @@ func securityHeaders(c *gin.Context) {
 }
 
 // accessLog logs one line per request (successful gateway checks at debug
-// level, see isGatewayCheck): never headers, bodies or tokens.
+// level, see isGatewayCheck): never headers, bodies or tokens. The route
+// is the registered pattern ("unmatched" for none) and the method a known
+// one or "other" (methodName), never the raw path or method, so both are
+// bounded for the log and the request metrics alike.
 func (a *API) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -147,8 +150,9 @@ func (a *API) accessLog(c *gin.Context) {
 	}
 	latency := time.Since(start)
 	status := c.Writer.Status()
+	method := methodName(c.Request.Method)
 	if a.cfg.Observer != nil {
-		a.cfg.Observer.ObserveRequest(route, c.Request.Method, status, latency)
+		a.cfg.Observer.ObserveRequest(route, method, status, latency)
 	}
 	level := slog.LevelInfo
 	if status < http.StatusBadRequest && isGatewayCheck(route) {
@@ -160,7 +164,7 @@ func (a *API) accessLog(c *gin.Context) {
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", c.GetString(requestIDKey)),
-		slog.String("method", c.Request.Method),
+		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Duration("latency", latency),
@@ -173,6 +177,19 @@ func (a *API) accessLog(c *gin.Context) {
 		attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
 	}
 	a.log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// methodName is the request method as logged and labelled: one of the
+// methods of RFC 9110 §9 and RFC 5789, or "other". A client chooses the
+// method freely (any token of any length), so a raw one would grow a
+// metric series, and a log line, per distinct value.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // isGatewayCheck reports the routes that answer a gateway's question about

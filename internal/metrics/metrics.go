@@ -69,8 +69,11 @@ func (m *Metrics) Handler() http.Handler {
 // Registry exposes the registry for tests and extra collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
-// ObserveRequest records one HTTP request. route is the route pattern (never
-// the raw path, which would explode cardinality).
+// ObserveRequest records one HTTP request. Every label must come from a
+// bounded set, never from the raw request, or each distinct value a client
+// sends would add series: route is a registered route pattern or
+// "unmatched", method a standard method or "other" (the HTTP API bounds
+// both, in one place, for the access log too), status a status authd wrote.
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.requestDuration.WithLabelValues(route, method).Observe(d.Seconds())

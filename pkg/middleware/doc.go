@@ -117,6 +117,8 @@
 // (the cause stays in the returned error, for logs):
 //
 //   - no token: 401, WWW-Authenticate: Bearer, error "invalid_request";
+//   - two Authorization headers (ErrRepeatedHeader): 400,
+//     WWW-Authenticate: Bearer error="invalid_request", error "invalid_request";
 //   - invalid, expired, revoked or wrong-type token: 401,
 //     WWW-Authenticate: Bearer error="invalid_token", error "invalid_token";
 //   - missing scope (RequireScopes, RequireAnyScope): 403,

@@ -12,12 +12,26 @@ const maxTokenHeader = 8 << 10
 // ErrMalformedHeader means the Authorization header is not a Bearer token.
 var ErrMalformedHeader = errors.New("middleware: malformed Authorization header")
 
+// ErrRepeatedHeader means the request has more than one Authorization
+// header. Such a request is malformed (RFC 9110 §5.3: Authorization is not
+// a list), and which of the values counts would depend on the software
+// reading it; RFC 6750 §3.1 answers it 400 invalid_request.
+var ErrRepeatedHeader = errors.New("middleware: more than one Authorization header")
+
 // BearerToken extracts the token of an "Authorization: Bearer" header
 // (RFC 6750 §2.1; the scheme is case-insensitive). A missing header is
-// ErrNoToken; another scheme or a malformed value is ErrMalformedHeader.
-// Tokens in the query string or form body are not accepted.
+// ErrNoToken; two Authorization headers are ErrRepeatedHeader; another
+// scheme or a malformed value is ErrMalformedHeader. Tokens in the query
+// string or form body are not accepted.
 func BearerToken(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
+	values := r.Header.Values("Authorization")
+	if len(values) > 1 {
+		return "", ErrRepeatedHeader
+	}
+	var h string
+	if len(values) == 1 {
+		h = values[0]
+	}
 	if h == "" {
 		return "", ErrNoToken
 	}
@@ -36,7 +50,8 @@ func BearerToken(r *http.Request) (string, error) {
 }
 
 // Authenticate extracts and verifies the bearer token of r. A malformed
-// Authorization header matches ErrInvalidToken (and ErrMalformedHeader).
+// Authorization header matches ErrInvalidToken (and ErrMalformedHeader);
+// a repeated one is ErrRepeatedHeader, answered 400 by ResponseFor.
 func (v *Verifier) Authenticate(r *http.Request) (*Claims, error) {
 	raw, err := BearerToken(r)
 	if err != nil {

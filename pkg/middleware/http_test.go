@@ -32,6 +32,10 @@ func TestBearerToken(t *testing.T) {
 		{"two tokens", []string{"Bearer a b"}, "", middleware.ErrMalformedHeader},
 		{"tab", []string{"Bearer a\tb"}, "", middleware.ErrMalformedHeader},
 		{"too long", []string{"Bearer " + strings.Repeat("a", 9000)}, "", middleware.ErrMalformedHeader},
+		{"two headers", []string{"Bearer abc", "Bearer def"}, "", middleware.ErrRepeatedHeader},
+		{"two equal headers", []string{"Bearer abc", "Bearer abc"}, "", middleware.ErrRepeatedHeader},
+		{"empty, then a token", []string{"", "Bearer abc"}, "", middleware.ErrRepeatedHeader},
+		{"bearer, then basic", []string{"Bearer abc", "Basic dXNlcjpwYXNz"}, "", middleware.ErrRepeatedHeader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,5 +138,39 @@ func TestHandler(t *testing.T) {
 				t.Fatal("503 without Retry-After")
 			}
 		})
+	}
+}
+
+// TestHandlerRepeatedAuthorization sends two Authorization headers, each
+// with a valid token: the request is malformed, 400 invalid_request, and
+// the handler is not reached.
+func TestHandlerRepeatedAuthorization(t *testing.T) {
+	k := testKey(t, token.ES256, 0)
+	v := staticVerifier(t, token.StaticKeySet{k})
+	good := "Bearer " + mint(t, k, time.Now(), nil)
+	for _, second := range []string{good, "Bearer " + mint(t, k, time.Now(), nil), "Basic dXNlcjpwYXNz"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Add("Authorization", good)
+		r.Header.Add("Authorization", second)
+		w := httptest.NewRecorder()
+		v.Handler(whoami).ServeHTTP(w, r)
+		var body map[string]string
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatalf("body is not JSON: %s", w.Body)
+		}
+		if w.Code != http.StatusBadRequest || body["error"] != "invalid_request" || body["error_description"] == "" {
+			t.Fatalf("two Authorization headers: %d %s", w.Code, w.Body)
+		}
+		if got := w.Header().Get("WWW-Authenticate"); !strings.HasPrefix(got, `Bearer error="invalid_request"`) {
+			t.Fatalf("WWW-Authenticate = %q", got)
+		}
+	}
+	if _, err := v.Authenticate(func() *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Add("Authorization", good)
+		r.Header.Add("Authorization", good)
+		return r
+	}()); !errors.Is(err, middleware.ErrRepeatedHeader) || errors.Is(err, middleware.ErrInvalidToken) {
+		t.Fatalf("Authenticate = %v, want ErrRepeatedHeader alone", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // ErrorResponse is the status, headers and body answering a failed
 // verification or guard, shared by every adapter.
 type ErrorResponse struct {
-	// Status is the HTTP status: 401, 403 or 503.
+	// Status is the HTTP status: 400, 401, 403 or 503.
 	Status int
 	// WWWAuthenticate is the WWW-Authenticate header, empty for 503.
 	WWWAuthenticate string
@@ -26,6 +26,7 @@ type ErrorResponse struct {
 // Descriptions of the error responses: fixed, client-safe text.
 const (
 	descNoToken      = "a bearer token is required"
+	descRepeated     = "the request has more than one Authorization header"
 	descInvalid      = "the token is invalid or expired"
 	descRevoked      = "the token has been revoked"
 	descUnavailable  = "the token could not be checked; retry"
@@ -34,7 +35,8 @@ const (
 )
 
 // ResponseFor maps an error of Verify, Authenticate or a guard to its
-// RFC 6750 response: no token → 401 with a bare Bearer challenge; invalid,
+// RFC 6750 response: no token → 401 with a bare Bearer challenge; two
+// Authorization headers → 400 invalid_request; invalid,
 // expired or revoked → 401 invalid_token; a guard's *InsufficientError →
 // 403 insufficient_scope (with the scope attribute for scopes);
 // unavailable → 503 temporarily_unavailable with Retry-After. Any other
@@ -46,6 +48,10 @@ func ResponseFor(err error) ErrorResponse {
 	case errors.Is(err, ErrNoToken):
 		return ErrorResponse{Status: http.StatusUnauthorized, WWWAuthenticate: `Bearer`,
 			Code: "invalid_request", Description: descNoToken}
+	case errors.Is(err, ErrRepeatedHeader):
+		return ErrorResponse{Status: http.StatusBadRequest,
+			WWWAuthenticate: `Bearer error="invalid_request", error_description="` + descRepeated + `"`,
+			Code:            "invalid_request", Description: descRepeated}
 	case errors.Is(err, ErrUnavailable):
 		return ErrorResponse{Status: http.StatusServiceUnavailable, RetryAfter: "1",
 			Code: "temporarily_unavailable", Description: descUnavailable}

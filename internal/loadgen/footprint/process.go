@@ -102,7 +102,7 @@ func (s *starter) start(ctx context.Context, dataDir string) (*process, time.Dur
 	env := append(s.environ[:len(s.environ):len(s.environ)],
 		"AUTHD_ADDR="+addr,
 		"AUTHD_DATA_DIR="+dataDir,
-		// The default (":9090") is a fixed port on every interface; the
+		// The default (127.0.0.1:9090) is a fixed port; the
 		// same listener on a free loopback port costs the same.
 		"AUTHD_METRICS_ADDR=127.0.0.1:"+strconv.Itoa(ports[1]),
 		// Every request comes from 127.0.0.1, which per-IP limits would
