@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authd/authd/pkg/middleware"
+	"github.com/authd/authd/pkg/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -26,11 +27,28 @@ func (a *API) verifyForward(c *gin.Context) {
 	}
 	h := c.Writer.Header()
 	h.Set("X-Auth-Subject", claims.Subject)
-	h.Set("X-Auth-Roles", strings.Join(claims.Roles, ","))
+	h.Set("X-Auth-Roles", headerRoles(claims.Roles))
 	h.Set("X-Auth-Scope", claims.Scope)
 	h.Set("X-Auth-Session", claims.SessionID)
 	h.Set("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
+}
+
+// headerRoles is the X-Auth-Roles value: the roles joined with commas,
+// leaving out any name outside store.ValidateRole's grammar. Every path
+// that grants a role checks it, but roles stored by older releases were
+// not checked, and a gateway must never read "viewer,admin" as two roles
+// or receive a control character in a header. Dropping the bad name, not
+// refusing the token, keeps its owner's valid roles working while an
+// admin revokes it.
+func headerRoles(roles []string) string {
+	valid := make([]string, 0, len(roles))
+	for _, r := range roles {
+		if store.ValidateRole(r) == nil {
+			valid = append(valid, r)
+		}
+	}
+	return strings.Join(valid, ",")
 }
 
 // introspectionClient holds the digests of the configured introspection
