@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/authd/authd/pkg/store"
 	"golang.org/x/net/idna"
@@ -48,6 +49,11 @@ func NormalizeEmail(raw string) (string, error) {
 	}
 	if len(email) > maxRawEmailLength {
 		return "", fail(ErrInvalidRequest, "email is too long")
+	}
+	if !utf8.ValidString(email) {
+		// The IDNA mapping would turn a stray byte into U+FFFD and
+		// encode that, an A-label that fails its own validation.
+		return "", fail(ErrInvalidRequest, "email is not valid UTF-8")
 	}
 	if strings.ContainsFunc(email, isBidiControl) {
 		return "", fail(ErrInvalidRequest, "email must not contain bidirectional control characters")

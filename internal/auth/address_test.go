@@ -51,6 +51,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"over 254 octets", strings.Repeat("l", 60) + "@" + strings.Repeat(strings.Repeat("d", 60)+".", 4) + "com", ""},
 		{"mixed-direction label (Bidi rule)", "a@\u05d0a.com", ""},
 		{"space", "a b@example.com", ""},
+		{"invalid UTF-8 in the domain", "0@\xa4.example", ""},
+		{"invalid UTF-8 in the local part", "a\xff@example.com", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,4 +105,37 @@ func TestUnicodeDomainAccountsOfEarlierReleases(t *testing.T) {
 	if _, err := f.svc.Login(ctx, "bo@xn--bcher-kva.example", "correct horse battery", auth.Client{}); err != nil {
 		t.Fatalf("login with the A-label: %v", err)
 	}
+}
+
+// FuzzNormalizeEmail checks what every accepted address looks like: a
+// fixed point (normalising again changes nothing), an ASCII domain without
+// brackets, no bidi control anywhere, within RFC 5321's length.
+func FuzzNormalizeEmail(f *testing.F) {
+	for _, s := range []string{"a@exämple.com", "A@XN--EXMPLE-CUA.COM", "user@[127.0.0.1]", "\u202eliame@example.com",
+		"a@faß.de", "\"q\"@example.com", "a@exämple\u3002com", "Ünï@example.com", "a@b.c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		email, err := auth.NormalizeEmail(raw)
+		if err != nil {
+			if !errors.Is(err, auth.ErrInvalidRequest) {
+				t.Fatalf("NormalizeEmail(%q) = %v, want ErrInvalidRequest", raw, err)
+			}
+			return
+		}
+		again, err := auth.NormalizeEmail(email)
+		if err != nil || again != email {
+			t.Fatalf("NormalizeEmail(%q) = %q, but again = %q, %v", raw, email, again, err)
+		}
+		at := strings.LastIndexByte(email, '@')
+		domain := email[at+1:]
+		for i := 0; i < len(domain); i++ {
+			if c := domain[i]; c >= 0x80 || c == '[' || c == ']' || c >= 'A' && c <= 'Z' {
+				t.Fatalf("NormalizeEmail(%q) = %q: the domain is not lower-case ASCII LDH", raw, email)
+			}
+		}
+		if len(email) > 254 || strings.ContainsAny(email, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
+			t.Fatalf("NormalizeEmail(%q) = %q", raw, email)
+		}
+	})
 }
