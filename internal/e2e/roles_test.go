@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,11 +35,13 @@ func insertRawRole(t *testing.T, cfg config.Config, userID, role string) {
 }
 
 // Roles stored unchecked by an older release never reach a gateway:
-// X-Auth-Roles carries only names of the grammar, so "viewer,admin" is
-// not read as admin, and the valid roles still are.
+// X-Auth-Roles and introspection carry only names of the grammar, so
+// "viewer,admin" is not read as admin, and the valid roles still are.
 func TestVerifyHeaderCarriesOnlyValidRoles(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		cfg := testConfig()
+		cfg.IntrospectionClientID = "kong"
+		cfg.IntrospectionClientSecret = "introspection-secret-1234"
 		b.configure(t, &cfg)
 		s := start(t, cfg, newClock())
 		tk := s.signedUp("rita@example.com")
@@ -55,6 +59,20 @@ func TestVerifyHeaderCarriesOnlyValidRoles(t *testing.T) {
 		r := s.get("/v1/verify", tk.AccessToken).want(t, http.StatusOK)
 		if got := r.Header.Values("X-Auth-Roles"); len(got) != 1 || got[0] != "editor" {
 			t.Fatalf("X-Auth-Roles = %q, want [editor]", got)
+		}
+		req, err := http.NewRequest("POST", s.URL+"/v1/introspect", strings.NewReader(url.Values{"token": {tk.AccessToken}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(cfg.IntrospectionClientID, cfg.IntrospectionClientSecret)
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := readResponse(t, resp).want(t, http.StatusOK).JSON(t)
+		if roles, _ := m["roles"].([]any); m["active"] != true || len(roles) != 1 || roles[0] != "editor" {
+			t.Fatalf("introspection = %v, want active with roles [editor]", m)
 		}
 	})
 }

@@ -27,28 +27,29 @@ func (a *API) verifyForward(c *gin.Context) {
 	}
 	h := c.Writer.Header()
 	h.Set("X-Auth-Subject", claims.Subject)
-	h.Set("X-Auth-Roles", headerRoles(claims.Roles))
+	h.Set("X-Auth-Roles", strings.Join(gatewayRoles(claims.Roles), ","))
 	h.Set("X-Auth-Scope", claims.Scope)
 	h.Set("X-Auth-Session", claims.SessionID)
 	h.Set("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
 }
 
-// headerRoles is the X-Auth-Roles value: the roles joined with commas,
-// leaving out any name outside store.ValidateRole's grammar. Every path
-// that grants a role checks it, but roles stored by older releases were
-// not checked, and a gateway must never read "viewer,admin" as two roles
-// or receive a control character in a header. Dropping the bad name, not
-// refusing the token, keeps its owner's valid roles working while an
-// admin revokes it.
-func headerRoles(roles []string) string {
+// gatewayRoles are the roles a gateway is told (X-Auth-Roles, and the
+// "roles" of introspection): those of the token, leaving out any name
+// outside store.ValidateRole's grammar. Every path that grants a role
+// checks it, but roles stored by older releases were not checked, and a
+// gateway must never read "viewer,admin" as two roles (nor re-join names
+// into a header of its own) or receive a control character in a header.
+// Dropping the bad name, not refusing the token, keeps its owner's valid
+// roles working while an admin revokes it. Never nil.
+func gatewayRoles(roles []string) []string {
 	valid := make([]string, 0, len(roles))
 	for _, r := range roles {
 		if store.ValidateRole(r) == nil {
 			valid = append(valid, r)
 		}
 	}
-	return strings.Join(valid, ",")
+	return valid
 }
 
 // introspectionClient holds the digests of the configured introspection
@@ -123,17 +124,10 @@ func (a *API) introspect(c *gin.Context) {
 		"iat":        claims.IssuedAt.Unix(),
 		"jti":        claims.TokenID,
 		"sid":        claims.SessionID,
-		"roles":      nonNil(claims.Roles),
+		"roles":      gatewayRoles(claims.Roles),
 	}
 	if claims.Scope != "" {
 		resp["scope"] = claims.Scope
 	}
 	c.JSON(http.StatusOK, resp)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
