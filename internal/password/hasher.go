@@ -76,6 +76,9 @@ func (h *Hasher) Cost() int { return h.cost }
 // itself). A stored hash above it never matches.
 func (h *Hasher) MaxStoredCost() int { return max(MaxImportedCost, h.cost) }
 
+// tooCostly reports whether Compare must not run s.
+func (h *Hasher) tooCostly(s Stored) bool { return s.Cost() > h.MaxStoredCost() }
+
 // admit takes a gate slot, if there is a gate; the returned function
 // frees it.
 func (h *Hasher) admit(ctx context.Context) (func(), error) {
@@ -131,7 +134,7 @@ func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash 
 	if err != nil {
 		return false, false, nil // no bcrypt to run: a verdict, not an error
 	}
-	if s.Cost() > h.MaxStoredCost() {
+	if h.tooCostly(s) {
 		// An older release imported it, or someone wrote it into the
 		// database. Running it would hold a slot for up to hours per
 		// guess; the dummy spends what a wrong password costs, so the
