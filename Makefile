@@ -35,7 +35,8 @@ bench-go:
 FUZZTIME ?= 15s
 FUZZ_TARGETS = ./pkg/token:FuzzVerify ./pkg/token:FuzzParseJWKS \
 	./pkg/middleware:FuzzBearerToken ./pkg/middleware:FuzzCacheTTL ./pkg/denylist:FuzzParseEvent \
-	./internal/httpapi:FuzzStrictUnmarshal ./internal/httpapi:FuzzDecodeForm
+	./internal/httpapi:FuzzStrictUnmarshal ./internal/httpapi:FuzzDecodeForm \
+	./internal/auth:FuzzNormalizeEmail ./pkg/store:FuzzValidateRole
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/auth"
@@ -34,6 +34,14 @@ func (c *command) users(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("%w: %s", errUsage, usersUsage)
 	}
+	if sub == "grant" {
+		// Refused before anything is opened; the service and the store
+		// check again.
+		if err := store.ValidateRole(rest[1]); err != nil {
+			return fmt.Errorf("%w: role %.64q: a role is 1 to %d of a-z 0-9 _ . : -, starting with a letter or a digit",
+				errUsage, rest[1], store.MaxRoleLength)
+		}
+	}
 	cfg, log, err := c.load()
 	if err != nil {
 		return err
@@ -48,10 +56,10 @@ func (c *command) users(ctx context.Context, args []string) error {
 	case "create":
 		return c.createUser(ctx, a, rest[0])
 	case "import":
-		return c.importUsers(ctx, a, rest)
+		return c.importUsers(ctx, a, rest, cfg.BcryptCost)
 	}
-	u, err := a.Store.UserByEmail(ctx, normalizeEmail(rest[0]))
-	if errors.Is(err, store.ErrNotFound) {
+	u, err := a.Service.UserByEmail(ctx, rest[0])
+	if errors.Is(err, auth.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", rest[0])
 	}
 	if err != nil {
@@ -101,7 +109,7 @@ func (c *command) createUser(ctx context.Context, a *app.App, email string) erro
 	return nil
 }
 
-func (c *command) importUsers(ctx context.Context, a *app.App, rest []string) error {
+func (c *command) importUsers(ctx context.Context, a *app.App, rest []string, cost int) error {
 	path := rest[0]
 	format := userimport.Format(strings.TrimPrefix(filepath.Ext(path), "."))
 	if len(rest) == 3 {
@@ -115,12 +123,27 @@ func (c *command) importUsers(ctx context.Context, a *app.App, rest []string) er
 		return err
 	}
 	defer f.Close()
-	rep, err := userimport.Import(ctx, a.Store, f, format, time.Now)
+	rep, err := userimport.Import(ctx, a.Service, f, format, importActor())
 	fmt.Fprintf(c.stdout, "imported %d users, skipped %d\n", rep.Imported, len(rep.Skipped))
+	if rep.LowCost > 0 {
+		fmt.Fprintf(c.stdout, "  %d imported hashes have a bcrypt cost below %d; each is re-hashed at the user's next login\n",
+			rep.LowCost, cost)
+	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(c.stdout, "  line %d %s: %s\n", s.Line, s.Email, s.Reason)
+		// %q: the file's email may hold terminal escapes.
+		fmt.Fprintf(c.stdout, "  line %d %.254q: %s\n", s.Line, s.Email, s.Reason)
 	}
 	return err
+}
+
+// importActor names who imports on the audit trail (as its user agent):
+// the CLI, and the operating-system user running it when known.
+func importActor() auth.Client {
+	actor := "authd-cli users import"
+	if u, err := user.Current(); err == nil {
+		actor += " (os user " + u.Username + ")"
+	}
+	return auth.Client{UserAgent: actor}
 }
 
 // describe turns a service error into its client-safe description.

@@ -3,36 +3,12 @@ package auth
 import (
 	"context"
 	"errors"
-	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/pkg/store"
 	"github.com/google/uuid"
 )
-
-// maxEmailLength is RFC 5321's limit on a forward path.
-const maxEmailLength = 254
-
-// NormalizeEmail trims and lower-cases an email address and checks that it
-// is a plain addr-spec (no display name, no comments).
-func NormalizeEmail(raw string) (string, error) {
-	email := strings.ToLower(strings.TrimSpace(raw))
-	if email == "" {
-		return "", fail(ErrInvalidRequest, "email is required")
-	}
-	if len(email) > maxEmailLength {
-		return "", fail(ErrInvalidRequest, "email is too long")
-	}
-	addr, err := mail.ParseAddress(email)
-	at := strings.LastIndexByte(email, '@')
-	if err != nil || addr.Address != email || addr.Name != "" || at < 1 || at > 64 ||
-		!strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, " \t\r\n<>") {
-		return "", fail(ErrInvalidRequest, "email is not a valid address")
-	}
-	return email, nil
-}
 
 // Register creates an account and mails its verification link.
 //
@@ -62,9 +38,12 @@ func (s *Service) Register(ctx context.Context, email, pw string, client Client)
 	// Microseconds in UTC, as the store keeps them: the stand-in answer of
 	// the taken case must not differ in precision from a real one.
 	now := s.cfg.Clock().UTC().Truncate(time.Microsecond)
-	u, err := s.store.CreateUser(ctx, store.User{
-		ID: uuid.NewString(), Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now,
-	})
+	var u store.User
+	if err = s.takenByOldSpelling(ctx, email); err == nil {
+		u, err = s.store.CreateUser(ctx, store.User{
+			ID: uuid.NewString(), Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now,
+		})
+	}
 	if errors.Is(err, store.ErrAlreadyExists) {
 		ev.Outcome, ev.Detail = OutcomeFailure, detailEmailTaken
 		s.record(ctx, ev)

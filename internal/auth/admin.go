@@ -40,22 +40,31 @@ func (s *Service) setDisabled(ctx context.Context, userID string, disabled bool)
 }
 
 // GrantRole grants a role; access tokens carry it from the next login or
-// refresh. Roles are 1 to 64 printable characters without spaces or commas
-// (they travel in X-Auth-Roles as a comma-separated list).
+// refresh. The name must pass store.ValidateRole (roles travel in
+// X-Auth-Roles as a comma-separated list); otherwise ErrInvalidRequest.
 func (s *Service) GrantRole(ctx context.Context, userID, role string) error {
+	if err := store.ValidateRole(role); err != nil {
+		return fail(ErrInvalidRequest, "a role is 1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit")
+	}
 	return s.changeRole(ctx, userID, role, true)
 }
 
 // RevokeRole removes a role; tokens already issued keep it until they
-// expire (at most the access TTL).
+// expire (at most the access TTL). Any name up to maxRevokedRoleLength is
+// accepted, so that a role outside today's grammar, stored by an older
+// release, can be removed.
 func (s *Service) RevokeRole(ctx context.Context, userID, role string) error {
+	if role == "" || len(role) > maxRevokedRoleLength {
+		return fail(ErrInvalidRequest, "a role to revoke is 1 to 1024 bytes")
+	}
 	return s.changeRole(ctx, userID, role, false)
 }
 
+// maxRevokedRoleLength bounds the names RevokeRole takes (and writes to the
+// audit trail); older releases stored no longer ones in practice.
+const maxRevokedRoleLength = 1024
+
 func (s *Service) changeRole(ctx context.Context, userID, role string, grant bool) error {
-	if !validRole(role) {
-		return fail(ErrInvalidRequest, "a role is 1 to 64 printable characters without spaces or commas")
-	}
 	change, detail := s.store.RevokeRole, "revoke:"+role
 	if grant {
 		change, detail = s.store.GrantRole, "grant:"+role
@@ -69,16 +78,4 @@ func (s *Service) changeRole(ctx context.Context, userID, role string, grant boo
 	}
 	s.record(ctx, Event{Type: EventRoleChange, Outcome: OutcomeSuccess, UserID: userID, Detail: detail})
 	return nil
-}
-
-func validRole(role string) bool {
-	if role == "" || len(role) > 64 {
-		return false
-	}
-	for _, r := range role {
-		if r <= ' ' || r == ',' || r == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -19,6 +19,7 @@ const (
 	EventUserDisabled   = "user_disabled"
 	EventUserEnabled    = "user_enabled"
 	EventRoleChange     = "role_change"
+	EventUserImport     = "user_import"
 	EventKeyRotation    = "key_rotation"
 	EventKeyRevocation  = "key_revocation"
 )

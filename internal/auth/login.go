@@ -36,7 +36,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*
 		s.record(ctx, ev)
 		return nil, err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err := s.userByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		if err := s.hasher.CompareDummy(ctx, pw); err != nil {
 			return nil, hashFailed(err)

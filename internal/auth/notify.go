@@ -87,7 +87,7 @@ func (s *Service) mailVerification(u store.User) {
 // not the account exists: one Enqueue.
 func (s *Service) mailReset(email string) {
 	s.mailLink(mail.PasswordReset, "", email, func(ctx context.Context) (store.User, error) {
-		u, err := s.store.UserByEmail(ctx, email)
+		u, err := s.userByEmail(ctx, email)
 		if isNotFound(err) || (err == nil && u.Disabled) {
 			return store.User{}, mail.ErrSkip
 		}

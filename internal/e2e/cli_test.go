@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -113,6 +114,86 @@ func TestCLIUsersAndKeys(t *testing.T) {
 	// The rotation and the admin changes are on the audit trail.
 	out = c.mustRun("", "audit", "tail", "-n", "50")
 	for _, want := range []string{"key_rotation", "user_disabled", "user_enabled", "role_change"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit tail lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestCLIImportValidates: `users import` goes through the service. A row
+// with a role outside the grammar or a hash above the maximum cost is
+// skipped and reported by line; lower costs are counted; the import is on
+// the audit trail with the CLI as its actor; grant refuses a bad name
+// while revoke removes one an older release stored.
+func TestCLIImportValidates(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	env := append(os.Environ(), "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_LEVEL=error",
+		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=", "AUTHD_METRICS_ADDR=", "AUTHD_ADDR=127.0.0.1:0")
+	c := cli{t: t, bin: bin, env: env}
+	cfg := testConfig()
+	cfg.DataDir = dir
+	s := start(t, cfg, newClock())
+
+	low, err := bcrypt.GenerateFromPassword([]byte("low cost password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := bcrypt.GenerateFromPassword([]byte("good cost password"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relabel := func(cost int) string { return fmt.Sprintf("%s%02d%s", low[:4], cost, low[6:]) }
+	rows := []string{
+		`{"email":"low@example.com","password_hash":"` + string(low) + `"}`,
+		`{"email":"smuggle@example.com","password_hash":"` + string(good) + `","roles":["viewer,admin"]}`,
+		`{"email":"nul@example.com","password_hash":"` + string(good) + `","roles":["admin\u0000"]}`,
+		`{"email":"slow@example.com","password_hash":"` + relabel(15) + `"}`,
+		`{"email":"slower@example.com","password_hash":"bcrypt_sha256$` + relabel(31) + `"}`,
+		`{"email":"ed@example.com","password_hash":"` + string(good) + `","roles":["editor"]}`,
+	}
+	file := filepath.Join(t.TempDir(), "users.jsonl")
+	if err := os.WriteFile(file, []byte(strings.Join(rows, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := c.mustRun("", "users", "import", file)
+	for _, want := range []string{
+		"imported 2 users, skipped 4", "1 imported hashes have a bcrypt cost below 10",
+		`line 2 "smuggle@example.com": invalid role`, `line 3 "nul@example.com": invalid role "admin\x00"`,
+		`line 4 "slow@example.com": bcrypt cost too high: cost 15, at most 14`,
+		`line 5 "slower@example.com": bcrypt cost too high: cost 31, at most 14`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.ContainsRune(out, 0) {
+		t.Errorf("the report carries a raw NUL:\n%q", out)
+	}
+	s.login("low@example.com", "low cost password")
+	ed := s.login("ed@example.com", "good cost password")
+	if r := s.get("/v1/verify", ed.AccessToken); r.Header.Get("X-Auth-Roles") != "editor" {
+		t.Fatalf("X-Auth-Roles = %q, want editor", r.Header.Get("X-Auth-Roles"))
+	}
+	for _, email := range []string{"smuggle@example.com", "nul@example.com", "slow@example.com", "slower@example.com"} {
+		s.postJSON("/v1/login", map[string]string{"email": email, "password": "good cost password"}).
+			wantError(t, http.StatusUnauthorized, "invalid_credentials")
+	}
+
+	for _, role := range []string{"viewer,admin", "Admin", "a b"} {
+		if out, err := c.run("", "users", "grant", "ed@example.com", role); err == nil {
+			t.Errorf("grant of %q accepted: %s", role, out)
+		}
+	}
+	sub := claims(t, ed.AccessToken)["sub"].(string)
+	insertRawRole(t, cfg, sub, "viewer,admin")
+	c.mustRun("", "users", "revoke", "ed@example.com", "viewer,admin")
+	if u, err := s.App.Store.UserByID(t.Context(), sub); err != nil || len(u.Roles) != 1 || u.Roles[0] != "editor" {
+		t.Fatalf("roles after revoking the old name = %q, %v; want [editor]", u.Roles, err)
+	}
+
+	out = c.mustRun("", "audit", "tail", "-n", "50")
+	for _, want := range []string{"user_import", "authd-cli users import", "cost_too_high", "invalid_role", "grant:editor"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit tail lacks %s:\n%s", want, out)
 		}

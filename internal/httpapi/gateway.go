@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/authd/authd/pkg/middleware"
+	"github.com/authd/authd/pkg/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -24,11 +25,29 @@ func (a *API) verifyForward(c *gin.Context) {
 	}
 	h := c.Writer.Header()
 	h.Set("X-Auth-Subject", claims.Subject)
-	h.Set("X-Auth-Roles", strings.Join(claims.Roles, ","))
+	h.Set("X-Auth-Roles", strings.Join(gatewayRoles(claims.Roles), ","))
 	h.Set("X-Auth-Scope", claims.Scope)
 	h.Set("X-Auth-Session", claims.SessionID)
 	h.Set("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
+}
+
+// gatewayRoles are the roles a gateway is told (X-Auth-Roles, and the
+// "roles" of introspection): those of the token, leaving out any name
+// outside store.ValidateRole's grammar. Every path that grants a role
+// checks it, but roles stored by older releases were not checked, and a
+// gateway must never read "viewer,admin" as two roles (nor re-join names
+// into a header of its own) or receive a control character in a header.
+// Dropping the bad name, not refusing the token, keeps its owner's valid
+// roles working while an admin revokes it. Never nil.
+func gatewayRoles(roles []string) []string {
+	valid := make([]string, 0, len(roles))
+	for _, r := range roles {
+		if store.ValidateRole(r) == nil {
+			valid = append(valid, r)
+		}
+	}
+	return valid
 }
 
 // introspect is RFC 7662 token introspection for gateways that prefer
@@ -75,17 +94,10 @@ func (a *API) introspect(c *gin.Context) {
 		"iat":        claims.IssuedAt.Unix(),
 		"jti":        claims.TokenID,
 		"sid":        claims.SessionID,
-		"roles":      nonNil(claims.Roles),
+		"roles":      gatewayRoles(claims.Roles),
 	}
 	if claims.Scope != "" {
 		resp["scope"] = claims.Scope
 	}
 	c.JSON(http.StatusOK, resp)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -71,6 +71,14 @@ func NewHasher(cost int, opts ...HasherOption) *Hasher {
 // Cost returns the configured bcrypt cost.
 func (h *Hasher) Cost() int { return h.cost }
 
+// MaxStoredCost is the highest bcrypt cost Compare runs: MaxImportedCost,
+// or the configured cost when that is higher (the hashes authd writes
+// itself). A stored hash above it never matches.
+func (h *Hasher) MaxStoredCost() int { return max(MaxImportedCost, h.cost) }
+
+// tooCostly reports whether Compare must not run s.
+func (h *Hasher) tooCostly(s Stored) bool { return s.Cost() > h.MaxStoredCost() }
+
 // admit takes a gate slot, if there is a gate; the returned function
 // frees it.
 func (h *Hasher) admit(ctx context.Context) (func(), error) {
@@ -115,6 +123,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 // password (hashed by another system before NFKC applied). err is set only
 // when the gate refused (no verdict was reached: match is false).
 //
+// A hash whose cost is above MaxStoredCost is not run: Compare spends a
+// dummy compare at the configured cost instead and reports no match.
+//
 // A password over MaxBytes never matches a plain bcrypt hash: bcrypt would
 // compare only its first 72 bytes. Django's bcrypt_sha256 pre-hashes, so
 // there any length is compared in full.
@@ -122,6 +133,14 @@ func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash 
 	s, err := ParseStored(stored)
 	if err != nil {
 		return false, false, nil // no bcrypt to run: a verdict, not an error
+	}
+	if h.tooCostly(s) {
+		// An older release imported it, or someone wrote it into the
+		// database. Running it would hold a slot for up to hours per
+		// guess; the dummy spends what a wrong password costs, so the
+		// answer is a wrong password's in every respect. Only a reset,
+		// which writes a native hash, lets the owner in again.
+		return false, false, h.CompareDummy(ctx, pw)
 	}
 	release, err := h.admit(ctx)
 	if err != nil {

@@ -29,6 +29,30 @@ const (
 // ErrUnsupportedHash means a stored hash is in no format authd verifies.
 var ErrUnsupportedHash = errors.New("password: unsupported hash format")
 
+// ErrCostTooHigh means a hash's bcrypt cost is above what authd accepts
+// (MaxImportedCost for an import).
+var ErrCostTooHigh = errors.New("password: bcrypt cost too high")
+
+// MaxImportedCost is the highest bcrypt cost an imported hash may have.
+// Each step doubles the work: a wrong password against a cost-16 hash holds
+// a bcrypt slot for seconds, against cost 31 for hours, and anyone may
+// type one. Lower costs are accepted and re-hashed at the configured cost
+// at the next login.
+const MaxImportedCost = 14
+
+// CheckImported parses a hash from another system (see ParseStored) and
+// refuses a cost above MaxImportedCost with ErrCostTooHigh.
+func CheckImported(stored string) (Stored, error) {
+	s, err := ParseStored(stored)
+	if err != nil {
+		return Stored{}, err
+	}
+	if c := s.Cost(); c > MaxImportedCost {
+		return Stored{}, fmt.Errorf("%w: cost %d, at most %d (each step doubles the time of every login attempt)", ErrCostTooHigh, c, MaxImportedCost)
+	}
+	return s, nil
+}
+
 // Stored is a parsed stored hash.
 type Stored struct {
 	format string

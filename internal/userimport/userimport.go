@@ -1,8 +1,10 @@
 // Package userimport moves an existing user base into authd with the users'
 // password hashes, so nobody has to reset a password. It reads JSON lines or
-// CSV, validates every row, and creates the users that do not exist yet;
-// running it twice imports nothing twice. Each skipped row is reported with
-// its line and reason.
+// CSV and hands every row to the service (auth.Service.ImportUser), which
+// validates it like any other write (email, roles, hash and its cost),
+// creates the user and records the import on the audit trail. Running it
+// twice imports nothing twice. Each skipped row is reported with its line
+// and reason.
 package userimport
 
 import (
@@ -13,20 +15,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/internal/password"
-	"github.com/authd/authd/pkg/store"
-	"github.com/google/uuid"
 )
 
-// Store is the part of pkg/store an import needs.
-type Store interface {
-	CreateUser(ctx context.Context, u store.User) (store.User, error)
+// Importer creates one imported user; *auth.Service implements it.
+type Importer interface {
+	ImportUser(ctx context.Context, u auth.ImportedUser, actor auth.Client) (auth.ImportResult, error)
 }
 
 // Format of the input.
@@ -61,18 +58,24 @@ type Skip struct {
 // Report summarises an import.
 type Report struct {
 	Imported int
-	Skipped  []Skip
+	// LowCost counts the imported hashes whose bcrypt cost is below the
+	// configured one; each is re-hashed at that cost at the user's next
+	// login.
+	LowCost int
+	Skipped []Skip
 }
 
 // maxLine bounds one input line (a hash and a few fields fit easily).
 const maxLine = 64 << 10
 
-// Import reads users from r and creates those that do not exist. Rows with
-// an invalid email, an unsupported hash, a duplicate email in the input or
-// an email already in the store are skipped and reported; an I/O or store
-// failure stops the import with an error (rows before it stay imported, and
-// running again resumes, since existing users are skipped).
-func Import(ctx context.Context, s Store, r io.Reader, format Format, now func() time.Time) (Report, error) {
+// Import reads users from r and has imp create those that do not exist,
+// as actor (recorded on the audit trail). Rows the service refuses (an
+// invalid email or role, an unsupported hash or one above the maximum
+// cost, an email that has an account) and duplicate emails in the input
+// are skipped and reported; an I/O or store failure stops the import with
+// an error (rows before it stay imported, and running again resumes, since
+// existing users are skipped).
+func Import(ctx context.Context, imp Importer, r io.Reader, format Format, actor auth.Client) (Report, error) {
 	var rep Report
 	seen := map[string]bool{}
 	err := read(r, format, func(rec Record, parseErr error) error {
@@ -83,34 +86,31 @@ func Import(ctx context.Context, s Store, r io.Reader, format Format, now func()
 			skip(parseErr.Error())
 			return nil
 		}
-		email, err := auth.NormalizeEmail(rec.Email)
-		if err != nil {
-			skip("invalid email")
-			return nil
-		}
-		rec.Email = email
-		if _, err := password.ParseStored(rec.PasswordHash); err != nil {
-			skip(strings.TrimPrefix(err.Error(), "password: "))
-			return nil
-		}
-		if seen[email] {
+		// The key of the duplicate check only; the service normalises
+		// (and refuses) the address itself.
+		key, keyErr := auth.NormalizeEmail(rec.Email)
+		if keyErr == nil && seen[key] {
 			skip("duplicate email in the input")
 			return nil
 		}
-		seen[email] = true
-		slices.Sort(rec.Roles)
-		t := now()
-		_, err = s.CreateUser(ctx, store.User{
-			ID: uuid.NewString(), Email: email, PasswordHash: rec.PasswordHash,
-			EmailVerified: rec.EmailVerified, Roles: slices.Compact(rec.Roles), CreatedAt: t, UpdatedAt: t,
-		})
+		res, err := imp.ImportUser(ctx, auth.ImportedUser{
+			Email: rec.Email, PasswordHash: rec.PasswordHash, EmailVerified: rec.EmailVerified, Roles: rec.Roles,
+		}, actor)
+		var refused *auth.Error
 		switch {
-		case errors.Is(err, store.ErrAlreadyExists):
-			skip("a user with this email already exists")
-		case err != nil:
-			return fmt.Errorf("line %d: %w", rec.Line, err)
-		default:
+		case err == nil:
+			seen[key] = true
 			rep.Imported++
+			if res.LowCost {
+				rep.LowCost++
+			}
+		case errors.Is(err, auth.ErrEmailTaken):
+			seen[key] = true
+			skip("a user with this email already exists")
+		case errors.As(err, &refused) && errors.Is(err, auth.ErrInvalidRequest):
+			skip(refused.Description)
+		default:
+			return fmt.Errorf("line %d: %w", rec.Line, err)
 		}
 		return nil
 	})

@@ -195,7 +195,9 @@ type Store interface {
 	// ErrNotFound. Revoking the user's sessions is the caller's job.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
 	// GrantRole and RevokeRole are idempotent. GrantRole to an unknown
-	// user is ErrNotFound.
+	// user is ErrNotFound; GrantRole, and CreateUser with roles, refuse a
+	// name outside ValidateRole's grammar with ErrInvalidRole. RevokeRole
+	// takes any name, so roles stored by older releases can be removed.
 	GrantRole(ctx context.Context, userID, role string) error
 	RevokeRole(ctx context.Context, userID, role string) error
 

@@ -77,6 +77,11 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 	}
 	u.CreatedAt, u.UpdatedAt = canon(u.CreatedAt), canon(u.UpdatedAt)
 	u.Roles = normalizeRoles(u.Roles)
+	for _, role := range u.Roles {
+		if err := store.ValidateRole(role); err != nil {
+			return store.User{}, fmt.Errorf("sqlstore: create user: %w", err)
+		}
+	}
 	err := s.inTx(ctx, func(tx runner) error {
 		if _, err := exec(ctx, tx, s.uq.insert, u.ID, u.Email, u.PasswordHash, u.EmailVerified, u.Disabled,
 			dbTime(u.CreatedAt), dbTime(u.UpdatedAt)); err != nil {
@@ -142,10 +147,12 @@ func (s *Store) SetEmailVerified(ctx context.Context, userID, email string) erro
 }
 
 // GrantRole grants role to a user; granting it again does nothing. An
-// unknown user is store.ErrNotFound.
+// unknown user is store.ErrNotFound; a name outside store.ValidateRole's
+// grammar is store.ErrInvalidRole, checked here too as the last line of
+// defence for callers that forgot.
 func (s *Store) GrantRole(ctx context.Context, userID, role string) error {
-	if role == "" {
-		return fmt.Errorf("sqlstore: grant role: empty role: %w", errInvalid)
+	if err := store.ValidateRole(role); err != nil {
+		return fmt.Errorf("sqlstore: grant role: %w", err)
 	}
 	if _, err := exec(ctx, s.wq, s.uq.grant, userID, role, dbTime(s.now())); err != nil {
 		return mapWriteErr("grant role", err)
@@ -154,7 +161,9 @@ func (s *Store) GrantRole(ctx context.Context, userID, role string) error {
 }
 
 // RevokeRole revokes role from a user; revoking a role the user does not
-// have (or of an unknown user) does nothing.
+// have (or of an unknown user) does nothing. The name is not checked
+// against the grammar, so that a role stored by an older release can be
+// removed.
 func (s *Store) RevokeRole(ctx context.Context, userID, role string) error {
 	if _, err := exec(ctx, s.wq, s.uq.revoke, userID, role); err != nil {
 		return fmt.Errorf("sqlstore: revoke role: %w", err)

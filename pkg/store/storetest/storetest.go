@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UserUniqueness", testUserUniqueness},
 		{"UserNotFound", testUserNotFound},
 		{"Roles", testRoles},
+		{"InvalidRoles", testInvalidRoles},
 		{"UpdatePasswordHash", testUpdatePasswordHash},
 		{"CreateAndReadSession", testCreateAndReadSession},
 		{"SessionErrors", testSessionErrors},

@@ -1,0 +1,36 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/authd/authd/pkg/store"
+)
+
+// testInvalidRoles checks that the store itself refuses role names outside
+// store.ValidateRole's grammar, whichever caller forgot to check, and
+// writes nothing when it does.
+func testInvalidRoles(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	newUser(t, s, "u1", "viewer")
+	for _, role := range []string{"viewer,admin", "admin\x00", "Admin", "a b", "", "x\r\nSet-Cookie: y"} {
+		t.Run("GrantRole "+role, func(t *testing.T) {
+			wantErr(t, "GrantRole", s.GrantRole(ctx, "u1", role), store.ErrInvalidRole)
+		})
+		t.Run("CreateUser "+role, func(t *testing.T) {
+			if role == "" {
+				t.Skip("empty role names in CreateUser are dropped, not refused")
+			}
+			_, err := s.CreateUser(ctx, store.User{ID: "u2", Email: "u2@example.com", PasswordHash: "h", Roles: []string{"viewer", role}})
+			wantErr(t, "CreateUser", err, store.ErrInvalidRole)
+			if _, err := s.UserByID(ctx, "u2"); !isNotFound(err) {
+				t.Fatalf("UserByID(u2) after a refused create: %v, want ErrNotFound", err)
+			}
+		})
+	}
+	u, err := s.UserByID(ctx, "u1")
+	wantErr(t, "UserByID", err, nil)
+	if !slices.Equal(u.Roles, []string{"viewer"}) {
+		t.Fatalf("roles = %q after refused grants, want [viewer]", u.Roles)
+	}
+}
