@@ -123,6 +123,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
 		s.w, s.r = db, db
 		return nil
 	}
+	path := sqlitePath(name)
+	if path != "" {
+		restrictSQLiteFiles(ctx, s.log, path)
+	}
 	// The writer opens first so that WAL is on before any reader connects.
 	// synchronous(NORMAL) in WAL mode syncs at checkpoints, not at every
 	// commit: a crash of authd loses nothing, a power loss can lose the
@@ -132,6 +136,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
 	w, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
 	if err != nil {
 		return err
+	}
+	if path != "" {
+		// SQLite created -wal and -shm with the database's mode; make sure.
+		chmodSQLiteFiles(ctx, s.log, path)
 	}
 	r, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=query_only(1)", query), cfg.maxOpenConns)
 	if err != nil {
