@@ -32,6 +32,13 @@ var (
 	// presented outside the reuse grace window. The store has revoked the
 	// whole session (family) before returning it.
 	ErrRefreshReused = errors.New("store: refresh token reused")
+	// ErrUnavailable means the database could not be reached or could not
+	// serve the call for now (connection refused or lost, server shutting
+	// down or out of resources, a lock not granted in time): the call did
+	// not take effect, or its outcome is unknown, and may be retried later.
+	// It wraps the driver's error. A malformed query or a constraint
+	// violation is never ErrUnavailable.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // User is an account. Email is stored normalised (trimmed, lower-cased).

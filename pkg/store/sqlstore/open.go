@@ -192,11 +192,11 @@ func joinQuery(ours, theirs string) string {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlstore: ping: %w", err)
+		return fmt.Errorf("sqlstore: ping: %w", classify(err))
 	}
 	if s.r != s.w {
 		if err := s.r.PingContext(ctx); err != nil {
-			return fmt.Errorf("sqlstore: ping readers: %w", err)
+			return fmt.Errorf("sqlstore: ping readers: %w", classify(err))
 		}
 	}
 	return nil
