@@ -48,7 +48,9 @@ func TestStoreOutageIs503(t *testing.T) {
 		name string
 		do   func() response
 	}{
-		{"login", func() response { return s.postJSON("/v1/login", map[string]string{"email": "nadia@example.com", "password": pw}) }},
+		{"login", func() response {
+			return s.postJSON("/v1/login", map[string]string{"email": "nadia@example.com", "password": pw})
+		}},
 		{"register", func() response {
 			return s.postJSON("/v1/register", map[string]string{"email": "omar@example.com", "password": pw})
 		}},
