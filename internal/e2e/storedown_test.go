@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 // storeErrors reads authd_dependency_errors_total{dependency="store"}.
@@ -99,4 +100,16 @@ func TestStoreOutageIs503(t *testing.T) {
 	if r := s.logout(tk.AccessToken, ""); r.Status/100 != 2 {
 		t.Fatalf("logout after the store is back: %d %s", r.Status, r.Body)
 	}
+
+	// A database that accepts connections but never answers (a
+	// partition) is the same 503, within the connect timeout, not a hang.
+	proxy.Blackhole()
+	start := time.Now()
+	s.postJSON("/v1/login", map[string]string{"email": "nadia@example.com", "password": pw}).
+		wantError(t, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if d := time.Since(start); d > 2*sqlstore.DefaultPostgresConnectTimeout {
+		t.Errorf("login with Postgres not answering took %v", d)
+	}
+	proxy.Restore()
+	s.login("nadia@example.com", pw)
 }

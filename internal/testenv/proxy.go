@@ -19,6 +19,7 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	cut   bool
+	hold  bool // Blackhole: accept, never forward
 	conns map[net.Conn]struct{}
 }
 
@@ -64,10 +65,20 @@ func (p *Proxy) Cut() {
 	}
 }
 
+// Blackhole closes every proxied connection and, until Restore, accepts
+// new ones but never forwards a byte either way: the client sees a server
+// that does not answer (a partition), not one that went away.
+func (p *Proxy) Blackhole() {
+	p.Cut()
+	p.mu.Lock()
+	p.cut, p.hold = false, true
+	p.mu.Unlock()
+}
+
 // Restore forwards new connections again.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
-	p.cut = false
+	p.cut, p.hold = false, false
 	p.mu.Unlock()
 }
 
@@ -83,6 +94,15 @@ func (p *Proxy) serve() {
 
 func (p *Proxy) forward(c net.Conn) {
 	if !p.track(c) {
+		return
+	}
+	p.mu.Lock()
+	hold := p.hold
+	p.mu.Unlock()
+	if hold {
+		// Read and drop until the client or Cut closes it.
+		_, _ = io.Copy(io.Discard, c)
+		p.drop(c)
 		return
 	}
 	up, err := net.Dial("tcp", p.target)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,8 +83,31 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// DefaultPostgresConnectTimeout bounds how long opening a Postgres
+// connection may take unless the DSN's connect_timeout (or
+// PGCONNECT_TIMEOUT) says otherwise. lib/pq waits forever by default, so a
+// server that accepts TCP but never answers (a network partition, a hung
+// pooler) would hold every request that needs a new connection.
+const DefaultPostgresConnectTimeout = 5 * time.Second
+
+// withConnectTimeout adds DefaultPostgresConnectTimeout to a URL DSN that
+// sets no connect timeout of its own.
+func withConnectTimeout(dsn string) string {
+	if os.Getenv("PGCONNECT_TIMEOUT") != "" {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Has("connect_timeout") {
+		return dsn // a parse error is lib/pq's to report
+	}
+	q := u.Query()
+	q.Set("connect_timeout", strconv.Itoa(int(DefaultPostgresConnectTimeout/time.Second)))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func (s *Store) openPostgres(ctx context.Context, dsn string, cfg config) error {
-	db, err := sqlx.Open("postgres", dsn)
+	db, err := sqlx.Open("postgres", withConnectTimeout(dsn))
 	if err != nil {
 		return fmt.Errorf("sqlstore: open postgres: %w", err)
 	}

@@ -81,6 +81,41 @@ func TestPostgresUnavailable(t *testing.T) {
 	}
 }
 
+// TestPostgresUnansweredIsUnavailable puts a server that accepts
+// connections but never answers between the store and Postgres: a call
+// that needs a new connection fails with store.ErrUnavailable within the
+// default connect timeout instead of waiting for the caller's deadline.
+func TestPostgresUnansweredIsUnavailable(t *testing.T) {
+	dsn, proxy := testenv.ProxyDSN(t, testenv.Postgres(t))
+	s := openMigrated(t, dsn)
+	seed(t, s, time.Now())
+
+	proxy.Blackhole()
+	// lib/pq alone ignores the context while it opens a connection, so
+	// the call runs apart and the test gives up on it rather than hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*sqlstore.DefaultPostgresConnectTimeout)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { _, err := s.UserByEmail(ctx, "a@example.com"); done <- err }()
+	select {
+	case err := <-done:
+		took := time.Since(start)
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("UserByEmail with Postgres not answering: %v, want store.ErrUnavailable", err)
+		}
+		if ctx.Err() != nil || took > 2*sqlstore.DefaultPostgresConnectTimeout {
+			t.Fatalf("took %v (context: %v), want about the connect timeout %v", took, ctx.Err(), sqlstore.DefaultPostgresConnectTimeout)
+		}
+	case <-time.After(5 * sqlstore.DefaultPostgresConnectTimeout):
+		t.Fatalf("UserByEmail still waiting after %v with Postgres not answering", 5*sqlstore.DefaultPostgresConnectTimeout)
+	}
+	proxy.Restore()
+	if _, err := s.UserByEmail(testCtx(t), "a@example.com"); err != nil {
+		t.Fatalf("UserByEmail once Postgres answers again: %v", err)
+	}
+}
+
 // TestSQLiteBusyIsUnavailable holds the write lock from another connection
 // past the store's busy timeout: the write is store.ErrUnavailable.
 func TestSQLiteBusyIsUnavailable(t *testing.T) {
