@@ -279,8 +279,9 @@ type Store interface {
 	// to it, so that a login verified before the call cannot add a
 	// session after it.
 	RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error)
-	// ListSessions returns a user's live (unrevoked, unexpired at now)
-	// sessions, newest first.
+	// ListSessions returns a user's live sessions (unrevoked, unexpired at
+	// now, at the user's CredentialVersion: those that could still
+	// rotate), newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 
 	// CreateOneTimeToken stores t and deletes every earlier token of the

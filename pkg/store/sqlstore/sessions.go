@@ -38,6 +38,7 @@ func newSessionQueries(d dialect) sessionQueries {
 		byIDForUpdate: d.rebind(byID + d.forUpdate),
 		list: d.rebind(`SELECT ` + sessionCols + ` FROM sessions
 			WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+				AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)
 			ORDER BY created_at DESC, id DESC`),
 		// COALESCE keeps the first revocation time: revoking twice is a no-op.
 		revoke: d.rebind(`UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND user_id = ?`),
@@ -151,7 +152,7 @@ func getSession(ctx context.Context, r runner, query, id string) (sessionRow, er
 }
 
 // ListSessions returns a user's sessions that are neither revoked nor
-// expired at now, newest first.
+// expired at now, nor of an old credential version, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
 	var rows []sessionRow
 	if err := selectAll(ctx, s.rq, &rows, s.sq.list, userID, dbTime(now)); err != nil {

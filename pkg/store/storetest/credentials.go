@@ -189,6 +189,13 @@ func testRotateAfterCredentialChange(t *testing.T, s store.Store) {
 			wantErr(t, c.name, c.change(ctx, s, read, keep), nil)
 
 			wantErr(t, "rotate another session", rotateCurrent(ctx, s, other), store.ErrSessionRevoked)
+			listed, err := s.ListSessions(ctx, "u1", base())
+			wantErr(t, "ListSessions", err, nil)
+			for _, sess := range listed {
+				if sess.ID == other || sess.ID == rotated || (sess.ID == keep && !c.keeps) {
+					t.Errorf("ListSessions after %s lists %s, which can no longer rotate", c.name, sess.ID)
+				}
+			}
 			now := base().Add(time.Minute)
 			_, err = s.RotateRefresh(ctx, store.Rotation{SessionID: rotated, PresentedJTI: rotated + "-j0",
 				NewJTI: "x", NewIssuedAt: now, NewExpiresAt: now.Add(time.Hour), Grace: time.Hour, Now: now})
