@@ -48,6 +48,7 @@ func newSessionQueries(d dialect) sessionQueries {
 		bumpUser: d.rebind(`UPDATE users SET credential_version = credential_version + 1 WHERE id = ?
 			RETURNING credential_version`),
 		userVersion: d.rebind(`SELECT credential_version FROM users WHERE id = ?`),
+		// Carries the caller's session from the old version to the new.
 		carry: d.rebind(`UPDATE sessions SET credential_version = ?
 			WHERE id = ? AND user_id = ? AND credential_version = ?`),
 		rotate: d.rebind(rotateSQL),

@@ -12,7 +12,7 @@ import (
 
 type userQueries struct {
 	insert, byID, byEmail, updateHash, setVerified, grant, revoke string
-	rehash, changeHash, carrySession, setDisabled                 string
+	rehash, changeHash, setDisabled                               string
 }
 
 func newUserQueries(d dialect) userQueries {
@@ -32,8 +32,6 @@ func newUserQueries(d dialect) userQueries {
 		// The same password re-hashed: the version stays, and must still be
 		// the one the password was verified at.
 		rehash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND credential_version = ?`),
-		carrySession: d.rebind(`UPDATE sessions SET credential_version = ?
-			WHERE id = ? AND user_id = ? AND credential_version = ? AND revoked_at IS NULL`),
 		setDisabled: d.rebind(`UPDATE users SET disabled = ?, updated_at = ?,
 			credential_version = credential_version + ? WHERE id = ?`),
 		// Only while the email is still the one the token was mailed to.
@@ -167,7 +165,7 @@ func (s *Store) ChangePasswordHash(ctx context.Context, c store.PasswordChange) 
 		if c.KeepSessionID == "" {
 			return nil
 		}
-		_, err = exec(ctx, tx, s.uq.carrySession, c.Version+1, c.KeepSessionID, c.UserID, c.Version)
+		_, err = exec(ctx, tx, s.sq.carry, c.Version+1, c.KeepSessionID, c.UserID, c.Version)
 		return err
 	})
 	if err != nil && !isVersionErr(err) {
