@@ -154,10 +154,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Observer:        a.Metrics,
 		OnJWKS:          a.Metrics.JWKSServed,
 		OnInternalError: func() { a.Metrics.DependencyError("store") },
-		Issuer:          cfg.Issuer,
-		JWKSMaxAge:      cfg.JWKSMaxAge,
-		AccessTTL:       cfg.AccessTTL,
-		Logger:          log,
+		// Store outages are 503s, not 500s; they count the same.
+		OnStoreUnavailable: func() { a.Metrics.DependencyError("store") },
+		Issuer:             cfg.Issuer,
+		JWKSMaxAge:         cfg.JWKSMaxAge,
+		AccessTTL:          cfg.AccessTTL,
+		Logger:             log,
 
 		IntrospectionClientID:     cfg.IntrospectionClientID,
 		IntrospectionClientSecret: cfg.IntrospectionClientSecret,

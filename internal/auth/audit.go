@@ -10,6 +10,10 @@ const (
 	detailRateLimited        = "rate_limited"
 	detailEmailTaken         = "email_taken"
 	detailSessionRevoked     = "session_revoked"
+	// detailCredentialsChanged: the password matched, but the credentials
+	// changed (reset, disable, sign-out everywhere) before the step that
+	// needed them, so it was refused.
+	detailCredentialsChanged = "credentials_changed"
 )
 
 // record sends e to the event sink, stamped with the service's clock. It

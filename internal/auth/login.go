@@ -18,6 +18,14 @@ import (
 // client's network, is answered ErrRateLimited without bcrypt or a store
 // read. Every bcrypt takes a slot of the gate; a full gate is
 // ErrUnavailable with a Retry-After, whether or not the account exists.
+//
+// The session is created against the credential version read with the
+// hash that matched: should a password reset or change, a disable or a
+// sign-out everywhere complete while the password is being checked, the
+// store refuses the session and the login answers ErrInvalidCredentials,
+// as it would had it started a moment later. (Not a retryable error: a
+// retry with the same password fails or, after a sign-out everywhere,
+// simply succeeds.)
 func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*Tokens, error) {
 	badCredentials := fail(ErrInvalidCredentials, "the email or password is incorrect")
 	ev := clientEvent(EventLogin, OutcomeFailure, client)
@@ -74,14 +82,20 @@ func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*
 	}
 	s.loginSucceeded(ctx, backoffKey)
 	if rehash {
-		s.upgradeHash(ctx, u.ID, pw)
+		s.upgradeHash(ctx, u.ID, u.CredentialVersion, pw)
 	}
 	now := s.cfg.Clock()
 	sess, err := s.store.CreateSession(ctx, store.NewSession{
 		ID: newID(), UserID: u.ID, ClientID: s.cfg.ClientID,
 		UserAgent: client.UserAgent, IP: client.IP,
 		RefreshJTI: newID(), RefreshIssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		CredentialVersion: u.CredentialVersion,
 	})
+	if errors.Is(err, store.ErrCredentialsChanged) {
+		ev.Detail = detailCredentialsChanged
+		s.record(ctx, ev)
+		return nil, badCredentials
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +107,10 @@ func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*
 // upgradeHash re-hashes a password whose stored hash has a lower cost than
 // configured. Failure is logged, not returned: the login itself succeeded.
 // A full bcrypt gate skips it quietly: the next login upgrades instead.
-func (s *Service) upgradeHash(ctx context.Context, userID, pw string) {
+// It applies only at version, the credential version the password was
+// verified at: a rehash of the old password must not undo a reset that
+// completed meanwhile.
+func (s *Service) upgradeHash(ctx context.Context, userID string, version int64, pw string) {
 	// Length rules only: the rehash keeps the password the user already
 	// has, so screening it would only keep the old hash.
 	policy := s.cfg.PasswordPolicy
@@ -108,7 +125,10 @@ func (s *Service) upgradeHash(ctx context.Context, userID, pw string) {
 		return
 	}
 	if err == nil {
-		err = s.store.UpdatePasswordHash(ctx, userID, hash)
+		err = s.store.RehashPassword(ctx, userID, hash, version)
+	}
+	if errors.Is(err, store.ErrCredentialsChanged) {
+		return // the password changed meanwhile; the new hash stands
 	}
 	if err != nil {
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", userID), slog.Any("error", err))

@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+
+	"github.com/authd/authd/pkg/store"
 )
 
 // ForgotPassword mails a password reset link to the account of email, if
@@ -86,7 +89,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, client Cl
 
 // ChangePassword replaces the caller's password after checking the
 // current one, ends every other session (as logout scope=others) and
-// mails a notice. The calling session stays.
+// mails a notice. The calling session stays: the store carries it to the
+// new credential version in the same transaction as the new hash. Should
+// the password have changed since it was checked (a reset, another
+// change), nothing is written and the answer is ErrInvalidCredentials.
 func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next string) error {
 	if current == "" || next == "" {
 		return fail(ErrInvalidRequest, "current_password and new_password are required")
@@ -114,7 +120,15 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next st
 	if err != nil {
 		return hashFailed(err)
 	}
-	if err := s.store.UpdatePasswordHash(ctx, u.ID, hash); err != nil {
+	err = s.store.ChangePasswordHash(ctx, store.PasswordChange{
+		UserID: u.ID, Hash: hash, Version: u.CredentialVersion, KeepSessionID: c.SessionID,
+	})
+	if errors.Is(err, store.ErrCredentialsChanged) {
+		ev.Detail = detailCredentialsChanged
+		s.record(ctx, ev)
+		return fail(ErrInvalidCredentials, "the current password is incorrect")
+	}
+	if err != nil {
 		return err
 	}
 	ev.Outcome = OutcomeSuccess

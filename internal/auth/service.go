@@ -26,6 +26,8 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
 	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+	ChangePasswordHash(ctx context.Context, c store.PasswordChange) error
+	RehashPassword(ctx context.Context, userID, hash string, version int64) error
 	SetEmailVerified(ctx context.Context, userID, email string) error
 	CreateOneTimeToken(ctx context.Context, t store.OneTimeToken) error
 	ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (store.OneTimeToken, error)

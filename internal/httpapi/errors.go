@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/store"
 	"github.com/gin-gonic/gin"
 )
 
@@ -30,12 +32,33 @@ var statusOf = map[error]int{
 	auth.ErrRateLimited:         http.StatusTooManyRequests,
 }
 
-// writeError answers err. A service *Error shows its code and description;
-// anything else is logged and answered as a generic 500.
+// dependencyRetryAfter is the Retry-After of a 503 for a store or denylist
+// outage: enough not to hammer a database that is restarting, little enough
+// that clients are back soon after it is.
+const dependencyRetryAfter = 2 * time.Second
+
+// writeError answers err. A service *Error shows its code and description.
+// A store or denylist outage anywhere in the chain is 503
+// temporarily_unavailable with Retry-After (counted through
+// OnStoreUnavailable for the store), whatever kind the service gave it,
+// unless that kind is already ErrUnavailable with a description of its
+// own. Anything else is logged and answered as a generic 500.
 func (a *API) writeError(c *gin.Context, err error) {
 	_ = c.Error(err) // for the access log
+	storeDown := errors.Is(err, store.ErrUnavailable)
+	if storeDown && a.cfg.OnStoreUnavailable != nil {
+		a.cfg.OnStoreUnavailable()
+	}
 	var e *auth.Error
-	if !errors.As(err, &e) {
+	isServiceErr := errors.As(err, &e)
+	if (storeDown || errors.Is(err, denylist.ErrUnavailable)) && (!isServiceErr || e.Kind != auth.ErrUnavailable) {
+		a.log.LogAttrs(c.Request.Context(), slog.LevelWarn, "dependency unavailable",
+			slog.String("route", c.FullPath()), slog.Any("error", err))
+		c.Header("Retry-After", retryAfter(dependencyRetryAfter))
+		writeCode(c, http.StatusServiceUnavailable, auth.ErrUnavailable.Error(), "the service is temporarily unavailable; retry later")
+		return
+	}
+	if !isServiceErr {
 		a.log.LogAttrs(c.Request.Context(), slog.LevelError, "internal error",
 			slog.String("route", c.FullPath()), slog.Any("error", err))
 		if a.cfg.OnInternalError != nil {

@@ -39,6 +39,10 @@ type Config struct {
 	// with an unexpected error (a 500): the service passes store failures
 	// through unchanged, so these are store failures or bugs.
 	OnInternalError func()
+	// OnStoreUnavailable, when set, is called for every request that
+	// failed because the store was out of reach (store.ErrUnavailable,
+	// answered 503).
+	OnStoreUnavailable func()
 
 	Issuer     string
 	JWKSMaxAge time.Duration

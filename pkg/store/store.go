@@ -32,6 +32,18 @@ var (
 	// presented outside the reuse grace window. The store has revoked the
 	// whole session (family) before returning it.
 	ErrRefreshReused = errors.New("store: refresh token reused")
+	// ErrUnavailable means the database could not be reached or could not
+	// serve the call for now (connection refused or lost, server shutting
+	// down or out of resources, a lock not granted in time): the call did
+	// not take effect, or its outcome is unknown, and may be retried later.
+	// It wraps the driver's error. A malformed query or a constraint
+	// violation is never ErrUnavailable.
+	ErrUnavailable = errors.New("store: unavailable")
+	// ErrCredentialsChanged means the user's credentials changed (a new
+	// password, disabled, every session ended) after the caller read the
+	// CredentialVersion it passed: what the caller verified no longer
+	// holds, and the call did not take effect.
+	ErrCredentialsChanged = errors.New("store: credentials changed")
 )
 
 // User is an account. Email is stored normalised (trimmed, lower-cased).
@@ -42,7 +54,14 @@ type User struct {
 	EmailVerified bool
 	Disabled      bool
 	// Roles are the roles granted to the user, sorted, never nil after a read.
-	Roles     []string
+	Roles []string
+	// CredentialVersion counts the changes that end every session
+	// verified before them: a new password (UpdatePasswordHash,
+	// ChangePasswordHash), disabling (SetUserDisabled) and ending every
+	// session (RevokeUserSessions). It starts at 0; only the store moves
+	// it. A re-hash of the same password (RehashPassword) leaves it.
+	CredentialVersion int64
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -78,6 +97,10 @@ type Session struct {
 	LastRefreshedAt time.Time
 	// RevokedAt is zero while the session is live.
 	RevokedAt time.Time
+	// CredentialVersion is the owner's CredentialVersion the session was
+	// created against (or carried to). A session whose version is no
+	// longer its owner's cannot rotate.
+	CredentialVersion int64
 }
 
 // NewSession holds what is known when a session starts.
@@ -90,6 +113,22 @@ type NewSession struct {
 	RefreshJTI      string
 	RefreshIssuedAt time.Time
 	ExpiresAt       time.Time
+	// CredentialVersion is the user's CredentialVersion as read with the
+	// password hash the caller verified: the session is created only if
+	// it is still the user's.
+	CredentialVersion int64
+}
+
+// PasswordChange replaces a password the caller has just verified.
+type PasswordChange struct {
+	UserID string
+	Hash   string
+	// Version is the CredentialVersion read with the hash the current
+	// password was verified against.
+	Version int64
+	// KeepSessionID, when set, names the caller's session: it is carried
+	// to the new version in the same transaction, so it keeps working.
+	KeepSessionID string
 }
 
 // Rotation asks the store to move a session from one refresh token to the
@@ -183,16 +222,32 @@ type Store interface {
 	// UserByEmail and UserByID return ErrNotFound when there is no such user.
 	UserByEmail(ctx context.Context, email string) (User, error)
 	UserByID(ctx context.Context, id string) (User, error)
-	// UpdatePasswordHash replaces a user's password hash. An unknown user
-	// is ErrNotFound.
+	// UpdatePasswordHash replaces a user's password hash unconditionally
+	// (a reset, an operator's import) and bumps CredentialVersion in the
+	// same statement, so that no session verified against the old
+	// password can be created any more. An unknown user is ErrNotFound.
 	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+	// ChangePasswordHash replaces the hash verified at c.Version and
+	// bumps CredentialVersion, carrying c.KeepSessionID (if it is the
+	// user's, unrevoked and at c.Version) to the new version, in one
+	// transaction. A version that moved on is ErrCredentialsChanged; an
+	// unknown user is ErrNotFound.
+	ChangePasswordHash(ctx context.Context, c PasswordChange) error
+	// RehashPassword replaces a user's hash with a new hash of the same
+	// password (a cost upgrade). It is not a credential change: the
+	// version stays. It applies only while the version is still version
+	// (else ErrCredentialsChanged), so that a rehash of an old password
+	// never undoes a change that happened since it was read.
+	RehashPassword(ctx context.Context, userID, hash string, version int64) error
 	// SetEmailVerified marks a user's email verified, provided the user's
 	// email is still email (a token mailed to an old address must not
 	// verify a new one). Otherwise, or for an unknown user, ErrNotFound.
 	// Marking it again is not an error.
 	SetEmailVerified(ctx context.Context, userID, email string) error
 	// SetUserDisabled disables or re-enables a user; an unknown user is
-	// ErrNotFound. Revoking the user's sessions is the caller's job.
+	// ErrNotFound. Disabling bumps CredentialVersion, so that a login
+	// verified before cannot create a session after; revoking the user's
+	// existing sessions is the caller's job.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
 	// GrantRole and RevokeRole are idempotent. GrantRole to an unknown
 	// user is ErrNotFound; GrantRole, and CreateUser with roles, refuse a
@@ -202,14 +257,17 @@ type Store interface {
 	RevokeRole(ctx context.Context, userID, role string) error
 
 	// CreateSession starts a session (refresh family). Its CreatedAt and
-	// LastRefreshedAt are s.RefreshIssuedAt. A taken ID is
-	// ErrAlreadyExists; an unknown user is ErrNotFound.
+	// LastRefreshedAt are s.RefreshIssuedAt. It is created only if the
+	// user's CredentialVersion is still s.CredentialVersion, checked
+	// atomically with the insert; otherwise ErrCredentialsChanged. A taken
+	// ID is ErrAlreadyExists; an unknown user is ErrNotFound.
 	CreateSession(ctx context.Context, s NewSession) (Session, error)
 	// Session returns a session by id, revoked or not.
 	Session(ctx context.Context, id string) (Session, error)
 	// RotateRefresh rotates a session's refresh token atomically:
 	//   - no such session: ErrNotFound;
-	//   - session revoked, or expired at Now (ExpiresAt <= Now):
+	//   - session revoked, expired at Now (ExpiresAt <= Now), or created
+	//     against a CredentialVersion that is no longer its owner's:
 	//     ErrSessionRevoked, whatever jti was presented;
 	//   - presented == current: rotate to the new jti, return it;
 	//   - presented == previous, Grace > 0 and Now-RotatedAt <= Grace:
@@ -223,10 +281,14 @@ type Store interface {
 	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) error
 	// RevokeUserSessions revokes every session of a user that is live at
 	// `at` (unrevoked, unexpired) except the one named by exceptSessionID
-	// (empty: all) and returns the ids it revoked.
+	// (empty: all) and returns the ids it revoked. In the same transaction
+	// it bumps the user's CredentialVersion and carries exceptSessionID
+	// to it, so that a login verified before the call cannot add a
+	// session after it.
 	RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error)
-	// ListSessions returns a user's live (unrevoked, unexpired at now)
-	// sessions, newest first.
+	// ListSessions returns a user's live sessions (unrevoked, unexpired at
+	// now, at the user's CredentialVersion: those that could still
+	// rotate), newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 
 	// CreateOneTimeToken stores t and deletes every earlier token of the

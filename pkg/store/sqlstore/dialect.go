@@ -18,6 +18,9 @@ type dialect struct {
 	// forUpdate locks the rows a SELECT reads until the transaction ends.
 	// SQLite needs none: its writer transactions are already exclusive.
 	forUpdate string
+	// forShare locks the rows a SELECT reads against concurrent updates
+	// until the transaction ends (SQLite: see forUpdate).
+	forShare string
 	// rolesFmt is the expression for the sorted roles of the user whose id
 	// is the %s column, scanned by roleList.
 	rolesFmt string
@@ -30,6 +33,7 @@ func postgresDialect() dialect {
 		goose:     goose.DialectPostgres,
 		bind:      sqlx.DOLLAR,
 		forUpdate: " FOR UPDATE",
+		forShare:  " FOR SHARE OF u",
 		rolesFmt:  "COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = %s), '{}')",
 	}
 }

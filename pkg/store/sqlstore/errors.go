@@ -1,8 +1,13 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -52,4 +57,52 @@ func mapWriteErr(op string, err error) error {
 	default:
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
+}
+
+// classify wraps err with store.ErrUnavailable when it says the database is
+// out of reach rather than that the call was wrong, so that callers can
+// answer "retry later" instead of reporting a bug. Everything else (no
+// rows, constraint violations, syntax errors) passes unchanged.
+func classify(err error) error {
+	if err == nil || !isUnavailable(err) || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
+
+// isUnavailable reports whether err is a connection-level failure, by type
+// and code, never by message text.
+func isUnavailable(err error) bool {
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		// The driver gave up waiting for the server (a connect or
+		// statement deadline); a cancelled request is not the store's
+		// fault and stays as it is.
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	if e := pq.As(err); e != nil {
+		switch e.Code {
+		case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow:
+			return true
+		}
+		switch e.Code.Class() {
+		case pqerror.ClassConnectionException, pqerror.ClassInsufficientResources:
+			return true
+		}
+		return false
+	}
+	if e, ok := errors.AsType[*sqlite.Error](err); ok {
+		// The primary code, whatever the extended one: BUSY and LOCKED
+		// reach us only once busy_timeout has run out.
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
 }

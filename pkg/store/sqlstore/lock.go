@@ -43,14 +43,14 @@ func (s *Store) pgAdvisoryLock(ctx context.Context, key string, fn func(ctx cont
 	id := lockID(key)
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("sqlstore: lock %q: %w", key, err)
+		return fmt.Errorf("sqlstore: lock %q: %w", key, classify(err))
 	}
 	// Whether a failed or cancelled pg_advisory_lock left the lock held is
 	// unknowable, so the connection is discarded rather than pooled.
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
 		discard(conn.Raw)
 		conn.Close()
-		return fmt.Errorf("sqlstore: lock %q: %w", key, err)
+		return fmt.Errorf("sqlstore: lock %q: %w", key, classify(err))
 	}
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)

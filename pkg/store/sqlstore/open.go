@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,8 +83,31 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// DefaultPostgresConnectTimeout bounds how long opening a Postgres
+// connection may take unless the DSN's connect_timeout (or
+// PGCONNECT_TIMEOUT) says otherwise. lib/pq waits forever by default, so a
+// server that accepts TCP but never answers (a network partition, a hung
+// pooler) would hold every request that needs a new connection.
+const DefaultPostgresConnectTimeout = 5 * time.Second
+
+// withConnectTimeout adds DefaultPostgresConnectTimeout to a URL DSN that
+// sets no connect timeout of its own.
+func withConnectTimeout(dsn string) string {
+	if os.Getenv("PGCONNECT_TIMEOUT") != "" {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Has("connect_timeout") {
+		return dsn // a parse error is lib/pq's to report
+	}
+	q := u.Query()
+	q.Set("connect_timeout", strconv.Itoa(int(DefaultPostgresConnectTimeout/time.Second)))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func (s *Store) openPostgres(ctx context.Context, dsn string, cfg config) error {
-	db, err := sqlx.Open("postgres", dsn)
+	db, err := sqlx.Open("postgres", withConnectTimeout(dsn))
 	if err != nil {
 		return fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
@@ -123,6 +148,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
 		s.w, s.r = db, db
 		return nil
 	}
+	path := sqlitePath(name)
+	if path != "" {
+		restrictSQLiteFiles(ctx, s.log, path)
+	}
 	// The writer opens first so that WAL is on before any reader connects.
 	// synchronous(NORMAL) in WAL mode syncs at checkpoints, not at every
 	// commit: a crash of authd loses nothing, a power loss can lose the
@@ -132,6 +161,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
 	w, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
 	if err != nil {
 		return err
+	}
+	if path != "" {
+		// SQLite created -wal and -shm with the database's mode; make sure.
+		chmodSQLiteFiles(ctx, s.log, path)
 	}
 	r, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=query_only(1)", query), cfg.maxOpenConns)
 	if err != nil {
@@ -184,11 +217,11 @@ func joinQuery(ours, theirs string) string {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlstore: ping: %w", err)
+		return fmt.Errorf("sqlstore: ping: %w", classify(err))
 	}
 	if s.r != s.w {
 		if err := s.r.PingContext(ctx); err != nil {
-			return fmt.Errorf("sqlstore: ping readers: %w", err)
+			return fmt.Errorf("sqlstore: ping readers: %w", classify(err))
 		}
 	}
 	return nil

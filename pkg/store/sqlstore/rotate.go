@@ -13,7 +13,9 @@ import (
 // new one. Its WHERE clause is the whole "may rotate" test, so concurrent
 // callers presenting the same jti cannot both match: the row lock makes the
 // later one re-check against the committed row, where refresh_jti has moved
-// on. Empty device details keep the previous ones.
+// on. A session created against a credential version that is no longer its
+// owner's does not match either. Empty device details keep the previous
+// ones.
 //
 // Arguments: new jti, new iat, new exp, now, now, user agent, ip,
 // session id, presented jti, now.
@@ -24,6 +26,7 @@ const rotateSQL = `UPDATE sessions SET
 	user_agent = COALESCE(NULLIF(?, ''), user_agent),
 	ip = COALESCE(NULLIF(?, ''), ip)
 WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL AND expires_at > ?
+	AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)
 RETURNING ` + sessionCols
 
 // rotateWithUserSQL is rotateSQL plus the owner and their roles in the same
@@ -32,8 +35,8 @@ RETURNING ` + sessionCols
 func rotateWithUserSQL(d dialect) string {
 	return `WITH s AS (` + rotateSQL + `)
 SELECT s.id, s.user_id, s.client_id, s.user_agent, s.ip, s.refresh_jti, s.refresh_issued_at, s.expires_at,
-	s.prev_refresh_jti, s.rotated_at, s.created_at, s.last_refreshed_at, s.revoked_at,
-	u.email AS user_email, u.password_hash AS user_password_hash, u.email_verified AS user_email_verified,
+	s.prev_refresh_jti, s.rotated_at, s.created_at, s.last_refreshed_at, s.revoked_at, s.credential_version,
+	u.credential_version AS user_credential_version, u.email AS user_email, u.password_hash AS user_password_hash, u.email_verified AS user_email_verified,
 	u.disabled AS user_disabled, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
 	` + d.roles("s.user_id") + ` AS user_roles
 FROM s JOIN users u ON u.id = s.user_id`
@@ -49,6 +52,7 @@ type rotationRow struct {
 	UserCreatedAt     dbTime   `db:"user_created_at"`
 	UserUpdatedAt     dbTime   `db:"user_updated_at"`
 	UserRoles         roleList `db:"user_roles"`
+	UserCredVersion   int64    `db:"user_credential_version"`
 }
 
 func (r rotationRow) result() store.RotationResult {
@@ -58,6 +62,7 @@ func (r rotationRow) result() store.RotationResult {
 			ID: r.UserID, Email: r.UserEmail, PasswordHash: r.UserPasswordHash,
 			EmailVerified: r.UserEmailVerified, Disabled: r.UserDisabled,
 			CreatedAt: r.UserCreatedAt, UpdatedAt: r.UserUpdatedAt, Roles: r.UserRoles,
+			CredVersion: r.UserCredVersion,
 		}.user(),
 	}
 }
@@ -132,8 +137,15 @@ func (s *Store) rotateTx(ctx context.Context, tx runner, r store.Rotation, tryRo
 		return rotateOutcome{}, err
 	}
 	sess := row.session()
+	var version int64
+	if err := get(ctx, tx, &version, s.sq.userVersion, sess.UserID); err != nil {
+		return rotateOutcome{}, fmt.Errorf("read owner's credential version: %w", err)
+	}
 	switch {
-	case !sess.RevokedAt.IsZero() || !sess.ExpiresAt.After(r.Now):
+	case !sess.RevokedAt.IsZero() || !sess.ExpiresAt.After(r.Now) || sess.CredentialVersion != version:
+		// A stale credential version is a session ended by a password
+		// change or a sign-out everywhere: refused like a revoked one,
+		// whichever jti was presented.
 		return rotateOutcome{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrSessionRevoked)
 	case r.PresentedJTI == sess.RefreshJTI:
 		// The rotating UPDATE matched nothing a moment ago, yet the row now

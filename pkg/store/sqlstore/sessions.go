@@ -13,29 +13,45 @@ import (
 
 // sessionCols are the columns sessionRow scans, in table order.
 const sessionCols = `id, user_id, client_id, user_agent, ip, refresh_jti, refresh_issued_at, expires_at,
-	prev_refresh_jti, rotated_at, created_at, last_refreshed_at, revoked_at`
+	prev_refresh_jti, rotated_at, created_at, last_refreshed_at, revoked_at, credential_version`
 
 type sessionQueries struct {
 	insert, byID, byIDForUpdate, list, revoke, revokeUser, revokeFamily string
 	rotate, rotateWithUser                                              string
+	bumpUser, userVersion, carry                                        string
 }
 
 func newSessionQueries(d dialect) sessionQueries {
 	byID := `SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`
 	q := sessionQueries{
+		// The insert happens only while the user's credential version is
+		// the one the caller verified: one statement, so nothing can change
+		// the version in between. On Postgres FOR SHARE also makes a
+		// concurrent change of the user row wait for this insert to commit
+		// (or this insert wait for it, and then find the new version), so a
+		// change that commits first always sees the session it must end.
 		insert: d.rebind(`INSERT INTO sessions (id, user_id, client_id, user_agent, ip, refresh_jti,
-			refresh_issued_at, expires_at, created_at, last_refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			refresh_issued_at, expires_at, created_at, last_refreshed_at, credential_version)
+			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version FROM users u
+			WHERE u.id = ? AND u.credential_version = ?` + d.forShare),
 		byID:          d.rebind(byID),
 		byIDForUpdate: d.rebind(byID + d.forUpdate),
 		list: d.rebind(`SELECT ` + sessionCols + ` FROM sessions
 			WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+				AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)
 			ORDER BY created_at DESC, id DESC`),
 		// COALESCE keeps the first revocation time: revoking twice is a no-op.
 		revoke: d.rebind(`UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND user_id = ?`),
 		revokeUser: d.rebind(`UPDATE sessions SET revoked_at = ?
 			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`),
 		revokeFamily: d.rebind(`UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
-		rotate:       d.rebind(rotateSQL),
+		bumpUser: d.rebind(`UPDATE users SET credential_version = credential_version + 1 WHERE id = ?
+			RETURNING credential_version`),
+		userVersion: d.rebind(`SELECT credential_version FROM users WHERE id = ?`),
+		// Carries the caller's session from the old version to the new.
+		carry: d.rebind(`UPDATE sessions SET credential_version = ?
+			WHERE id = ? AND user_id = ? AND credential_version = ?`),
+		rotate: d.rebind(rotateSQL),
 	}
 	if d.postgres {
 		q.rotateWithUser = d.rebind(rotateWithUserSQL(d))
@@ -57,6 +73,7 @@ type sessionRow struct {
 	CreatedAt       dbTime         `db:"created_at"`
 	LastRefreshedAt dbTime         `db:"last_refreshed_at"`
 	RevokedAt       dbTime         `db:"revoked_at"`
+	CredVersion     int64          `db:"credential_version"`
 }
 
 func (r sessionRow) session() store.Session {
@@ -74,12 +91,16 @@ func (r sessionRow) session() store.Session {
 		CreatedAt:       r.CreatedAt.Time(),
 		LastRefreshedAt: r.LastRefreshedAt.Time(),
 		RevokedAt:       r.RevokedAt.Time(),
+
+		CredentialVersion: r.CredVersion,
 	}
 }
 
-// CreateSession starts a session. Its CreatedAt and LastRefreshedAt are
-// s.RefreshIssuedAt: the login time on the caller's clock. A taken ID is
-// store.ErrAlreadyExists; an unknown user is store.ErrNotFound.
+// CreateSession starts a session, provided the user's credential version
+// is still ns.CredentialVersion (else store.ErrCredentialsChanged). Its
+// CreatedAt and LastRefreshedAt are s.RefreshIssuedAt: the login time on
+// the caller's clock. A taken ID is store.ErrAlreadyExists; an unknown
+// user is store.ErrNotFound.
 func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.Session, error) {
 	if ns.ID == "" || ns.UserID == "" || ns.RefreshJTI == "" || ns.RefreshIssuedAt.IsZero() || ns.ExpiresAt.IsZero() {
 		return store.Session{}, fmt.Errorf("sqlstore: create session: ID, UserID, RefreshJTI, RefreshIssuedAt and ExpiresAt are required: %w", errInvalid)
@@ -95,11 +116,17 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 		ExpiresAt:       canon(ns.ExpiresAt),
 		CreatedAt:       canon(ns.RefreshIssuedAt),
 		LastRefreshedAt: canon(ns.RefreshIssuedAt),
+
+		CredentialVersion: ns.CredentialVersion,
 	}
-	if _, err := exec(ctx, s.wq, s.sq.insert, sess.ID, sess.UserID, sess.ClientID, sess.UserAgent, sess.IP,
+	res, err := exec(ctx, s.wq, s.sq.insert, sess.ID, sess.ClientID, sess.UserAgent, sess.IP,
 		sess.RefreshJTI, dbTime(sess.RefreshIssuedAt), dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt),
-		dbTime(sess.LastRefreshedAt)); err != nil {
+		dbTime(sess.LastRefreshedAt), sess.UserID, sess.CredentialVersion)
+	if err != nil {
 		return store.Session{}, mapWriteErr("create session", err)
+	}
+	if err := s.requireVersion(ctx, s.wq, res, sess.UserID); err != nil {
+		return store.Session{}, err
 	}
 	return sess, nil
 }
@@ -126,7 +153,7 @@ func getSession(ctx context.Context, r runner, query, id string) (sessionRow, er
 }
 
 // ListSessions returns a user's sessions that are neither revoked nor
-// expired at now, newest first.
+// expired at now, nor of an old credential version, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
 	var rows []sessionRow
 	if err := selectAll(ctx, s.rq, &rows, s.sq.list, userID, dbTime(now)); err != nil {
@@ -161,7 +188,23 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptSessionID 
 		return nil, fmt.Errorf("sqlstore: revoke user sessions: zero time: %w", errInvalid)
 	}
 	ids := []string{}
-	if err := selectAll(ctx, s.wq, &ids, s.sq.revokeUser, dbTime(at), userID, exceptSessionID, dbTime(at)); err != nil {
+	err := s.inTx(ctx, func(tx runner) error {
+		// Bumping first takes the user row's lock (Postgres): a session
+		// insert verified at the old version waits, then finds it gone.
+		var version int64
+		switch err := get(ctx, tx, &version, s.sq.bumpUser, userID); {
+		case errors.Is(err, sql.ErrNoRows):
+			// No such user: nothing to bump, and no sessions either.
+		case err != nil:
+			return err
+		case exceptSessionID != "":
+			if _, err := exec(ctx, tx, s.sq.carry, version, exceptSessionID, userID, version-1); err != nil {
+				return err
+			}
+		}
+		return selectAll(ctx, tx, &ids, s.sq.revokeUser, dbTime(at), userID, exceptSessionID, dbTime(at))
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
 	}
 	slices.Sort(ids)

@@ -110,29 +110,33 @@ func (t txRunner) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	return t.tx.PreparexContext(ctx, query)
 }
 
+// get, selectAll and exec are how every query runs, so that a connection
+// failure is store.ErrUnavailable whichever call met it (classify).
+
 // get scans the one row of query into dest (sql.ErrNoRows when none).
 func get(ctx context.Context, r runner, dest any, query string, args ...any) error {
 	st, err := r.stmt(ctx, query)
 	if err != nil {
-		return err
+		return classify(err)
 	}
-	return st.GetContext(ctx, dest, args...)
+	return classify(st.GetContext(ctx, dest, args...))
 }
 
 // selectAll scans every row of query into the slice dest points to.
 func selectAll(ctx context.Context, r runner, dest any, query string, args ...any) error {
 	st, err := r.stmt(ctx, query)
 	if err != nil {
-		return err
+		return classify(err)
 	}
-	return st.SelectContext(ctx, dest, args...)
+	return classify(st.SelectContext(ctx, dest, args...))
 }
 
 // exec runs a statement that returns no rows.
 func exec(ctx context.Context, r runner, query string, args ...any) (sql.Result, error) {
 	st, err := r.stmt(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
-	return st.ExecContext(ctx, args...)
+	res, err := st.ExecContext(ctx, args...)
+	return res, classify(err)
 }

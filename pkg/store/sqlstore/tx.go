@@ -12,7 +12,7 @@ import (
 func (s *Store) inTx(ctx context.Context, fn func(tx runner) error) (err error) {
 	tx, err := s.w.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", classify(err))
 	}
 	var missed []string
 	defer func() {
@@ -27,7 +27,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx runner) error) (err error) 
 		return err
 	}
 	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", classify(err))
 	}
 	return nil
 }

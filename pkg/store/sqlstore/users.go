@@ -12,17 +12,28 @@ import (
 
 type userQueries struct {
 	insert, byID, byEmail, updateHash, setVerified, grant, revoke string
+	rehash, changeHash, setDisabled                               string
 }
 
 func newUserQueries(d dialect) userQueries {
-	sel := `SELECT u.id, u.email, u.password_hash, u.email_verified, u.disabled, u.created_at, u.updated_at, ` +
+	sel := `SELECT u.id, u.email, u.password_hash, u.email_verified, u.disabled, u.created_at, u.updated_at,
+		u.credential_version, ` +
 		d.roles("u.id") + ` AS roles FROM users u `
 	return userQueries{
 		insert: d.rebind(`INSERT INTO users (id, email, password_hash, email_verified, disabled, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		byID:       d.rebind(sel + `WHERE u.id = ?`),
-		byEmail:    d.rebind(sel + `WHERE u.email = ?`),
-		updateHash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`),
+		byID:    d.rebind(sel + `WHERE u.id = ?`),
+		byEmail: d.rebind(sel + `WHERE u.email = ?`),
+		// A new password is a credential change: the version moves with it.
+		updateHash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ?,
+			credential_version = credential_version + 1 WHERE id = ?`),
+		changeHash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ?,
+			credential_version = credential_version + 1 WHERE id = ? AND credential_version = ?`),
+		// The same password re-hashed: the version stays, and must still be
+		// the one the password was verified at.
+		rehash: d.rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND credential_version = ?`),
+		setDisabled: d.rebind(`UPDATE users SET disabled = ?, updated_at = ?,
+			credential_version = credential_version + ? WHERE id = ?`),
 		// Only while the email is still the one the token was mailed to.
 		setVerified: d.rebind(`UPDATE users SET email_verified = ?, updated_at = ? WHERE id = ? AND email = ?`),
 		grant: d.rebind(`INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)
@@ -40,6 +51,7 @@ type userRow struct {
 	CreatedAt     dbTime   `db:"created_at"`
 	UpdatedAt     dbTime   `db:"updated_at"`
 	Roles         roleList `db:"roles"`
+	CredVersion   int64    `db:"credential_version"`
 }
 
 func (r userRow) user() store.User {
@@ -52,6 +64,8 @@ func (r userRow) user() store.User {
 		Roles:         normalizeRoles(r.Roles),
 		CreatedAt:     r.CreatedAt.Time(),
 		UpdatedAt:     r.UpdatedAt.Time(),
+
+		CredentialVersion: r.CredVersion,
 	}
 }
 
@@ -82,6 +96,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 			return store.User{}, fmt.Errorf("sqlstore: create user: %w", err)
 		}
 	}
+	u.CredentialVersion = 0 // a new user's, whatever the caller set
 	err := s.inTx(ctx, func(tx runner) error {
 		if _, err := exec(ctx, tx, s.uq.insert, u.ID, u.Email, u.PasswordHash, u.EmailVerified, u.Disabled,
 			dbTime(u.CreatedAt), dbTime(u.UpdatedAt)); err != nil {
@@ -122,8 +137,9 @@ func (s *Store) getUser(ctx context.Context, r runner, query, arg string) (store
 	return row.user(), nil
 }
 
-// UpdatePasswordHash replaces a user's password hash and bumps UpdatedAt.
-// An unknown user is store.ErrNotFound.
+// UpdatePasswordHash replaces a user's password hash and bumps UpdatedAt
+// and CredentialVersion in one statement. An unknown user is
+// store.ErrNotFound.
 func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) error {
 	if hash == "" {
 		return fmt.Errorf("sqlstore: update password hash: empty hash: %w", errInvalid)
@@ -133,6 +149,71 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) err
 		return fmt.Errorf("sqlstore: update password hash: %w", err)
 	}
 	return requireRow(res, "user", userID)
+}
+
+// ChangePasswordHash replaces the hash verified at c.Version, bumps the
+// version and carries c.KeepSessionID to it, in one transaction. A moved
+// version is store.ErrCredentialsChanged, an unknown user
+// store.ErrNotFound.
+func (s *Store) ChangePasswordHash(ctx context.Context, c store.PasswordChange) error {
+	if c.UserID == "" || c.Hash == "" {
+		return fmt.Errorf("sqlstore: change password hash: UserID and Hash are required: %w", errInvalid)
+	}
+	err := s.inTx(ctx, func(tx runner) error {
+		res, err := exec(ctx, tx, s.uq.changeHash, c.Hash, dbTime(s.now()), c.UserID, c.Version)
+		if err != nil {
+			return err
+		}
+		if err := s.requireVersion(ctx, tx, res, c.UserID); err != nil {
+			return err
+		}
+		if c.KeepSessionID == "" {
+			return nil
+		}
+		_, err = exec(ctx, tx, s.sq.carry, c.Version+1, c.KeepSessionID, c.UserID, c.Version)
+		return err
+	})
+	if err != nil && !isVersionErr(err) {
+		return fmt.Errorf("sqlstore: change password hash: %w", err)
+	}
+	return err
+}
+
+// RehashPassword replaces a user's hash with another hash of the same
+// password, provided the version is still version; the version stays.
+func (s *Store) RehashPassword(ctx context.Context, userID, hash string, version int64) error {
+	if hash == "" {
+		return fmt.Errorf("sqlstore: rehash password: empty hash: %w", errInvalid)
+	}
+	res, err := exec(ctx, s.wq, s.uq.rehash, hash, dbTime(s.now()), userID, version)
+	if err != nil {
+		return fmt.Errorf("sqlstore: rehash password: %w", err)
+	}
+	return s.requireVersion(ctx, s.wq, res, userID)
+}
+
+// requireVersion turns "no row affected" by a statement conditional on a
+// user's credential version into store.ErrNotFound (no such user) or
+// store.ErrCredentialsChanged (the version moved on). r is where the
+// statement ran, so that the check sees what it saw.
+func (s *Store) requireVersion(ctx context.Context, r runner, res sql.Result, userID string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: rows affected: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := s.getUser(ctx, r, s.uq.byID, userID); err != nil {
+		return err
+	}
+	return fmt.Errorf("sqlstore: user %q: %w", userID, store.ErrCredentialsChanged)
+}
+
+// isVersionErr reports whether err is one requireVersion made, which
+// carries its own context.
+func isVersionErr(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrCredentialsChanged)
 }
 
 // SetEmailVerified marks a user's email verified, provided it is still
@@ -183,10 +264,15 @@ func requireRow(res sql.Result, what, id string) error {
 	return nil
 }
 
-// SetUserDisabled sets a user's disabled flag. An unknown user is
+// SetUserDisabled sets a user's disabled flag; disabling bumps the
+// credential version in the same statement. An unknown user is
 // store.ErrNotFound.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
-	res, err := exec(ctx, s.wq, s.d.rebind(`UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`), disabled, dbTime(s.now()), userID)
+	bump := 0
+	if disabled {
+		bump = 1
+	}
+	res, err := exec(ctx, s.wq, s.uq.setDisabled, disabled, dbTime(s.now()), bump, userID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: set user disabled: %w", err)
 	}
