@@ -136,7 +136,8 @@ type Config struct {
 	// BcryptMaxQueue bounds the requests waiting for a bcrypt slot; 0
 	// means 4 × BcryptMaxConcurrent.
 	BcryptMaxQueue int `yaml:"bcrypt_max_queue" env:"AUTHD_BCRYPT_MAX_QUEUE"`
-	// BcryptMaxWait is how long a request waits for a slot before 503.
+	// BcryptMaxWait is how long a request waits for a slot before 503;
+	// the default covers a burst of 4 × the slots (see admission).
 	BcryptMaxWait time.Duration `yaml:"bcrypt_max_wait" env:"AUTHD_BCRYPT_MAX_WAIT"`
 	// PasswordMinLength is the minimum length of new passwords, in code
 	// points after NFKC; at least 8 (NIST SP 800-63B).
@@ -196,7 +197,7 @@ func Default() Config {
 		RateLimitForgotAccount: "5/1h:3",
 		RateLimitVerifyIP:      "60/1h:20",
 		RateLimitResetIP:       "20/1h:10",
-		BcryptMaxWait:          500 * time.Millisecond,
+		BcryptMaxWait:          2 * time.Second,
 		BcryptNice:             10,
 		PasswordMinLength:      8,
 	}
