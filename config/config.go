@@ -121,6 +121,8 @@ type Config struct {
 	RateLimitForgotAccount string `yaml:"ratelimit_forgot_account" env:"AUTHD_RATELIMIT_FORGOT_ACCOUNT"`
 	RateLimitVerifyIP      string `yaml:"ratelimit_verify_ip" env:"AUTHD_RATELIMIT_VERIFY_IP"`
 	RateLimitResetIP       string `yaml:"ratelimit_reset_ip" env:"AUTHD_RATELIMIT_RESET_IP"`
+	RateLimitChangeIP      string `yaml:"ratelimit_change_ip" env:"AUTHD_RATELIMIT_CHANGE_IP"`
+	RateLimitChangeAccount string `yaml:"ratelimit_change_account" env:"AUTHD_RATELIMIT_CHANGE_ACCOUNT"`
 	// BcryptMaxConcurrent bounds the bcrypt computations running at once;
 	// 0 means one per CPU when bcrypt runs niced (BcryptNice), else one per
 	// CPU but one (at least 1).
@@ -197,6 +199,8 @@ func Default() Config {
 		RateLimitForgotAccount: "5/1h:3",
 		RateLimitVerifyIP:      "60/1h:20",
 		RateLimitResetIP:       "20/1h:10",
+		RateLimitChangeIP:      "20/1h:10",
+		RateLimitChangeAccount: "10/1h:5",
 		BcryptMaxWait:          2 * time.Second,
 		BcryptNice:             10,
 		PasswordMinLength:      8,
