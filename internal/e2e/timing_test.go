@@ -14,8 +14,8 @@ import (
 // that NFKC changes (imported hashes get a second compare with the raw
 // form), and one that is both. A malformed email costs the same too. The
 // cases are interleaved, so that whatever else loads the machine weighs
-// on all of them, and compared by their medians through the real server
-// at a real (if low) bcrypt cost with the limits off.
+// on all of them, and compared by their medians (of 15 each) through the
+// real server at a real (if low) bcrypt cost with the limits off.
 func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
 	cfg := testConfig() // bcrypt cost 10, rate limits and backoff off
 	backends[0].configure(t, &cfg)
@@ -30,10 +30,6 @@ func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
 	}
 	emails := []string{"known@example.com", "unknown@example.com", "not an email"}
 	const rounds = 15
-	took := make([][][]time.Duration, len(inputs)) // [input][email][round]
-	for i := range took {
-		took[i] = make([][]time.Duration, len(emails))
-	}
 	login := func(email, password string) time.Duration {
 		begin := time.Now()
 		r := s.postJSON("/v1/login", map[string]string{"email": email, "password": password})
@@ -44,32 +40,65 @@ func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
 	for _, in := range inputs { // warm up: the dummy hash, connections
 		login(emails[1], in.password)
 	}
-	for round := range rounds {
+	// measure returns the median time per input and email, and the cases
+	// more than 20% away from the known email's.
+	measure := func() (medians [][]time.Duration, apart []string) {
+		took := make([][][]time.Duration, len(inputs)) // [input][email][round]
+		for i := range took {
+			took[i] = make([][]time.Duration, len(emails))
+		}
+		for round := range rounds {
+			for i, in := range inputs {
+				for k := range emails {
+					e := (k + round) % len(emails) // rotate who goes first
+					took[i][e] = append(took[i][e], login(emails[e], in.password))
+				}
+			}
+		}
+		medians = make([][]time.Duration, len(inputs))
 		for i, in := range inputs {
-			for k := range emails {
-				e := (k + round) % len(emails) // rotate who goes first
-				took[i][e] = append(took[i][e], login(emails[e], in.password))
+			for e := range emails {
+				medians[i] = append(medians[i], median(took[i][e]))
+			}
+			known := medians[i][0]
+			for e := 1; e < len(emails); e++ {
+				if diff := (medians[i][e] - known).Abs(); diff > known/5 {
+					apart = append(apart, fmt.Sprintf("%s: median login of %q %s vs %s for the known email", in.name, emails[e], medians[i][e], known))
+				}
 			}
 		}
+		return medians, apart
 	}
-	median := func(ds []time.Duration) time.Duration {
-		ds = slices.Clone(ds)
-		slices.Sort(ds)
-		return ds[len(ds)/2]
-	}
-	for i, in := range inputs {
-		known := median(took[i][0])
-		var line strings.Builder
-		fmt.Fprintf(&line, "%-32s known %7.1f ms", in.name+":", ms(known))
-		for e := 1; e < len(emails); e++ {
-			other := median(took[i][e])
-			fmt.Fprintf(&line, ", %s %7.1f ms", emails[e], ms(other))
-			if diff := (other - known).Abs(); diff > known/5 {
-				t.Errorf("%s: median login of %q %s vs %s for the known email: more than 20%% apart", in.name, emails[e], other, known)
+	report := func(medians [][]time.Duration) {
+		for i, in := range inputs {
+			var line strings.Builder
+			fmt.Fprintf(&line, "%-32s known %7.1f ms", in.name+":", ms(medians[i][0]))
+			for e := 1; e < len(emails); e++ {
+				fmt.Fprintf(&line, ", %s %7.1f ms", emails[e], ms(medians[i][e]))
 			}
+			t.Log(line.String())
 		}
-		t.Log(line.String())
 	}
+	medians, apart := measure()
+	report(medians)
+	if len(apart) > 0 {
+		// A burst of load from elsewhere on the machine can push one
+		// median out; a real difference (a bcrypt more or less) shows in
+		// every run. Measure once more and judge that.
+		t.Logf("more than 20%% apart, measuring again: %s", strings.Join(apart, "; "))
+		medians, apart = measure()
+		report(medians)
+	}
+	for _, a := range apart {
+		t.Errorf("%s: more than 20%% apart", a)
+	}
+}
+
+// median returns the middle of ds.
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // ms is d in milliseconds.
