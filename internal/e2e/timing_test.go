@@ -1,3 +1,13 @@
+// The race detector slows bcrypt about tenfold, and this test runs some
+// 270 bcrypt computations (more on a retry): minutes under -race. The
+// invariant it measures, the same bcrypt count with or without an account,
+// is pinned under -race too by internal/password's
+// TestCompareAndDummyRunTheSameBcrypts; run this one without -race:
+//
+//	go test -count=1 -run TestLoginTimingDoesNotRevealAccounts ./internal/e2e
+
+//go:build !race
+
 package e2e_test
 
 import (
