@@ -10,6 +10,7 @@ test:
 	scripts/check-no-binaries.sh   # built executables are never committed
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run '^TestLoginTimingDoesNotRevealAccounts$$' ./internal/e2e   # timing medians, without -race (it slows bcrypt tenfold)
 	cd deployments && $(GO) test -count=1 ./...   # manifests: a module of its own, so Kubernetes types stay out of authd
 
 build:

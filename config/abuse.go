@@ -55,6 +55,8 @@ func ParseRateLimit(s string) (RateLimit, error) {
 // RateLimits are every parsed limit: per client IP, and per account.
 type RateLimits struct {
 	LoginIP, LoginAccount, RegisterIP, TokenIP, ForgotIP, ForgotAccount, VerifyIP, ResetIP RateLimit
+
+	ChangeIP, ChangeAccount RateLimit
 }
 
 // rateLimitSettings pairs each limit's variable and value with where its
@@ -75,6 +77,8 @@ func (c Config) rateLimitSettings(out *RateLimits) []struct {
 		{"AUTHD_RATELIMIT_FORGOT_ACCOUNT", c.RateLimitForgotAccount, &out.ForgotAccount},
 		{"AUTHD_RATELIMIT_VERIFY_IP", c.RateLimitVerifyIP, &out.VerifyIP},
 		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP},
+		{"AUTHD_RATELIMIT_CHANGE_IP", c.RateLimitChangeIP, &out.ChangeIP},
+		{"AUTHD_RATELIMIT_CHANGE_ACCOUNT", c.RateLimitChangeAccount, &out.ChangeAccount},
 	}
 }
 

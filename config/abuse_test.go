@@ -58,7 +58,8 @@ func TestDefaultRateLimitsParse(t *testing.T) {
 		t.Fatalf("login limits %+v %+v", limits.LoginIP, limits.LoginAccount)
 	}
 	for name, l := range map[string]config.RateLimit{"register": limits.RegisterIP, "token": limits.TokenIP,
-		"forgot ip": limits.ForgotIP, "forgot account": limits.ForgotAccount, "verify": limits.VerifyIP, "reset": limits.ResetIP} {
+		"forgot ip": limits.ForgotIP, "forgot account": limits.ForgotAccount, "verify": limits.VerifyIP, "reset": limits.ResetIP,
+		"change ip": limits.ChangeIP, "change account": limits.ChangeAccount} {
 		if l.Rate < 1 || l.Burst < 1 || l.Period < time.Second {
 			t.Errorf("%s: %+v", name, l)
 		}
@@ -74,6 +75,8 @@ func TestAbuseSettingsNameTheVariable(t *testing.T) {
 		{"login ip", map[string]string{"AUTHD_RATELIMIT_LOGIN_IP": "20 per minute"}, "AUTHD_RATELIMIT_LOGIN_IP: must be N/period[:burst]"},
 		{"forgot account", map[string]string{"AUTHD_RATELIMIT_FORGOT_ACCOUNT": "5/1w"}, "AUTHD_RATELIMIT_FORGOT_ACCOUNT: the period"},
 		{"reset burst", map[string]string{"AUTHD_RATELIMIT_RESET_IP": "5/1h:x"}, "AUTHD_RATELIMIT_RESET_IP: the burst"},
+		{"change ip", map[string]string{"AUTHD_RATELIMIT_CHANGE_IP": "0/1h"}, "AUTHD_RATELIMIT_CHANGE_IP: the count"},
+		{"change account", map[string]string{"AUTHD_RATELIMIT_CHANGE_ACCOUNT": "5"}, "AUTHD_RATELIMIT_CHANGE_ACCOUNT: must be N/period[:burst]"},
 		{"enabled", map[string]string{"AUTHD_RATELIMIT_ENABLED": "sometimes"}, "AUTHD_RATELIMIT_ENABLED: \"sometimes\" is not true or false"},
 		{"prefix", map[string]string{"AUTHD_RATELIMIT_KEY_PREFIX": " "}, "AUTHD_RATELIMIT_KEY_PREFIX: must not be empty"},
 		{"min length below NIST", map[string]string{"AUTHD_PASSWORD_MIN_LENGTH": "6"}, "AUTHD_PASSWORD_MIN_LENGTH: must be between 8"},

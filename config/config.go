@@ -121,6 +121,8 @@ type Config struct {
 	RateLimitForgotAccount string `yaml:"ratelimit_forgot_account" env:"AUTHD_RATELIMIT_FORGOT_ACCOUNT"`
 	RateLimitVerifyIP      string `yaml:"ratelimit_verify_ip" env:"AUTHD_RATELIMIT_VERIFY_IP"`
 	RateLimitResetIP       string `yaml:"ratelimit_reset_ip" env:"AUTHD_RATELIMIT_RESET_IP"`
+	RateLimitChangeIP      string `yaml:"ratelimit_change_ip" env:"AUTHD_RATELIMIT_CHANGE_IP"`
+	RateLimitChangeAccount string `yaml:"ratelimit_change_account" env:"AUTHD_RATELIMIT_CHANGE_ACCOUNT"`
 	// BcryptMaxConcurrent bounds the bcrypt computations running at once;
 	// 0 means one per CPU when bcrypt runs niced (BcryptNice), else one per
 	// CPU but one (at least 1).
@@ -136,7 +138,8 @@ type Config struct {
 	// BcryptMaxQueue bounds the requests waiting for a bcrypt slot; 0
 	// means 4 × BcryptMaxConcurrent.
 	BcryptMaxQueue int `yaml:"bcrypt_max_queue" env:"AUTHD_BCRYPT_MAX_QUEUE"`
-	// BcryptMaxWait is how long a request waits for a slot before 503.
+	// BcryptMaxWait is how long a request waits for a slot before 503;
+	// the default covers a burst of 4 × the slots (see admission).
 	BcryptMaxWait time.Duration `yaml:"bcrypt_max_wait" env:"AUTHD_BCRYPT_MAX_WAIT"`
 	// PasswordMinLength is the minimum length of new passwords, in code
 	// points after NFKC; at least 8 (NIST SP 800-63B).
@@ -198,7 +201,9 @@ func Default() Config {
 		RateLimitForgotAccount: "5/1h:3",
 		RateLimitVerifyIP:      "60/1h:20",
 		RateLimitResetIP:       "20/1h:10",
-		BcryptMaxWait:          500 * time.Millisecond,
+		RateLimitChangeIP:      "20/1h:10",
+		RateLimitChangeAccount: "10/1h:5",
+		BcryptMaxWait:          2 * time.Second,
 		BcryptNice:             10,
 		PasswordMinLength:      8,
 	}

@@ -7,7 +7,10 @@
 // each for at most a bounded time. It is not a rate limiter (that is
 // internal/ratelimit, which should refuse abusive clients before they
 // reach the gate) and it does not queue fairly between clients: it is one
-// FIFO queue for the whole process.
+// FIFO queue for the whole process. What it does know of callers is an
+// owner (WithOwner: an authenticated user, say): an owner has at most one
+// computation admitted or queued at a time, so one caller cannot fill the
+// queue that everyone else needs.
 package admission
 
 import (
@@ -15,14 +18,18 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // DefaultMaxWait is how long a caller waits for a slot unless told
-// otherwise: about two bcrypt computations at cost 12 on a current core.
-// Past that, a client is better served by a quick 503 than by a slow login.
-const DefaultMaxWait = 500 * time.Millisecond
+// otherwise. A person gladly waits a couple of seconds for a login, and
+// the wait must cover an ordinary burst: with the default queue, the last
+// of a burst of 4 × the slots waits for three rounds of bcrypt, which at
+// cost 12 on a loaded core takes most of a second. Work beyond the queue
+// is refused at once, whatever this is.
+const DefaultMaxWait = 2 * time.Second
 
 // DefaultMaxConcurrent returns the number of holders a Gate admits unless
 // told otherwise: runtime.GOMAXPROCS(0), the CPUs the process may use. It
@@ -55,6 +62,54 @@ func (e *OverloadedError) Error() string {
 // Is makes errors.Is(err, ErrOverloaded) true.
 func (e *OverloadedError) Is(target error) bool { return target == ErrOverloaded }
 
+// ErrOwnerBusy is the error of an Acquire refused at once because its
+// owner (WithOwner) already has a computation admitted or queued.
+var ErrOwnerBusy = errors.New("admission: this owner already has a computation in flight")
+
+// ownerKey is the context key of WithOwner.
+type ownerKey struct{}
+
+// WithOwner returns ctx carrying owner, whom a Gate lets have one
+// computation admitted or queued at a time: an Acquire with ctx while
+// another of the same owner is in flight fails at once with ErrOwnerBusy,
+// taking neither a slot nor a place in the queue. Callers pass a bounded
+// key they authenticated (a user id), never one a client chose freely.
+// An empty owner means none.
+func WithOwner(ctx context.Context, owner string) context.Context {
+	return context.WithValue(ctx, ownerKey{}, owner)
+}
+
+// ownerOf returns ctx's owner, or "".
+func ownerOf(ctx context.Context) string {
+	o, _ := ctx.Value(ownerKey{}).(string)
+	return o
+}
+
+// Clock is a Gate's time source: its waits and its hold-time estimate.
+type Clock interface {
+	Now() time.Time
+	// NewTimer returns a channel that receives once d has passed, and a
+	// function that stops the timer.
+	NewTimer(d time.Duration) (c <-chan time.Time, stop func() bool)
+}
+
+// systemClock is the real time.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
+}
+
+// Option configures a Gate.
+type Option func(*Gate)
+
+// WithClock makes the Gate read time from c (tests drive waits with it);
+// the default is the system clock.
+func WithClock(c Clock) Option { return func(g *Gate) { g.clock = c } }
+
 // Gate admits at most MaxConcurrent holders at once and queues at most
 // MaxQueue more, first come first served, each for at most MaxWait. It is
 // safe for concurrent use and starts no goroutine: a waiter waits in its
@@ -62,6 +117,7 @@ func (e *OverloadedError) Is(target error) bool { return target == ErrOverloaded
 // time out) simply leaves the queue and can neither hold nor leak a slot.
 type Gate struct {
 	limits Limits
+	clock  Clock
 	// slots is the semaphore: a holder has sent one value into it. Go
 	// wakes blocked senders in arrival order, and hands a freed slot
 	// straight to the first of them, so the queue is FIFO and a newcomer
@@ -74,6 +130,12 @@ type Gate struct {
 	// holdNanos is a moving average of how long a slot is held, from
 	// which RetryAfter is estimated.
 	holdNanos atomic.Int64
+
+	// owners holds the owners with a computation admitted or queued; it
+	// is bounded by the slots and the queue.
+	mu        sync.Mutex
+	owners    map[string]struct{}
+	ownerBusy atomic.Uint64
 }
 
 // Limits are a Gate's bounds.
@@ -88,7 +150,7 @@ type Limits struct {
 // DefaultMaxConcurrent(); maxQueue < 0 means 4×maxConcurrent, and 0 means
 // no queue (refuse at once when all slots are held); maxWait ≤ 0 means
 // DefaultMaxWait.
-func New(maxConcurrent, maxQueue int, maxWait time.Duration) *Gate {
+func New(maxConcurrent, maxQueue int, maxWait time.Duration, opts ...Option) *Gate {
 	if maxConcurrent <= 0 {
 		maxConcurrent = DefaultMaxConcurrent()
 	}
@@ -100,7 +162,12 @@ func New(maxConcurrent, maxQueue int, maxWait time.Duration) *Gate {
 	}
 	g := &Gate{
 		limits: Limits{MaxConcurrent: maxConcurrent, MaxQueue: maxQueue, MaxWait: maxWait},
+		clock:  systemClock{},
 		slots:  make(chan struct{}, maxConcurrent),
+		owners: make(map[string]struct{}),
+	}
+	for _, o := range opts {
+		o(g)
 	}
 	g.holdNanos.Store(int64(maxWait / 2))
 	return g
@@ -110,16 +177,29 @@ func New(maxConcurrent, maxQueue int, maxWait time.Duration) *Gate {
 // it once the work is done (calling it again does nothing). When every
 // slot is held and the queue is full, or no slot frees within MaxWait, it
 // returns an error matching ErrOverloaded; when ctx ends first, ctx's
-// error. It never leaves a slot held on an error.
+// error; when ctx's owner (WithOwner) already has a computation in flight,
+// ErrOwnerBusy at once. It never leaves a slot held on an error.
 func (g *Gate) Acquire(ctx context.Context) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		g.canceled.Add(1)
 		return nil, err
 	}
+	owner := ownerOf(ctx)
+	if owner != "" {
+		if !g.claim(owner) {
+			g.ownerBusy.Add(1)
+			return nil, ErrOwnerBusy
+		}
+		defer func() {
+			if err != nil {
+				g.unclaim(owner)
+			}
+		}()
+	}
 	select {
 	case g.slots <- struct{}{}:
 		g.admitted.Add(1)
-		return g.holder(), nil
+		return g.holder(owner), nil
 	default:
 	}
 	if g.queued.Add(1) > int64(g.limits.MaxQueue) {
@@ -127,18 +207,18 @@ func (g *Gate) Acquire(ctx context.Context) (release func(), err error) {
 		g.queueFull.Add(1)
 		return nil, g.overloaded(true)
 	}
-	start := time.Now()
-	timer := time.NewTimer(g.limits.MaxWait)
+	start := g.clock.Now()
+	expired, stop := g.clock.NewTimer(g.limits.MaxWait)
 	defer func() {
-		timer.Stop()
+		stop()
 		g.queued.Add(-1)
-		g.waitNanos.Add(int64(time.Since(start)))
+		g.waitNanos.Add(int64(g.clock.Now().Sub(start)))
 	}()
 	select {
 	case g.slots <- struct{}{}:
 		g.admitted.Add(1)
-		return g.holder(), nil
-	case <-timer.C:
+		return g.holder(owner), nil
+	case <-expired:
 		g.timedOut.Add(1)
 		return nil, g.overloaded(false)
 	case <-ctx.Done():
@@ -147,26 +227,50 @@ func (g *Gate) Acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// holder returns the release function of a slot just taken.
-func (g *Gate) holder() func() {
-	h := &hold{g: g, start: time.Now()}
+// claim marks owner in flight, or reports false if it already was.
+func (g *Gate) claim(owner string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, busy := g.owners[owner]; busy {
+		return false
+	}
+	g.owners[owner] = struct{}{}
+	return true
+}
+
+// unclaim marks owner no longer in flight.
+func (g *Gate) unclaim(owner string) {
+	g.mu.Lock()
+	delete(g.owners, owner)
+	g.mu.Unlock()
+}
+
+// holder returns the release function of a slot just taken by owner
+// ("" for none).
+func (g *Gate) holder(owner string) func() {
+	h := &hold{g: g, owner: owner, start: g.clock.Now()}
 	return h.release
 }
 
 // hold is one admitted caller's slot.
 type hold struct {
 	g     *Gate
+	owner string
 	start time.Time
 	done  atomic.Bool
 }
 
-// release frees the slot the first time it is called.
+// release frees the slot, and then the owner's claim, the first time it is
+// called.
 func (h *hold) release() {
 	if !h.done.CompareAndSwap(false, true) {
 		return
 	}
-	h.g.recordHold(time.Since(h.start))
+	h.g.recordHold(h.g.clock.Now().Sub(h.start))
 	<-h.g.slots
+	if h.owner != "" {
+		h.g.unclaim(h.owner)
+	}
 }
 
 // recordHold folds d into the moving average of hold times (weight 1/8).
@@ -212,9 +316,12 @@ type Stats struct {
 	// Wait is the total time callers spent in the queue, whatever the
 	// outcome; callers admitted at once add nothing.
 	Wait time.Duration
+	// OwnerBusy counts refusals because the caller's owner already had a
+	// computation in flight (not counted in Rejected: the gate had room).
+	OwnerBusy uint64
 }
 
-// Rejected returns the refusals: QueueFull + TimedOut.
+// Rejected returns the refusals for want of room: QueueFull + TimedOut.
 func (s Stats) Rejected() uint64 { return s.QueueFull + s.TimedOut }
 
 // Stats returns the gate's counters.
@@ -225,5 +332,6 @@ func (g *Gate) Stats() Stats {
 		TimedOut:  g.timedOut.Load(),
 		Canceled:  g.canceled.Load(),
 		Wait:      time.Duration(g.waitNanos.Load()),
+		OwnerBusy: g.ownerBusy.Load(),
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 func Example() {
 	// One gate per process, shared by everything that runs bcrypt.
-	gate := admission.New(0, -1, 0) // GOMAXPROCS slots, 4× as many waiters, 500ms wait
+	gate := admission.New(0, -1, 0) // GOMAXPROCS slots, 4× as many waiters, 2s wait
 
 	release, err := gate.Acquire(context.Background())
 	var overloaded *admission.OverloadedError

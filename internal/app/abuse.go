@@ -65,9 +65,10 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 	limiter = failOpenLimiter{limiter, fo}
 	backoff = failOpenBackoff{backoff, fo}
 	return hasher, policy,
-		auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount)},
+		auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
+			ChangeAccount: limit(parsed.ChangeAccount)},
 		httpapi.RateLimits{Limiter: limiter, Login: limit(parsed.LoginIP), Register: limit(parsed.RegisterIP), Token: limit(parsed.TokenIP),
-			Forgot: limit(parsed.ForgotIP), Verify: limit(parsed.VerifyIP), Reset: limit(parsed.ResetIP)},
+			Forgot: limit(parsed.ForgotIP), Verify: limit(parsed.VerifyIP), Reset: limit(parsed.ResetIP), Change: limit(parsed.ChangeIP)},
 		nil
 }
 

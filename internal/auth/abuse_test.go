@@ -139,3 +139,44 @@ func TestForgotPasswordAccountLimit(t *testing.T) {
 		}
 	}
 }
+
+// A wrong current password on a password change counts as a failed login
+// of the account from the caller's network: past the backoff's threshold
+// the change and that network's logins wait, without bcrypt, while other
+// networks log in. Each account also has a change budget of its own,
+// whatever the networks.
+func TestChangePasswordThrottled(t *testing.T) {
+	clk := ratelimittest.NewClock()
+	f := newFixture(t, denylist.NewMemory(), 10, func(c *auth.Config) {
+		c.Limits = limits(t, clk, ratelimit.PerMinute(1000))
+		c.Limits.ChangeAccount = ratelimit.Limit{Rate: 1, Period: time.Hour, Burst: 7}
+	})
+	ctx := context.Background()
+	u, err := f.svc.Register(ctx, "cy@example.com", "correct horse battery", auth.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := func(ip string) auth.Caller { return auth.Caller{UserID: u.ID, Client: auth.Client{IP: ip}} }
+	for i := range 6 {
+		if err := f.svc.ChangePassword(ctx, caller("192.0.2.1"), "wrong horse battery", "a brand new horse"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("wrong current password %d: %v", i+1, err)
+		}
+	}
+	if err := f.svc.ChangePassword(ctx, caller("192.0.2.1"), "correct horse battery", "a brand new horse"); !errors.Is(err, auth.ErrRateLimited) {
+		t.Fatalf("change during the backoff: %v, want ErrRateLimited", err)
+	}
+	if _, err := f.svc.Login(ctx, "cy@example.com", "correct horse battery", auth.Client{IP: "192.0.2.9"}); !errors.Is(err, auth.ErrRateLimited) {
+		t.Fatalf("login from the same network: %v, want ErrRateLimited", err)
+	}
+	if _, err := f.svc.Login(ctx, "cy@example.com", "correct horse battery", auth.Client{IP: "198.51.100.1"}); err != nil {
+		t.Fatalf("login from another network: %v", err)
+	}
+	// 6 of the burst of 7 are spent: the change the backoff refused
+	// counted none.
+	if err := f.svc.ChangePassword(ctx, caller("203.0.113.1"), "wrong horse battery", "a brand new horse"); !errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Fatalf("7th counted change: %v", err)
+	}
+	if err := f.svc.ChangePassword(ctx, caller("203.0.114.1"), "correct horse battery", "a brand new horse"); !errors.Is(err, auth.ErrRateLimited) {
+		t.Fatalf("8th change, from yet another network: %v, want ErrRateLimited", err)
+	}
+}

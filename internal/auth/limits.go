@@ -31,6 +31,9 @@ type Limits struct {
 	// ForgotAccount bounds reset mails per email, so that nobody can bury
 	// a mailbox in them.
 	ForgotAccount ratelimit.Limit
+	// ChangeAccount bounds password changes per account: a stolen access
+	// token must not buy unlimited guesses at the current password.
+	ChangeAccount ratelimit.Limit
 	// Backoff delays the next login of an account, from the network
 	// (IPv4 /24, IPv6 /64) whose attempts failed; nil disables it.
 	Backoff ratelimit.Backoff
@@ -40,6 +43,7 @@ type Limits struct {
 const (
 	keyLoginAccount  = "acct:login:"
 	keyForgotAccount = "acct:forgot:"
+	keyChangeAccount = "acct:change:"
 	keyLoginBackoff  = "login:"
 )
 
@@ -95,15 +99,22 @@ func (s *Service) allowAccount(ctx context.Context, prefix, email string, l rate
 
 // throttleLogin answers ErrRateLimited, before any bcrypt or store read,
 // while the account's backoff from this network lasts or its limit is
-// spent. The backoff is asked first: it only reads, so an attempt it
-// refuses does not also eat into the account's budget.
+// spent.
 func (s *Service) throttleLogin(ctx context.Context, email, backoffKey string) error {
+	return s.throttle(ctx, backoffKey, keyLoginAccount, email, s.cfg.Limits.LoginAccount)
+}
+
+// throttle answers ErrRateLimited while the login backoff of backoffKey
+// lasts or email's budget l of kind prefix is spent. The backoff is asked
+// first: it only reads, so an attempt it refuses does not also eat into
+// the account's budget.
+func (s *Service) throttle(ctx context.Context, backoffKey, prefix, email string, l ratelimit.Limit) error {
 	if b := s.cfg.Limits.Backoff; b != nil {
 		if d, err := b.Delay(ctx, backoffKey); err == nil && d > 0 {
 			return rateLimited(d)
 		}
 	}
-	return s.allowAccount(ctx, keyLoginAccount, email, s.cfg.Limits.LoginAccount)
+	return s.allowAccount(ctx, prefix, email, l)
 }
 
 // loginFailed records a failed login for the backoff.
@@ -122,10 +133,15 @@ func (s *Service) loginSucceeded(ctx context.Context, backoffKey string) {
 
 // hashFailed maps an error of the bcrypt gate: an overloaded gate is
 // ErrUnavailable (503) with its Retry-After, a request that ended while it
-// waited is ErrUnavailable too; anything else is returned as is.
+// waited is ErrUnavailable too; a caller who already has a bcrypt in
+// flight (admission.ErrOwnerBusy) is ErrRateLimited (429), since the
+// server has room and only that caller must wait; anything else is
+// returned as is.
 func hashFailed(err error) error {
 	var ov *admission.OverloadedError
 	switch {
+	case errors.Is(err, admission.ErrOwnerBusy):
+		return &Error{Kind: ErrRateLimited, Description: "another password check of this account is in progress; retry when it has finished", Cause: err, RetryAfter: time.Second}
 	case errors.As(err, &ov):
 		return &Error{Kind: ErrUnavailable, Description: "the server is busy; retry shortly", Cause: err, RetryAfter: ov.RetryAfter}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

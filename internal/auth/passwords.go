@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/authd/authd/internal/admission"
 	"github.com/authd/authd/pkg/store"
 )
 
@@ -93,6 +94,14 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, client Cl
 // new credential version in the same transaction as the new hash. Should
 // the password have changed since it was checked (a reset, another
 // change), nothing is written and the answer is ErrInvalidCredentials.
+//
+// The current password is a guess like a login's: while the account's
+// login backoff from the caller's network lasts, or its change budget
+// (Limits.ChangeAccount) is spent, the answer is ErrRateLimited without
+// bcrypt; a wrong one counts in the login backoff, a right one clears it.
+// The caller's bcrypt runs as its own owner in the gate, so that one user
+// has one in flight at a time (another at once is ErrRateLimited) and
+// cannot crowd everybody else's logins out of the queue.
 func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next string) error {
 	if current == "" || next == "" {
 		return fail(ErrInvalidRequest, "current_password and new_password are required")
@@ -103,15 +112,24 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next st
 	}
 	ev := clientEvent(EventPasswordChange, OutcomeFailure, c.Client)
 	ev.UserID, ev.SessionID = u.ID, c.SessionID
+	backoffKey := loginBackoffKey(u.Email, c.Client.IP)
+	if err := s.throttle(ctx, backoffKey, keyChangeAccount, u.Email, s.cfg.Limits.ChangeAccount); err != nil {
+		ev.Detail = detailRateLimited
+		s.record(ctx, ev)
+		return err
+	}
+	ctx = admission.WithOwner(ctx, "user:"+u.ID)
 	match, _, err := s.hasher.Compare(ctx, u.PasswordHash, current)
 	if err != nil {
 		return hashFailed(err)
 	}
 	if !match {
+		s.loginFailed(ctx, backoffKey)
 		ev.Detail = detailInvalidCredentials
 		s.record(ctx, ev)
 		return fail(ErrInvalidCredentials, "the current password is incorrect")
 	}
+	s.loginSucceeded(ctx, backoffKey)
 	normalized, err := s.checkPassword(next)
 	if err != nil {
 		return err

@@ -118,7 +118,7 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 	v1.POST("/email/verify/resend", a.limitIP("verify", rl.Verify), authn, a.resendVerification)
 	v1.POST("/password/forgot", a.limitIP("forgot", rl.Forgot), a.forgotPassword)
 	v1.POST("/password/reset", a.limitIP("reset", rl.Reset), a.resetPassword)
-	v1.POST("/password/change", authn, a.changePassword)
+	v1.POST("/password/change", a.limitIP("change", rl.Change), authn, a.changePassword)
 	v1.GET("/sessions", authn, a.sessions)
 	v1.DELETE("/sessions/:id", authn, a.revokeSession)
 

@@ -45,6 +45,9 @@ type Hasher struct {
 	// dummy is a hash at the same cost, compared against when a user does
 	// not exist so that an unknown email costs as much as a wrong password.
 	dummy func() []byte
+	// observe, if set, is called before every bcrypt comparison (tests
+	// count them).
+	observe func()
 }
 
 // NewHasher returns a Hasher for cost. The dummy hash is computed in the
@@ -117,22 +120,44 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	return string(hash), nil
 }
 
+// candidates returns the forms of pw a login compares with a stored hash:
+// its NFKC form, and the raw password too when NFKC changes it (imported
+// users typed theirs before anyone normalised it). Their number is the
+// number of bcrypt computations pw costs, whether or not there is an
+// account, so it depends on pw alone.
+func candidates(pw string) []string {
+	n := Normalize(pw)
+	if n == pw {
+		return []string{n}
+	}
+	return []string{n, pw}
+}
+
 // Compare reports whether pw matches the stored hash, and whether the hash
 // should be replaced: its cost is below the configured one, it is in an
 // imported format (see ParseStored), or it matched the un-normalised
 // password (hashed by another system before NFKC applied). err is set only
 // when the gate refused (no verdict was reached: match is false).
 //
-// A hash whose cost is above MaxStoredCost is not run: Compare spends a
+// A stored hash that does not parse never matches; like one whose cost is
+// above MaxStoredCost, it costs a dummy compare. A hash whose cost is above MaxStoredCost is not run: Compare spends a
 // dummy compare at the configured cost instead and reports no match.
 //
 // A password over MaxBytes never matches a plain bcrypt hash: bcrypt would
 // compare only its first 72 bytes. Django's bcrypt_sha256 pre-hashes, so
 // there any length is compared in full.
+//
+// A mismatch runs exactly as many bcrypt computations as CompareDummy does
+// for the same pw (one per candidate form; a form bcrypt cannot take, over
+// 72 bytes, is compared with the dummy hash instead), so the time of a
+// wrong password says nothing about whether the account exists.
 func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash bool, err error) {
 	s, err := ParseStored(stored)
 	if err != nil {
-		return false, false, nil // no bcrypt to run: a verdict, not an error
+		// Nothing to compare against, but a wrong password's work is
+		// still spent, so a row with a broken hash answers in the time
+		// of any other account's wrong password.
+		return false, false, h.CompareDummy(ctx, pw)
 	}
 	if h.tooCostly(s) {
 		// An older release imported it, or someone wrote it into the
@@ -142,19 +167,24 @@ func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash 
 		// which writes a native hash, lets the owner in again.
 		return false, false, h.CompareDummy(ctx, pw)
 	}
+	forms := candidates(pw)
+	dummy := h.dummy() // outside the slot: only the first call waits for it
 	release, err := h.admit(ctx)
 	if err != nil {
 		return false, false, err
 	}
 	defer release()
-	n := Normalize(pw)
 	var matched, raw bool
 	h.run(func() {
-		matched = s.matches(n)
-		// Imported users typed their password before anyone normalised
-		// it; only a password NFKC changes can need the second compare.
-		if !matched && n != pw && s.matches(pw) {
-			matched, raw = true, true
+		for i, f := range forms {
+			if !s.comparable(f) {
+				h.burn(dummy)
+				continue
+			}
+			if h.compare([]byte(s.bcrypt), s.input(f)) {
+				matched, raw = true, i > 0
+				return
+			}
 		}
 	})
 	if !matched {
@@ -164,18 +194,35 @@ func (h *Hasher) Compare(ctx context.Context, stored, pw string) (match, rehash 
 	return true, raw || s.format != FormatBcrypt || err != nil || cost < h.cost, nil
 }
 
-// CompareDummy spends the time of one Compare against a hash no password
-// matches; call it when the user does not exist. It takes a gate slot like
-// Compare, so that an overloaded server answers the same whether or not
-// the account exists; the error is the gate's refusal.
+// CompareDummy spends the time of a failed Compare of pw against a hash no
+// password matches: as many bcrypt computations at the configured cost.
+// Call it when the user does not exist (or the email is malformed). It
+// takes a gate slot like Compare, so that an overloaded server answers the
+// same whether or not the account exists; the error is the gate's refusal.
 func (h *Hasher) CompareDummy(ctx context.Context, pw string) error {
+	forms := candidates(pw)
 	dummy := h.dummy() // outside the slot: only the first call waits for it
 	release, err := h.admit(ctx)
 	if err != nil {
 		return err
 	}
-	n := Normalize(pw)
-	h.run(func() { _ = bcrypt.CompareHashAndPassword(dummy, []byte(n)) })
+	h.run(func() {
+		for range forms {
+			h.burn(dummy)
+		}
+	})
 	release()
 	return nil
+}
+
+// burn runs one bcrypt computation against the dummy hash. Its input is
+// fixed: bcrypt's time does not depend on it.
+func (h *Hasher) burn(dummy []byte) { _ = h.compare(dummy, []byte("dummy")) }
+
+// compare runs one bcrypt comparison.
+func (h *Hasher) compare(hash, pw []byte) bool {
+	if h.observe != nil {
+		h.observe()
+	}
+	return bcrypt.CompareHashAndPassword(hash, pw) == nil
 }

@@ -89,17 +89,19 @@ func ParseStored(stored string) (Stored, error) {
 	return s, nil
 }
 
-// matches compares one candidate password with the hash.
-func (s Stored) matches(pw string) bool {
-	input := pw
-	switch s.format {
-	case FormatDjangoBcryptSHA256:
+// comparable reports whether pw can be compared with the hash at all: a
+// plain bcrypt hash reads only the first 72 bytes, so a longer password
+// never matches it (it would match any password sharing those bytes).
+func (s Stored) comparable(pw string) bool {
+	return s.format == FormatDjangoBcryptSHA256 || len(pw) <= MaxBytes
+}
+
+// input is what bcrypt is given for pw: the password itself, or for
+// Django's bcrypt_sha256 the hex of its SHA-256.
+func (s Stored) input(pw string) []byte {
+	if s.format == FormatDjangoBcryptSHA256 {
 		sum := sha256.Sum256([]byte(pw))
-		input = hex.EncodeToString(sum[:])
-	default:
-		if len(pw) > MaxBytes {
-			return false
-		}
+		return []byte(hex.EncodeToString(sum[:]))
 	}
-	return bcrypt.CompareHashAndPassword([]byte(s.bcrypt), []byte(input)) == nil
+	return []byte(pw)
 }
