@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/testenv"
@@ -92,28 +91,12 @@ type raceFixture struct {
 // hashing at cost.
 func newRaceFixture(t *testing.T, dsn string, cost int) raceFixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	km, err := keys.New(st, keys.Config{Algorithm: "ES256", MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := km.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, km := openStoreAndKeys(t, dsn)
 	f := raceFixture{store: &hookStore{Store: st}, mail: &mailbox{}}
-	f.svc, err = auth.New(auth.Config{
-		Issuer: "https://auth.example", Audience: "api", ClientID: "authd",
-		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, RefreshReuseGrace: 10 * time.Second, Leeway: 5 * time.Second,
-		Outbox: f.mail,
-	}, f.store, denylist.NewMemory(), km, km, password.NewHasher(cost))
+	cfg := baseConfig()
+	cfg.Outbox = f.mail
+	var err error
+	f.svc, err = auth.New(cfg, f.store, denylist.NewMemory(), km, km, password.NewHasher(cost))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,22 @@ func newFixture(t testing.TB, dl denylist.Denylist, cost int, opts ...func(*auth
 // newFixtureOn is newFixture on the store at dsn; opts adjust the config.
 func newFixtureOn(t testing.TB, dsn string, dl denylist.Denylist, cost int, opts ...func(*auth.Config)) fixture {
 	t.Helper()
+	st, km := openStoreAndKeys(t, dsn)
+	cfg := baseConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := auth.New(cfg, st, dl, km, km, password.NewHasher(cost))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{svc: svc, store: st, keys: km}
+}
+
+// openStoreAndKeys opens and migrates the store at dsn and gives it a key
+// ring with a signing key.
+func openStoreAndKeys(t testing.TB, dsn string) (*sqlstore.Store, *keys.Manager) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
@@ -47,18 +63,15 @@ func newFixtureOn(t testing.TB, dsn string, dl denylist.Denylist, cost int, opts
 	if err := km.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg := auth.Config{
+	return st, km
+}
+
+// baseConfig is the service configuration the tests start from.
+func baseConfig() auth.Config {
+	return auth.Config{
 		Issuer: "https://auth.example", Audience: "api", ClientID: "authd",
 		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, RefreshReuseGrace: 10 * time.Second, Leeway: 5 * time.Second,
 	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	svc, err := auth.New(cfg, st, dl, km, km, password.NewHasher(cost))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixture{svc: svc, store: st, keys: km}
 }
 
 // A logout whose denylist write fails must say so (503), never succeed.

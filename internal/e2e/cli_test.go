@@ -20,6 +20,14 @@ type cli struct {
 	env []string
 }
 
+// newEmbeddedCLI is a cli on the embedded default in dir, with a fast
+// bcrypt cost and nothing listening that could clash with the server.
+func newEmbeddedCLI(t *testing.T, dir string) cli {
+	env := append(os.Environ(), "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_LEVEL=error",
+		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=", "AUTHD_METRICS_ADDR=", "AUTHD_ADDR=127.0.0.1:0")
+	return cli{t: t, bin: buildBinary(t), env: env}
+}
+
 func (c cli) run(stdin string, args ...string) (string, error) {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, args...)
@@ -41,11 +49,8 @@ func (c cli) mustRun(stdin string, args ...string) string {
 // TestCLIUsersAndKeys drives `authd users` and `authd keys` against a
 // running server: the server sees what the CLI changed.
 func TestCLIUsersAndKeys(t *testing.T) {
-	bin := buildBinary(t)
 	dir := t.TempDir()
-	env := append(os.Environ(), "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_LEVEL=error",
-		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=", "AUTHD_METRICS_ADDR=", "AUTHD_ADDR=127.0.0.1:0")
-	c := cli{t: t, bin: bin, env: env}
+	c := newEmbeddedCLI(t, dir)
 
 	cfg := testConfig()
 	cfg.DataDir = dir
@@ -126,11 +131,8 @@ func TestCLIUsersAndKeys(t *testing.T) {
 // the audit trail with the CLI as its actor; grant refuses a bad name
 // while revoke removes one an older release stored.
 func TestCLIImportValidates(t *testing.T) {
-	bin := buildBinary(t)
 	dir := t.TempDir()
-	env := append(os.Environ(), "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_LEVEL=error",
-		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=", "AUTHD_METRICS_ADDR=", "AUTHD_ADDR=127.0.0.1:0")
-	c := cli{t: t, bin: bin, env: env}
+	c := newEmbeddedCLI(t, dir)
 	cfg := testConfig()
 	cfg.DataDir = dir
 	s := start(t, cfg, newClock())

@@ -182,6 +182,16 @@ var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 func (s *server) do(method, path, contentType, body string, header map[string]string) response {
 	s.t.Helper()
+	h := make(http.Header, len(header))
+	for k, v := range header {
+		h.Set(k, v)
+	}
+	return s.doHeaders(method, path, contentType, body, h)
+}
+
+// doHeaders sends a request with repeatable headers (each value added).
+func (s *server) doHeaders(method, path, contentType, body string, header http.Header) response {
+	s.t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
@@ -189,8 +199,10 @@ func (s *server) do(method, path, contentType, body string, header map[string]st
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {

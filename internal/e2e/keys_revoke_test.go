@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -122,11 +121,8 @@ func TestOverlongAccessTokenRefused(t *testing.T) {
 // at its next reload and refuses its access tokens on /v1/verify and
 // /v1/me, while refresh tokens MACed under it rotate onto the new key.
 func TestCLIKeysRevoke(t *testing.T) {
-	bin := buildBinary(t)
 	dir := t.TempDir()
-	env := append(os.Environ(), "AUTHD_DATA_DIR="+dir, "AUTHD_BCRYPT_COST=10", "AUTHD_LOG_LEVEL=error",
-		"AUTHD_DATABASE_URL=", "AUTHD_REDIS_URL=", "AUTHD_MASTER_KEY=", "AUTHD_METRICS_ADDR=", "AUTHD_ADDR=127.0.0.1:0")
-	c := cli{t: t, bin: bin, env: env}
+	c := newEmbeddedCLI(t, dir)
 	clk := newClock()
 	cfg := testConfig()
 	cfg.DataDir = dir

@@ -8,28 +8,6 @@ import (
 	"testing"
 )
 
-// doHeaders sends a request with repeatable headers (each value added).
-func (s *server) doHeaders(method, path, contentType, body string, header http.Header) response {
-	s.t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, vs := range header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return readResponse(s.t, resp)
-}
-
 // TestStrictJSONInput: field names match exactly, a key given twice or a
 // missing required field is 400 invalid_request, on every JSON endpoint.
 func TestStrictJSONInput(t *testing.T) {
