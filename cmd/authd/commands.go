@@ -53,7 +53,13 @@ func (c *command) serve(ctx context.Context) error {
 	log.Info("authd listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", cfg.Issuer),
 		slog.String("store", backend), slog.String("denylist", denylist), slog.Int("bcrypt_low_priority_threads", a.BcryptThreads()),
 		slog.Duration("startup", time.Since(start)), slog.String("version", versionString()))
-	if err := a.Serve(ctx, ln); err != nil {
+	hupCtx, stopHup := context.WithCancel(ctx)
+	defer stopHup()
+	stopReload := reloadKeysOnHangup(hupCtx, a.Keys.Reload, log)
+	err = a.Serve(ctx, ln)
+	stopHup()
+	stopReload()
+	if err != nil {
 		return err
 	}
 	log.Info("authd stopped")

@@ -69,18 +69,7 @@ func TestBinary(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 
 	s := &server{t: t, URL: "http://" + addr}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("authd did not listen on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitListening(t, addr)
 
 	tk := s.signedUp("mia@example.com")
 	if r := s.get("/v1/me", tk.AccessToken); r.Status != 200 {
@@ -173,5 +162,48 @@ func TestBinaryRejectsBadConfig(t *testing.T) {
 	}
 	if !strings.Contains(string(out), `AUTHD_ACCESS_TTL: "soon" is not a duration`) {
 		t.Fatalf("error does not name the variable:\n%s", out)
+	}
+}
+
+// TestBinaryReloadsKeysOnHangup: `authd keys revoke` is a process of its
+// own, so the serving binary (reloading keys only every hour here) learns
+// of the revocation when it gets SIGHUP, at once rather than at its next
+// reload.
+func TestBinaryReloadsKeysOnHangup(t *testing.T) {
+	dir := t.TempDir()
+	c := newEmbeddedCLI(t, dir)
+	addr := freeAddr(t)
+	cmd := exec.Command(c.bin)
+	cmd.Env = append(append([]string(nil), c.env...), "AUTHD_ADDR="+addr, "AUTHD_KEY_RELOAD_INTERVAL=1h")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	s := &server{t: t, URL: "http://" + addr}
+	waitListening(t, addr)
+
+	tk := s.signedUp("hup@example.com")
+	kid := kidOf(t, tk.AccessToken)
+	if st := s.verifyStatus(tk.AccessToken); st != http.StatusOK {
+		t.Fatalf("before: /v1/verify %d", st)
+	}
+	c.mustRun("", "keys", "revoke", kid)
+	// Without the signal the server would accept the token for up to an hour.
+	if st := s.verifyStatus(tk.AccessToken); st != http.StatusOK {
+		t.Fatalf("the server refused the token before it reloaded: %d", st)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	took := s.waitRefused(tk.AccessToken, 5*time.Second)
+	t.Logf("refused %v after SIGHUP", took.Round(time.Millisecond))
+	for _, k := range s.jwksKids() {
+		if k == kid {
+			t.Fatalf("revoked kid %s still in the JWKS after SIGHUP", kid)
+		}
+	}
+	// The process is still serving: SIGHUP did not end it.
+	if r := s.get("/healthz", ""); r.Status != http.StatusOK {
+		t.Fatalf("healthz after SIGHUP: %d", r.Status)
 	}
 }

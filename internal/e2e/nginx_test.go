@@ -132,9 +132,10 @@ func TestNginxAuthRequest(t *testing.T) {
 	}
 }
 
+// waitListening waits until something accepts TCP connections on addr.
 func waitListening(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
