@@ -59,6 +59,19 @@ func (a *App) registerGauges() {
 		a.Metrics.CounterFunc("authd_bcrypt_rejected_total", "bcrypt computations refused (queue full or wait too long): answered 503.", func() float64 {
 			return float64(a.Gate.Stats().Rejected())
 		})
+		a.Metrics.CounterFunc("authd_bcrypt_owner_busy_total", "bcrypt computations refused because the same signed-in user had one in flight: answered 429.", func() float64 {
+			return float64(a.Gate.Stats().OwnerBusy)
+		})
+	}
+	if a.Audit != nil {
+		// Lost audit events are otherwise invisible: the writer drops rather
+		// than slow a login, and logs a failed batch once.
+		a.Metrics.CounterFunc("authd_audit_events_dropped_total", "Audit events dropped because the audit queue was full.", func() float64 {
+			return float64(a.Audit.Dropped())
+		})
+		a.Metrics.CounterFunc("authd_audit_events_failed_total", "Audit events that could not be written to the store.", func() float64 {
+			return float64(a.Audit.Failed())
+		})
 	}
 	if a.Mail != nil {
 		a.Metrics.CounterFunc("authd_mail_failed_total", "Mails that could not be sent after retries.", func() float64 {

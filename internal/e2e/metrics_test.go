@@ -41,6 +41,9 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 		`authd_signing_key_age_seconds `,
 		`authd_bcrypt_in_flight `,
 		`authd_bcrypt_rejected_total `,
+		`authd_bcrypt_owner_busy_total 0`,
+		`authd_audit_events_dropped_total 0`,
+		`authd_audit_events_failed_total 0`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(string(body), want) {
