@@ -101,7 +101,7 @@ func (c *command) createUser(ctx context.Context, a *app.App, email string) erro
 	if pw == "" {
 		return fmt.Errorf("%w: pass the password on standard input, e.g. authd users create %s < password.txt", errUsage, email)
 	}
-	u, err := a.Service.Register(ctx, email, pw, auth.Client{})
+	u, err := a.Service.Register(ctx, email, pw, auth.Device{})
 	if err != nil {
 		return describe(err)
 	}
@@ -138,12 +138,12 @@ func (c *command) importUsers(ctx context.Context, a *app.App, rest []string, co
 
 // importActor names who imports on the audit trail (as its user agent):
 // the CLI, and the operating-system user running it when known.
-func importActor() auth.Client {
+func importActor() auth.Device {
 	actor := "authd-cli users import"
 	if u, err := user.Current(); err == nil {
 		actor += " (os user " + u.Username + ")"
 	}
-	return auth.Client{UserAgent: actor}
+	return auth.Device{UserAgent: actor}
 }
 
 // describe turns a service error into its client-safe description.

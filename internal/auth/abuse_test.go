@@ -58,7 +58,7 @@ func TestLoginFailureDetails(t *testing.T) {
 		c.Limits = limits(t, clk, ratelimit.Limit{Rate: 1, Period: time.Minute, Burst: 3})
 	})
 	ctx := context.Background()
-	from := auth.Client{IP: "192.0.2.1", UserAgent: "test/1"}
+	from := auth.Device{IP: "192.0.2.1", UserAgent: "test/1"}
 	u, err := f.svc.Register(ctx, "una@example.com", "correct horse battery", from)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestLoginFailureDetails(t *testing.T) {
 		t.Fatalf("over the limit: %v, event %+v", err, e)
 	}
 	clk.Advance(time.Minute)
-	if _, err := f.svc.Login(ctx, "una@example.com", "correct horse battery", auth.Client{IP: "203.0.113.1"}); !errors.Is(err, auth.ErrEmailNotVerified) {
+	if _, err := f.svc.Login(ctx, "una@example.com", "correct horse battery", auth.Device{IP: "203.0.113.1"}); !errors.Is(err, auth.ErrEmailNotVerified) {
 		t.Fatalf("after a minute: %v", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestLoginBackoffNetworks(t *testing.T) {
 		c.Limits = limits(t, clk, ratelimit.PerMinute(1000))
 	})
 	ctx := context.Background()
-	if _, err := f.svc.Register(ctx, "bo@example.com", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Register(ctx, "bo@example.com", "correct horse battery", auth.Device{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, net := range []struct{ failFrom, sameNet, otherNet string }{
@@ -110,14 +110,14 @@ func TestLoginBackoffNetworks(t *testing.T) {
 		{"2001:db8:0:1::1", "2001:db8:0:1:ffff::9", "2001:db8:0:2::1"},
 	} {
 		for range 6 {
-			if _, err := f.svc.Login(ctx, "bo@example.com", "wrong horse battery", auth.Client{IP: net.failFrom}); !errors.Is(err, auth.ErrInvalidCredentials) {
+			if _, err := f.svc.Login(ctx, "bo@example.com", "wrong horse battery", auth.Device{IP: net.failFrom}); !errors.Is(err, auth.ErrInvalidCredentials) {
 				t.Fatalf("failure from %s: %v", net.failFrom, err)
 			}
 		}
-		if _, err := f.svc.Login(ctx, "bo@example.com", "correct horse battery", auth.Client{IP: net.sameNet}); !errors.Is(err, auth.ErrRateLimited) {
+		if _, err := f.svc.Login(ctx, "bo@example.com", "correct horse battery", auth.Device{IP: net.sameNet}); !errors.Is(err, auth.ErrRateLimited) {
 			t.Fatalf("%s after failures from %s: %v", net.sameNet, net.failFrom, err)
 		}
-		if _, err := f.svc.Login(ctx, "bo@example.com", "correct horse battery", auth.Client{IP: net.otherNet}); err != nil {
+		if _, err := f.svc.Login(ctx, "bo@example.com", "correct horse battery", auth.Device{IP: net.otherNet}); err != nil {
 			t.Fatalf("%s, another network: %v", net.otherNet, err)
 		}
 	}
@@ -152,11 +152,11 @@ func TestChangePasswordThrottled(t *testing.T) {
 		c.Limits.ChangeAccount = ratelimit.Limit{Rate: 1, Period: time.Hour, Burst: 7}
 	})
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "cy@example.com", "correct horse battery", auth.Client{})
+	u, err := f.svc.Register(ctx, "cy@example.com", "correct horse battery", auth.Device{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	caller := func(ip string) auth.Caller { return auth.Caller{UserID: u.ID, Client: auth.Client{IP: ip}} }
+	caller := func(ip string) auth.Caller { return auth.Caller{UserID: u.ID, Device: auth.Device{IP: ip}} }
 	for i := range 6 {
 		if err := f.svc.ChangePassword(ctx, caller("192.0.2.1"), "wrong horse battery", "a brand new horse"); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Fatalf("wrong current password %d: %v", i+1, err)
@@ -165,10 +165,10 @@ func TestChangePasswordThrottled(t *testing.T) {
 	if err := f.svc.ChangePassword(ctx, caller("192.0.2.1"), "correct horse battery", "a brand new horse"); !errors.Is(err, auth.ErrRateLimited) {
 		t.Fatalf("change during the backoff: %v, want ErrRateLimited", err)
 	}
-	if _, err := f.svc.Login(ctx, "cy@example.com", "correct horse battery", auth.Client{IP: "192.0.2.9"}); !errors.Is(err, auth.ErrRateLimited) {
+	if _, err := f.svc.Login(ctx, "cy@example.com", "correct horse battery", auth.Device{IP: "192.0.2.9"}); !errors.Is(err, auth.ErrRateLimited) {
 		t.Fatalf("login from the same network: %v, want ErrRateLimited", err)
 	}
-	if _, err := f.svc.Login(ctx, "cy@example.com", "correct horse battery", auth.Client{IP: "198.51.100.1"}); err != nil {
+	if _, err := f.svc.Login(ctx, "cy@example.com", "correct horse battery", auth.Device{IP: "198.51.100.1"}); err != nil {
 		t.Fatalf("login from another network: %v", err)
 	}
 	// 6 of the burst of 7 are spent: the change the backoff refused

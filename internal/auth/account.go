@@ -21,7 +21,7 @@ import (
 //
 // The password is screened (length, breached list) before any bcrypt, so a
 // refused one costs microseconds; the hash takes a slot of the bcrypt gate.
-func (s *Service) Register(ctx context.Context, email, pw string, client Client) (store.User, error) {
+func (s *Service) Register(ctx context.Context, email, pw string, device Device) (store.User, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return store.User{}, err
@@ -34,7 +34,7 @@ func (s *Service) Register(ctx context.Context, email, pw string, client Client)
 	if err != nil {
 		return store.User{}, hashFailed(err)
 	}
-	ev := clientEvent(EventRegister, OutcomeSuccess, client)
+	ev := deviceEvent(EventRegister, OutcomeSuccess, device)
 	// Microseconds in UTC, as the store keeps them: the stand-in answer of
 	// the taken case must not differ in precision from a real one.
 	now := s.cfg.Clock().UTC().Truncate(time.Microsecond)

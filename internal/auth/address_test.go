@@ -85,7 +85,7 @@ func TestUnicodeDomainAccountsOfEarlierReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, email := range []string{"ann@exämple.com", "ann@xn--exmple-cua.com", "Ann@EXÄMPLE.com"} {
-		if _, err := f.svc.Login(ctx, email, "correct horse battery", auth.Client{}); err != nil {
+		if _, err := f.svc.Login(ctx, email, "correct horse battery", auth.Device{}); err != nil {
 			t.Errorf("login as %q: %v", email, err)
 		}
 	}
@@ -93,16 +93,16 @@ func TestUnicodeDomainAccountsOfEarlierReleases(t *testing.T) {
 		t.Errorf("UserByEmail = %+v, %v; want the stored account", u, err)
 	}
 	for _, email := range []string{"ann@xn--exmple-cua.com", "ann@exämple.com"} {
-		if _, err := f.svc.Register(ctx, email, "another horse battery", auth.Client{}); !errors.Is(err, auth.ErrEmailTaken) {
+		if _, err := f.svc.Register(ctx, email, "another horse battery", auth.Device{}); !errors.Is(err, auth.ErrEmailTaken) {
 			t.Errorf("register %q beside the old spelling: %v, want ErrEmailTaken", email, err)
 		}
 	}
 	// New accounts are stored in the A-label form.
-	u, err := f.svc.Register(ctx, "bo@bücher.example", "correct horse battery", auth.Client{})
+	u, err := f.svc.Register(ctx, "bo@bücher.example", "correct horse battery", auth.Device{})
 	if err != nil || u.Email != "bo@xn--bcher-kva.example" {
 		t.Fatalf("register = %q, %v; want the A-label form", u.Email, err)
 	}
-	if _, err := f.svc.Login(ctx, "bo@xn--bcher-kva.example", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Login(ctx, "bo@xn--bcher-kva.example", "correct horse battery", auth.Device{}); err != nil {
 		t.Fatalf("login with the A-label: %v", err)
 	}
 }

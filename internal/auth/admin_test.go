@@ -17,7 +17,7 @@ import (
 func TestRoleChangesValidateNames(t *testing.T) {
 	f := newFixture(t, denylist.NewMemory(), 10)
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "r@example.com", "correct horse battery", auth.Client{})
+	u, err := f.svc.Register(ctx, "r@example.com", "correct horse battery", auth.Device{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func TestImportUserSeesOlderSpelling(t *testing.T) {
 	if _, err := f.store.CreateUser(ctx, store.User{ID: "old", Email: "ann@exämple.com", PasswordHash: string(hash)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.ImportUser(ctx, auth.ImportedUser{Email: "ann@xn--exmple-cua.com", PasswordHash: string(hash)}, auth.Client{})
+	_, err = f.svc.ImportUser(ctx, auth.ImportedUser{Email: "ann@xn--exmple-cua.com", PasswordHash: string(hash)}, auth.Device{})
 	if !errors.Is(err, auth.ErrEmailTaken) {
 		t.Fatalf("ImportUser = %v, want ErrEmailTaken", err)
 	}
-	res, err := f.svc.ImportUser(ctx, auth.ImportedUser{Email: "Bo@Bücher.example", PasswordHash: string(hash), Roles: []string{"b", "a", "b"}}, auth.Client{})
+	res, err := f.svc.ImportUser(ctx, auth.ImportedUser{Email: "Bo@Bücher.example", PasswordHash: string(hash), Roles: []string{"b", "a", "b"}}, auth.Device{})
 	if err != nil || res.User.Email != "bo@xn--bcher-kva.example" || !slices.Equal(res.User.Roles, []string{"a", "b"}) || res.LowCost {
 		t.Fatalf("ImportUser = %+v, %v", res, err)
 	}

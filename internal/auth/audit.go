@@ -25,7 +25,7 @@ func (s *Service) record(ctx context.Context, e Event) {
 	s.cfg.Events.Record(ctx, e)
 }
 
-// clientEvent starts an event of typ and outcome from client's device.
-func clientEvent(typ, outcome string, client Client) Event {
-	return Event{Type: typ, Outcome: outcome, IP: client.IP, UserAgent: client.UserAgent}
+// deviceEvent starts an event of typ and outcome from the device.
+func deviceEvent(typ, outcome string, device Device) Event {
+	return Event{Type: typ, Outcome: outcome, IP: device.IP, UserAgent: device.UserAgent}
 }

@@ -132,7 +132,7 @@ func TestLoginInFlightLosesToCredentialChange(t *testing.T) {
 					if err := f.svc.ForgotPassword(context.Background(), u.Email); err != nil {
 						t.Fatal(err)
 					}
-					if err := f.svc.ResetPassword(context.Background(), f.mail.resetToken(t), newPW, auth.Client{}); err != nil {
+					if err := f.svc.ResetPassword(context.Background(), f.mail.resetToken(t), newPW, auth.Device{}); err != nil {
 						t.Fatalf("ResetPassword: %v", err)
 					}
 				}, false},
@@ -161,11 +161,11 @@ func TestLoginInFlightLosesToCredentialChange(t *testing.T) {
 				t.Run(c.name, func(t *testing.T) {
 					ctx := context.Background()
 					f := newRaceFixture(t, backend.dsn(t), bcrypt.MinCost)
-					u, err := f.svc.Register(ctx, "nadia@example.com", oldPW, auth.Client{})
+					u, err := f.svc.Register(ctx, "nadia@example.com", oldPW, auth.Device{})
 					if err != nil {
 						t.Fatal(err)
 					}
-					first, err := f.svc.Login(ctx, u.Email, oldPW, auth.Client{})
+					first, err := f.svc.Login(ctx, u.Email, oldPW, auth.Device{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -177,7 +177,7 @@ func TestLoginInFlightLosesToCredentialChange(t *testing.T) {
 
 					ran := false
 					f.store.after(func(context.Context) { c.race(t, f, u, caller); ran = true })
-					tk, err := f.svc.Login(ctx, u.Email, oldPW, auth.Client{})
+					tk, err := f.svc.Login(ctx, u.Email, oldPW, auth.Device{})
 					if !ran {
 						t.Fatal("the race did not run")
 					}
@@ -195,7 +195,7 @@ func TestLoginInFlightLosesToCredentialChange(t *testing.T) {
 					if len(live) != wantLive || (wantLive == 1 && live[0].ID != caller.SessionID) {
 						t.Fatalf("live sessions after the race: %+v, want %d (the caller's)", live, wantLive)
 					}
-					_, err = f.svc.Refresh(ctx, first.RefreshToken, auth.Client{})
+					_, err = f.svc.Refresh(ctx, first.RefreshToken, auth.Device{})
 					if c.keeps && err != nil {
 						t.Errorf("the caller's session no longer refreshes: %v", err)
 					}
@@ -215,7 +215,7 @@ func TestRehashInFlightDoesNotUndoReset(t *testing.T) {
 	const oldPW, newPW = "correct horse battery", "another horse battery"
 	ctx := context.Background()
 	f := newRaceFixture(t, "sqlite://"+filepath.Join(t.TempDir(), "authd.db"), 11)
-	u, err := f.svc.Register(ctx, "omar@example.com", oldPW, auth.Client{})
+	u, err := f.svc.Register(ctx, "omar@example.com", oldPW, auth.Device{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,17 +227,17 @@ func TestRehashInFlightDoesNotUndoReset(t *testing.T) {
 		if err := f.svc.ForgotPassword(ctx, u.Email); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.ResetPassword(ctx, f.mail.resetToken(t), newPW, auth.Client{}); err != nil {
+		if err := f.svc.ResetPassword(ctx, f.mail.resetToken(t), newPW, auth.Device{}); err != nil {
 			t.Fatalf("ResetPassword: %v", err)
 		}
 	})
-	if _, err := f.svc.Login(ctx, u.Email, oldPW, auth.Client{}); !errors.Is(err, auth.ErrInvalidCredentials) {
+	if _, err := f.svc.Login(ctx, u.Email, oldPW, auth.Device{}); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Fatalf("login in flight: %v, want ErrInvalidCredentials", err)
 	}
-	if _, err := f.svc.Login(ctx, u.Email, oldPW, auth.Client{}); !errors.Is(err, auth.ErrInvalidCredentials) {
+	if _, err := f.svc.Login(ctx, u.Email, oldPW, auth.Device{}); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Fatalf("the old password works again after the reset: %v", err)
 	}
-	if _, err := f.svc.Login(ctx, u.Email, newPW, auth.Client{}); err != nil {
+	if _, err := f.svc.Login(ctx, u.Email, newPW, auth.Device{}); err != nil {
 		t.Fatalf("the new password: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // was mailed to verified, provided it is still the account's address.
 // Every bad token, including one of another purpose, is
 // ErrInvalidOneTimeToken.
-func (s *Service) VerifyEmail(ctx context.Context, token string, client Client) (store.User, error) {
+func (s *Service) VerifyEmail(ctx context.Context, token string, device Device) (store.User, error) {
 	tok, err := s.consumeToken(ctx, token, purposeVerifyEmail)
 	if err != nil {
 		return store.User{}, err
@@ -20,7 +20,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string, client Client) 
 	} else if err != nil {
 		return store.User{}, err
 	}
-	ev := clientEvent(EventEmailVerified, OutcomeSuccess, client)
+	ev := deviceEvent(EventEmailVerified, OutcomeSuccess, device)
 	ev.UserID = tok.UserID
 	s.record(ctx, ev)
 	return s.store.UserByID(ctx, tok.UserID)

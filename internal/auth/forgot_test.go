@@ -50,7 +50,7 @@ func TestForgotPasswordMailsKnownUsersOnly(t *testing.T) {
 	out := &composingOutbox{}
 	f := newFixture(t, denylist.NewMemory(), 10, withOutbox(out))
 	ctx := context.Background()
-	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Device{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.store.CreateUser(ctx, store.User{ID: "d", Email: "disabled@example.com", PasswordHash: "x", Disabled: true}); err != nil {
@@ -79,7 +79,7 @@ func BenchmarkForgotPassword(b *testing.B) {
 		b.Run(e.name, func(b *testing.B) {
 			f := newFixture(b, denylist.NewMemory(), 10, withOutbox(&countingOutbox{}))
 			ctx := context.Background()
-			if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
+			if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Device{}); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {

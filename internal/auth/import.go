@@ -50,8 +50,8 @@ type ImportResult struct {
 // import is recorded like any admin action: a user_import event, and a
 // role_change event per role granted; a refused row records a failed
 // user_import with the reason's code.
-func (s *Service) ImportUser(ctx context.Context, in ImportedUser, actor Client) (ImportResult, error) {
-	ev := clientEvent(EventUserImport, OutcomeFailure, actor)
+func (s *Service) ImportUser(ctx context.Context, in ImportedUser, actor Device) (ImportResult, error) {
+	ev := deviceEvent(EventUserImport, OutcomeFailure, actor)
 	refuse := func(detail string, err error) (ImportResult, error) {
 		ev.Detail = detail
 		s.record(ctx, ev)
@@ -98,7 +98,7 @@ func (s *Service) ImportUser(ctx context.Context, in ImportedUser, actor Client)
 	ev.Outcome, ev.UserID, ev.Detail = OutcomeSuccess, u.ID, stored.Format()
 	s.record(ctx, ev)
 	for _, role := range u.Roles {
-		grant := clientEvent(EventRoleChange, OutcomeSuccess, actor)
+		grant := deviceEvent(EventRoleChange, OutcomeSuccess, actor)
 		grant.UserID, grant.Detail = u.ID, "grant:"+role
 		s.record(ctx, grant)
 	}

@@ -25,7 +25,7 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
 	f := newFixture(t, denylist.NewMemory(), 10, func(c *auth.Config) { c.Clock = clock })
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "legacy@example.com", "correct horse battery", auth.Client{})
+	u, err := f.svc.Register(ctx, "legacy@example.com", "correct horse battery", auth.Device{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 	// older release minted it: signed with the signing key.
 	legacy := func() (signed, maced string) {
 		t.Helper()
-		toks, err := f.svc.Login(ctx, "legacy@example.com", "correct horse battery", auth.Client{})
+		toks, err := f.svc.Login(ctx, "legacy@example.com", "correct horse battery", auth.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 			set(c.at.Add(-time.Minute))
 			signed, maced := legacy()
 			set(c.at)
-			_, err := f.svc.Refresh(ctx, signed, auth.Client{})
+			_, err := f.svc.Refresh(ctx, signed, auth.Device{})
 			if c.ok && err != nil {
 				t.Fatalf("signed refresh token: %v", err)
 			}
@@ -80,7 +80,7 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 			if c.ok {
 				return // the session rotated; its MACed token is now reused
 			}
-			if _, err := f.svc.Refresh(ctx, maced, auth.Client{}); err != nil {
+			if _, err := f.svc.Refresh(ctx, maced, auth.Device{}); err != nil {
 				t.Fatalf("MACed refresh token after the cutoff: %v", err)
 			}
 		})

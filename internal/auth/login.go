@@ -26,9 +26,9 @@ import (
 // as it would had it started a moment later. (Not a retryable error: a
 // retry with the same password fails or, after a sign-out everywhere,
 // simply succeeds.)
-func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*Tokens, error) {
+func (s *Service) Login(ctx context.Context, email, pw string, device Device) (*Tokens, error) {
 	badCredentials := fail(ErrInvalidCredentials, "the email or password is incorrect")
-	ev := clientEvent(EventLogin, OutcomeFailure, client)
+	ev := deviceEvent(EventLogin, OutcomeFailure, device)
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		if err := s.hasher.CompareDummy(ctx, pw); err != nil {
@@ -36,7 +36,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*
 		}
 		return nil, badCredentials
 	}
-	backoffKey := loginBackoffKey(email, client.IP)
+	backoffKey := loginBackoffKey(email, device.IP)
 	if err := s.throttleLogin(ctx, email, backoffKey); err != nil {
 		// No user id: the refusal comes before the lookup, so that it
 		// costs no database read either.
@@ -87,7 +87,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, client Client) (*
 	now := s.cfg.Clock()
 	sess, err := s.store.CreateSession(ctx, store.NewSession{
 		ID: newID(), UserID: u.ID, ClientID: s.cfg.ClientID,
-		UserAgent: client.UserAgent, IP: client.IP,
+		UserAgent: device.UserAgent, IP: device.IP,
 		RefreshJTI: newID(), RefreshIssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
 		CredentialVersion: u.CredentialVersion,
 	})

@@ -33,8 +33,8 @@ type Caller struct {
 	SessionID string
 	TokenID   string
 	ExpiresAt time.Time
-	// Client is recorded in the audit trail.
-	Client Client
+	// Device is recorded in the audit trail.
+	Device Device
 }
 
 // Logout ends sessions of the caller. The store is updated first (no more
@@ -69,7 +69,7 @@ func (s *Service) Logout(ctx context.Context, c Caller, scope LogoutScope) error
 	default:
 		return fail(ErrInvalidRequest, "scope must be local, others or global")
 	}
-	ev := clientEvent(EventLogout, OutcomeSuccess, c.Client)
+	ev := deviceEvent(EventLogout, OutcomeSuccess, c.Device)
 	ev.UserID, ev.SessionID, ev.Detail = c.UserID, c.SessionID, string(scope)
 	s.record(ctx, ev)
 	return nil

@@ -46,7 +46,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 // token is refused before that, so garbage costs no bcrypt. A completed
 // reset also clears the login backoff of the account from client's
 // network: the owner, who just proved it, can log in at once.
-func (s *Service) ResetPassword(ctx context.Context, token, pw string, client Client) error {
+func (s *Service) ResetPassword(ctx context.Context, token, pw string, device Device) error {
 	if token == "" || pw == "" {
 		return fail(ErrInvalidRequest, "token and password are required")
 	}
@@ -75,8 +75,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, client Cl
 			slog.String("user_id", tok.UserID), slog.Any("error", err))
 	}
 	now := s.cfg.Clock()
-	s.loginSucceeded(ctx, loginBackoffKey(tok.Email, client.IP))
-	ev := clientEvent(EventPasswordReset, OutcomeSuccess, client)
+	s.loginSucceeded(ctx, loginBackoffKey(tok.Email, device.IP))
+	ev := deviceEvent(EventPasswordReset, OutcomeSuccess, device)
 	ev.UserID = tok.UserID
 	s.record(ctx, ev)
 	s.mailPasswordChanged(tok.UserID, tok.Email, now)
@@ -110,9 +110,9 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next st
 	if err != nil {
 		return err
 	}
-	ev := clientEvent(EventPasswordChange, OutcomeFailure, c.Client)
+	ev := deviceEvent(EventPasswordChange, OutcomeFailure, c.Device)
 	ev.UserID, ev.SessionID = u.ID, c.SessionID
-	backoffKey := loginBackoffKey(u.Email, c.Client.IP)
+	backoffKey := loginBackoffKey(u.Email, c.Device.IP)
 	if err := s.throttle(ctx, backoffKey, keyChangeAccount, u.Email, s.cfg.Limits.ChangeAccount); err != nil {
 		ev.Detail = detailRateLimited
 		s.record(ctx, ev)

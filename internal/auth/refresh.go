@@ -11,7 +11,7 @@ import (
 // Refresh rotates a refresh token (RFC 9700 §4.14.2) and returns a new
 // token pair. Presenting an already-rotated token outside the grace window
 // revokes the whole session, including its access tokens.
-func (s *Service) Refresh(ctx context.Context, refreshToken string, client Client) (*Tokens, error) {
+func (s *Service) Refresh(ctx context.Context, refreshToken string, device Device) (*Tokens, error) {
 	if refreshToken == "" {
 		return nil, fail(ErrInvalidRequest, "refresh_token is required")
 	}
@@ -29,12 +29,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client Clien
 		NewExpiresAt: now.Add(s.cfg.RefreshTTL),
 		Grace:        s.cfg.RefreshReuseGrace,
 		Now:          now,
-		UserAgent:    client.UserAgent,
-		IP:           client.IP,
+		UserAgent:    device.UserAgent,
+		IP:           device.IP,
 	})
 	switch {
 	case errors.Is(err, store.ErrRefreshReused):
-		ev := clientEvent(EventRefreshReuse, OutcomeFailure, client)
+		ev := deviceEvent(EventRefreshReuse, OutcomeFailure, device)
 		ev.UserID, ev.SessionID, ev.Detail = claims.Subject, claims.SessionID, detailSessionRevoked
 		s.record(ctx, ev)
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "refresh token reuse detected: session revoked",
@@ -57,7 +57,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, client Clien
 	if res.User.Disabled {
 		return nil, fail(ErrUserDisabled, "this account is disabled")
 	}
-	ev := clientEvent(EventRefresh, OutcomeSuccess, client)
+	ev := deviceEvent(EventRefresh, OutcomeSuccess, device)
 	ev.UserID, ev.SessionID = res.User.ID, res.Session.ID
 	s.record(ctx, ev)
 	return s.mint(res.User, res.Session, now)

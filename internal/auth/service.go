@@ -180,9 +180,9 @@ type Tokens struct {
 	RefreshExpiresIn time.Duration
 }
 
-// Client describes the device a request comes from, recorded on sessions
+// Device is the user agent and IP a request comes from, recorded on sessions
 // and in the audit trail.
-type Client struct {
+type Device struct {
 	UserAgent string
 	IP        string
 }

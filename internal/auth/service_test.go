@@ -80,11 +80,11 @@ func TestLogoutReportsUnavailableDenylist(t *testing.T) {
 	t.Cleanup(func() { down.Close() })
 	f := newFixture(t, denylist.NewRedis(down), 10)
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "a@example.com", "correct horse battery", auth.Client{})
+	u, err := f.svc.Register(ctx, "a@example.com", "correct horse battery", auth.Device{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Login(ctx, "a@example.com", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Login(ctx, "a@example.com", "correct horse battery", auth.Device{}); err != nil {
 		t.Fatal(err)
 	}
 	sessions, err := f.store.ListSessions(ctx, u.ID, time.Now())
@@ -109,7 +109,7 @@ func TestLogoutReportsUnavailableDenylist(t *testing.T) {
 func TestLoginUpgradesLowCostHash(t *testing.T) {
 	f := newFixture(t, denylist.NewMemory(), 11)
 	ctx := context.Background()
-	u, err := f.svc.Register(ctx, "b@example.com", "correct horse battery", auth.Client{})
+	u, err := f.svc.Register(ctx, "b@example.com", "correct horse battery", auth.Device{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestLoginUpgradesLowCostHash(t *testing.T) {
 	if err := f.store.UpdatePasswordHash(ctx, u.ID, string(old)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Login(ctx, "b@example.com", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Login(ctx, "b@example.com", "correct horse battery", auth.Device{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.store.UserByID(ctx, u.ID)
@@ -134,11 +134,11 @@ func TestLoginUpgradesLowCostHash(t *testing.T) {
 func benchmarkLogin(b *testing.B, email string) {
 	f := newFixture(b, denylist.NewMemory(), 12)
 	ctx := context.Background()
-	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Device{}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		_, _ = f.svc.Login(ctx, email, "wrong horse battery", auth.Client{})
+		_, _ = f.svc.Login(ctx, email, "wrong horse battery", auth.Device{})
 	}
 }
 
@@ -148,11 +148,11 @@ func BenchmarkLoginUnknownEmailCost12(b *testing.B)  { benchmarkLogin(b, "unknow
 func BenchmarkLoginSuccessCost12(b *testing.B) {
 	f := newFixture(b, denylist.NewMemory(), 12)
 	ctx := context.Background()
-	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
+	if _, err := f.svc.Register(ctx, "known@example.com", "correct horse battery", auth.Device{}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := f.svc.Login(ctx, "known@example.com", "correct horse battery", auth.Client{}); err != nil {
+		if _, err := f.svc.Login(ctx, "known@example.com", "correct horse battery", auth.Device{}); err != nil {
 			b.Fatal(err)
 		}
 	}

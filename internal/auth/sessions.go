@@ -48,7 +48,7 @@ func (s *Service) RevokeSession(ctx context.Context, c Caller, sessionID string)
 	if err := s.denylist.RevokeSessions(ctx, []string{sessionID}, s.revocationHorizon(now)); err != nil {
 		return failWith(ErrUnavailable, "the session could not be ended; retry", err)
 	}
-	ev := clientEvent(EventSessionRevoked, OutcomeSuccess, c.Client)
+	ev := deviceEvent(EventSessionRevoked, OutcomeSuccess, c.Device)
 	ev.UserID, ev.SessionID = c.UserID, sessionID // the session ended, not the caller's
 	s.record(ctx, ev)
 	return nil

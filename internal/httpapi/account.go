@@ -13,7 +13,7 @@ import (
 func callerOf(c *gin.Context) auth.Caller {
 	claims, _ := ginmw.ClaimsFrom(c)
 	return auth.Caller{UserID: claims.Subject, SessionID: claims.SessionID, TokenID: claims.TokenID, ExpiresAt: claims.ExpiresAt,
-		Client: clientOf(c)}
+		Device: deviceOf(c)}
 }
 
 // accepted is the body of every 202: fixed, so that it says nothing about
@@ -27,7 +27,7 @@ func (a *API) verifyEmail(c *gin.Context) {
 	if !a.decodeJSON(c, &req) {
 		return
 	}
-	u, err := a.svc.VerifyEmail(c.Request.Context(), req.Token, clientOf(c))
+	u, err := a.svc.VerifyEmail(c.Request.Context(), req.Token, deviceOf(c))
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -70,7 +70,7 @@ func (a *API) resetPassword(c *gin.Context) {
 	if !a.decodeJSON(c, &req) {
 		return
 	}
-	if err := a.svc.ResetPassword(c.Request.Context(), req.Token, req.Password, clientOf(c)); err != nil {
+	if err := a.svc.ResetPassword(c.Request.Context(), req.Token, req.Password, deviceOf(c)); err != nil {
 		a.writeError(c, err)
 		return
 	}

@@ -44,7 +44,7 @@ func (a *API) register(c *gin.Context) {
 	if !a.decodeJSON(c, &req) {
 		return
 	}
-	u, err := a.svc.Register(c.Request.Context(), req.Email, req.Password, clientOf(c))
+	u, err := a.svc.Register(c.Request.Context(), req.Email, req.Password, deviceOf(c))
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -61,7 +61,7 @@ func (a *API) login(c *gin.Context) {
 		a.writeError(c, badRequest("email and password are required"))
 		return
 	}
-	tokens, err := a.svc.Login(c.Request.Context(), req.Email, req.Password, clientOf(c))
+	tokens, err := a.svc.Login(c.Request.Context(), req.Email, req.Password, deviceOf(c))
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -103,7 +103,7 @@ func (a *API) token(c *gin.Context) {
 		a.writeError(c, &auth.Error{Kind: auth.ErrUnsupportedGrant, Description: "only the refresh_token grant is supported; log in with POST /v1/login"})
 		return
 	}
-	tokens, err := a.svc.Refresh(c.Request.Context(), refreshToken, clientOf(c))
+	tokens, err := a.svc.Refresh(c.Request.Context(), refreshToken, deviceOf(c))
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -183,7 +183,7 @@ func (a *API) discovery(c *gin.Context) {
 		"response_types_supported":              []string{},
 		// middleware.DiscoveryAccessTokenLifetime: verifiers bound exp - iat by it.
 		"authd_access_token_lifetime": int64(a.cfg.AccessTTL / time.Second),
-		"subject_types_supported":               []string{"public"},
+		"subject_types_supported":     []string{"public"},
 		// authd issues no ID tokens, but OIDC libraries (go-oidc among
 		// them) take their verifier's algorithms from this member and
 		// assume RS256 without it: it lists what the published keys sign.
@@ -244,11 +244,11 @@ func writeTokens(c *gin.Context, t *auth.Tokens) {
 	})
 }
 
-// clientOf records the device details of a request.
-func clientOf(c *gin.Context) auth.Client {
+// deviceOf records the device details of a request.
+func deviceOf(c *gin.Context) auth.Device {
 	ua := c.Request.UserAgent()
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
-	return auth.Client{UserAgent: strings.ToValidUTF8(ua, ""), IP: c.ClientIP()}
+	return auth.Device{UserAgent: strings.ToValidUTF8(ua, ""), IP: c.ClientIP()}
 }

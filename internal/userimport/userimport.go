@@ -23,7 +23,7 @@ import (
 
 // Importer creates one imported user; *auth.Service implements it.
 type Importer interface {
-	ImportUser(ctx context.Context, u auth.ImportedUser, actor auth.Client) (auth.ImportResult, error)
+	ImportUser(ctx context.Context, u auth.ImportedUser, actor auth.Device) (auth.ImportResult, error)
 }
 
 // Format of the input.
@@ -75,7 +75,7 @@ const maxLine = 64 << 10
 // are skipped and reported; an I/O or store failure stops the import with
 // an error (rows before it stay imported, and running again resumes, since
 // existing users are skipped).
-func Import(ctx context.Context, imp Importer, r io.Reader, format Format, actor auth.Client) (Report, error) {
+func Import(ctx context.Context, imp Importer, r io.Reader, format Format, actor auth.Device) (Report, error) {
 	var rep Report
 	seen := map[string]bool{}
 	err := read(r, format, func(rec Record, parseErr error) error {

@@ -71,7 +71,7 @@ func newService(t *testing.T, s *sqlstore.Store, cost int, ev *events) *auth.Ser
 	return svc
 }
 
-var cli = auth.Client{UserAgent: "authd-cli users import"}
+var cli = auth.Device{UserAgent: "authd-cli users import"}
 
 func hashOf(t *testing.T, pw string) string {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), 10)
