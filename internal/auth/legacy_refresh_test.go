@@ -29,7 +29,7 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := f.keys.Signer()
+	signer, err := f.keys.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,10 +53,10 @@ type Templates interface {
 	Render(kind mail.Kind, to string, d mail.Data) (mail.Message, error)
 }
 
-// Signer gives the key that signs new tokens.
-type Signer interface {
-	// Signer is the key that signs access tokens now.
-	Signer() (*token.Key, error)
+// SigningKeys gives the keys that sign new tokens.
+type SigningKeys interface {
+	// SigningKey is the key that signs access tokens now.
+	SigningKey() (*token.Key, error)
 	// RefreshKey is the MAC key for refresh tokens now.
 	RefreshKey() (*token.MACKey, error)
 }
@@ -112,13 +112,13 @@ type Service struct {
 	cfg      Config
 	store    Store
 	denylist denylist.Denylist
-	signer   Signer
+	signer   SigningKeys
 	hasher   *password.Hasher
 	refresh  *token.Verifier
 }
 
 // New returns a Service. keys verifies refresh tokens; signer mints.
-func New(cfg Config, s Store, dl denylist.Denylist, signer Signer, keys RefreshKeys, hasher *password.Hasher) (*Service, error) {
+func New(cfg Config, s Store, dl denylist.Denylist, signer SigningKeys, keys RefreshKeys, hasher *password.Hasher) (*Service, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -202,7 +202,7 @@ func (s *Service) revocationHorizon(now time.Time) time.Time {
 
 // mint signs the access and refresh tokens of a session.
 func (s *Service) mint(u store.User, sess store.Session, now time.Time) (*Tokens, error) {
-	key, err := s.signer.Signer()
+	key, err := s.signer.SigningKey()
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func TestOverlongAccessTokenRefused(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	s := start(t, cfg, clk)
 	tk := s.signedUp("long@example.com")
-	k, err := s.App.Keys.Signer()
+	k, err := s.App.Keys.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestTokenIssuedAfterKeyRetirementRefused(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	s := start(t, cfg, clk)
 	tk := s.signedUp("retired@example.com")
-	old, err := s.App.Keys.Signer()
+	old, err := s.App.Keys.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}

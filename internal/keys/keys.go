@@ -84,7 +84,7 @@ type Manager struct {
 // ring is an immutable snapshot of the keys, swapped atomically on reload.
 type ring struct {
 	// candidates are the keys that may sign at some time, oldest first;
-	// Signer picks among them by the clock at call time, so a key rotated
+	// SigningKey picks among them by the clock at call time, so a key rotated
 	// in ahead of time starts signing exactly at its activation.
 	candidates []candidate
 	byID       map[string]*token.Key
@@ -395,8 +395,8 @@ func (m *Manager) Run(ctx context.Context, reloadInterval, rotationInterval time
 	}
 }
 
-// Signer returns the key that signs new tokens now.
-func (m *Manager) Signer() (*token.Key, error) {
+// SigningKey returns the key that signs new tokens now.
+func (m *Manager) SigningKey() (*token.Key, error) {
 	if k := m.ring.Load().signerAt(m.cfg.Clock()); k != nil {
 		return k, nil
 	}

@@ -88,12 +88,12 @@ func TestRotatePublishesBothAndSignsWithNew(t *testing.T) {
 	if err := m.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	old, _ := m.Signer()
+	old, _ := m.SigningKey()
 	fresh, err := m.Rotate(t.Context()) // PublishAhead 0: signs at once
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur, _ := m.Signer(); cur.ID != fresh.ID || cur.ID == old.ID {
+	if cur, _ := m.SigningKey(); cur.ID != fresh.ID || cur.ID == old.ID {
 		t.Fatalf("signer = %s, want the new key %s", cur.ID, fresh.ID)
 	}
 	var set token.JWKS
@@ -105,7 +105,7 @@ func TestRotatePublishesBothAndSignsWithNew(t *testing.T) {
 	if err := other.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := other.Signer(); k.ID != fresh.ID {
+	if k, _ := other.SigningKey(); k.ID != fresh.ID {
 		t.Fatalf("replica signer = %s, want %s", k.ID, fresh.ID)
 	}
 	// Past the retired key's lifetime it leaves the JWKS.
@@ -203,7 +203,7 @@ func TestScheduledRotationPublishesAhead(t *testing.T) {
 			if err := a.Ensure(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			old, _ := a.Signer()
+			old, _ := a.SigningKey()
 
 			// Not due yet: nothing happens.
 			if k, err := a.RotateIfDue(t.Context(), 24*time.Hour); err != nil || k != nil {
@@ -239,14 +239,14 @@ func TestScheduledRotationPublishesAhead(t *testing.T) {
 					t.Fatalf("new key not published: %v", m.KeyIDs())
 				}
 				// Published, but not signing yet.
-				if k, _ := m.Signer(); k.ID != old.ID {
+				if k, _ := m.SigningKey(); k.ID != old.ID {
 					t.Fatalf("a replica signs with the new key before it is published long enough")
 				}
 			}
 			tok := mustSign(t, a, clock())
 			advance(10 * time.Minute)
 			for _, m := range []*keys.Manager{a, b} {
-				if k, _ := m.Signer(); k.ID == old.ID {
+				if k, _ := m.SigningKey(); k.ID == old.ID {
 					t.Fatal("new key not signing after PublishAhead")
 				}
 			}
@@ -264,7 +264,7 @@ func TestScheduledRotationPublishesAhead(t *testing.T) {
 
 func mustSign(t *testing.T, m *keys.Manager, now time.Time) string {
 	t.Helper()
-	k, err := m.Signer()
+	k, err := m.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestRefreshKeyFollowsTheSigner(t *testing.T) {
 	if err := b.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := a.Signer()
+	signer, _ := a.SigningKey()
 	rk, err := a.RefreshKey()
 	if err != nil || rk.ID != keys.RefreshKeyID(signer.ID) || rk.ID == signer.ID {
 		t.Fatalf("refresh key %v (%v), want %s", rk, err, keys.RefreshKeyID(signer.ID))

@@ -78,7 +78,7 @@ func TestRevoke(t *testing.T) {
 			if err := replica.Reload(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			leaked, _ := m.Signer()
+			leaked, _ := m.SigningKey()
 			access := signAccess(t, leaked, token.TypeAccess, clk.Now())
 			legacyRefresh := signAccess(t, leaked, token.TypeRefresh, clk.Now())
 			refresh := mustMAC(t, m, clk.Now())
@@ -111,7 +111,7 @@ func TestRevoke(t *testing.T) {
 			if repl == nil || repl.ID == leaked.ID {
 				t.Fatalf("revoking the signer made no replacement: %v", repl)
 			}
-			if k, err := m.Signer(); err != nil || k.ID != repl.ID {
+			if k, err := m.SigningKey(); err != nil || k.ID != repl.ID {
 				t.Fatalf("signer = %v, %v; want the replacement %s", k, err, repl.ID)
 			}
 			if got := jwksKids(t, m); !slices.Equal(got, []string{repl.ID}) {
@@ -145,7 +145,7 @@ func TestRevoke(t *testing.T) {
 			if _, err := accessV(replica).Verify(t.Context(), access); !errors.Is(err, token.ErrUnknownKey) {
 				t.Fatalf("replica after reload: %v, want ErrUnknownKey", err)
 			}
-			if k, _ := replica.Signer(); k == nil || k.ID != repl.ID {
+			if k, _ := replica.SigningKey(); k == nil || k.ID != repl.ID {
 				t.Fatalf("replica signer = %v, want %s", k, repl.ID)
 			}
 
@@ -171,7 +171,7 @@ func TestRevoke(t *testing.T) {
 			if r, err := m.Revoke(t.Context(), repl.ID); err != nil || r != nil {
 				t.Fatalf("Revoke(retired key) = %v, %v; want no replacement", r, err)
 			}
-			if k, _ := m.Signer(); k.ID != next.ID {
+			if k, _ := m.SigningKey(); k.ID != next.ID {
 				t.Fatalf("signer = %s, want %s", k.ID, next.ID)
 			}
 		})
@@ -190,7 +190,7 @@ func TestRotateNowRevokesTheReplacedKeys(t *testing.T) {
 	if err := m.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	first, _ := m.Signer()
+	first, _ := m.SigningKey()
 	clk.Advance(time.Minute)
 	pending, err := m.Rotate(t.Context()) // signs in 10 minutes
 	if err != nil {
@@ -212,7 +212,7 @@ func TestRotateNowRevokesTheReplacedKeys(t *testing.T) {
 			t.Errorf("VerificationKey(replaced %s) = %v, %v", kid, k, err)
 		}
 	}
-	if k, _ := m.Signer(); k.ID != fresh.ID {
+	if k, _ := m.SigningKey(); k.ID != fresh.ID {
 		t.Fatalf("signer = %s, want %s", k.ID, fresh.ID)
 	}
 }
@@ -239,7 +239,7 @@ func TestRevokePendingKeyKeepsASigner(t *testing.T) {
 		t.Fatalf("Revoke(pending) = %v, %v; want a replacement", repl, err)
 	}
 	clk.Advance(time.Hour)
-	if k, err := m.Signer(); err != nil || k.ID != repl.ID {
+	if k, err := m.SigningKey(); err != nil || k.ID != repl.ID {
 		t.Fatalf("an hour later signer = %v, %v; want %s", k, err, repl.ID)
 	}
 }
@@ -253,7 +253,7 @@ func TestRetiredKeyReportsItsRetirement(t *testing.T) {
 	if err := m.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	old, _ := m.Signer()
+	old, _ := m.SigningKey()
 	if _, err := m.Rotate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
