@@ -54,7 +54,7 @@ func ParseRateLimit(s string) (RateLimit, error) {
 
 // RateLimits are every parsed limit: per client IP, and per account.
 type RateLimits struct {
-	LoginIP, LoginAccount, RegisterIP, TokenIP, ForgotIP, ForgotAccount, VerifyIP, ResetIP RateLimit
+	LoginIP, LoginAccount, RegisterIP, TokenIP, ForgotIP, ForgotAccount, EmailVerifyIP, ResetIP RateLimit
 
 	ChangeIP, ChangeAccount RateLimit
 }
@@ -75,7 +75,7 @@ func (c Config) rateLimitSettings(out *RateLimits) []struct {
 		{"AUTHD_RATELIMIT_TOKEN_IP", c.RateLimitTokenIP, &out.TokenIP},
 		{"AUTHD_RATELIMIT_FORGOT_IP", c.RateLimitForgotIP, &out.ForgotIP},
 		{"AUTHD_RATELIMIT_FORGOT_ACCOUNT", c.RateLimitForgotAccount, &out.ForgotAccount},
-		{"AUTHD_RATELIMIT_VERIFY_IP", c.RateLimitVerifyIP, &out.VerifyIP},
+		{"AUTHD_RATELIMIT_VERIFY_IP", c.RateLimitEmailVerifyIP, &out.EmailVerifyIP},
 		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP},
 		{"AUTHD_RATELIMIT_CHANGE_IP", c.RateLimitChangeIP, &out.ChangeIP},
 		{"AUTHD_RATELIMIT_CHANGE_ACCOUNT", c.RateLimitChangeAccount, &out.ChangeAccount},

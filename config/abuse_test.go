@@ -58,7 +58,7 @@ func TestDefaultRateLimitsParse(t *testing.T) {
 		t.Fatalf("login limits %+v %+v", limits.LoginIP, limits.LoginAccount)
 	}
 	for name, l := range map[string]config.RateLimit{"register": limits.RegisterIP, "token": limits.TokenIP,
-		"forgot ip": limits.ForgotIP, "forgot account": limits.ForgotAccount, "verify": limits.VerifyIP, "reset": limits.ResetIP,
+		"forgot ip": limits.ForgotIP, "forgot account": limits.ForgotAccount, "verify": limits.EmailVerifyIP, "reset": limits.ResetIP,
 		"change ip": limits.ChangeIP, "change account": limits.ChangeAccount} {
 		if l.Rate < 1 || l.Burst < 1 || l.Period < time.Second {
 			t.Errorf("%s: %+v", name, l)

@@ -119,7 +119,9 @@ type Config struct {
 	RateLimitTokenIP       string `yaml:"ratelimit_token_ip" env:"AUTHD_RATELIMIT_TOKEN_IP"`
 	RateLimitForgotIP      string `yaml:"ratelimit_forgot_ip" env:"AUTHD_RATELIMIT_FORGOT_IP"`
 	RateLimitForgotAccount string `yaml:"ratelimit_forgot_account" env:"AUTHD_RATELIMIT_FORGOT_ACCOUNT"`
-	RateLimitVerifyIP      string `yaml:"ratelimit_verify_ip" env:"AUTHD_RATELIMIT_VERIFY_IP"`
+	// RateLimitEmailVerifyIP limits email verification and its resend;
+	// its yaml and env names keep the "verify" deployed configurations use.
+	RateLimitEmailVerifyIP string `yaml:"ratelimit_verify_ip" env:"AUTHD_RATELIMIT_VERIFY_IP"`
 	RateLimitResetIP       string `yaml:"ratelimit_reset_ip" env:"AUTHD_RATELIMIT_RESET_IP"`
 	RateLimitChangeIP      string `yaml:"ratelimit_change_ip" env:"AUTHD_RATELIMIT_CHANGE_IP"`
 	RateLimitChangeAccount string `yaml:"ratelimit_change_account" env:"AUTHD_RATELIMIT_CHANGE_ACCOUNT"`
@@ -199,7 +201,7 @@ func Default() Config {
 		RateLimitTokenIP:       "300/1m:100",
 		RateLimitForgotIP:      "10/1h:5",
 		RateLimitForgotAccount: "5/1h:3",
-		RateLimitVerifyIP:      "60/1h:20",
+		RateLimitEmailVerifyIP: "60/1h:20",
 		RateLimitResetIP:       "20/1h:10",
 		RateLimitChangeIP:      "20/1h:10",
 		RateLimitChangeAccount: "10/1h:5",

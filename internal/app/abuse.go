@@ -68,7 +68,7 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 		auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
 			ChangeAccount: limit(parsed.ChangeAccount)},
 		httpapi.RateLimits{Limiter: limiter, Login: limit(parsed.LoginIP), Register: limit(parsed.RegisterIP), Token: limit(parsed.TokenIP),
-			Forgot: limit(parsed.ForgotIP), Verify: limit(parsed.VerifyIP), Reset: limit(parsed.ResetIP), Change: limit(parsed.ChangeIP)},
+			Forgot: limit(parsed.ForgotIP), EmailVerify: limit(parsed.EmailVerifyIP), Reset: limit(parsed.ResetIP), Change: limit(parsed.ChangeIP)},
 		nil
 }
 

@@ -18,10 +18,11 @@ type RateLimits struct {
 	// (fail open). Should it fail anyway, the request is served.
 	Limiter ratelimit.Limiter
 	// Login is POST /v1/login; Register POST /v1/register; Token POST
-	// /v1/token; Forgot POST /v1/password/forgot; Verify POST
-	// /v1/email/verify and its /resend; Reset POST /v1/password/reset;
+	// /v1/token; Forgot POST /v1/password/forgot; EmailVerify POST
+	// /v1/email/verify and its /resend (counted under "ip:verify:", the
+	// key deployed limiters already hold); Reset POST /v1/password/reset;
 	// Change POST /v1/password/change (before the token is verified).
-	Login, Register, Token, Forgot, Verify, Reset, Change ratelimit.Limit
+	Login, Register, Token, Forgot, EmailVerify, Reset, Change ratelimit.Limit
 }
 
 // rateLimitedBody is the 429 body, encoded once: the refusal path is the
