@@ -453,16 +453,6 @@ func (m *Manager) MACKey(ctx context.Context, kid string) (*token.MACKey, error)
 // JWKS returns the JSON of the published key set.
 func (m *Manager) JWKS() []byte { return m.ring.Load().jwks }
 
-// KeyIDs returns the ids of every published key, oldest first.
-func (m *Manager) KeyIDs() []string {
-	stored := m.ring.Load().published
-	ids := make([]string, len(stored))
-	for i, k := range stored {
-		ids[i] = k.ID
-	}
-	return ids
-}
-
 // Keys returns the stored metadata of every published key, oldest first
 // (for listing and for the key-age metric).
 func (m *Manager) Keys() []store.SigningKey { return m.ring.Load().published }

@@ -66,9 +66,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Registry exposes the registry for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
-
 // ObserveRequest records one HTTP request. Every label must come from a
 // bounded set, never from the raw request, or each distinct value a client
 // sends would add series: route is a registered route pattern or

@@ -36,9 +36,6 @@ type Limit struct {
 // PerMinute returns a limit of n events a minute with a burst of n.
 func PerMinute(n int) Limit { return Limit{Rate: n, Period: time.Minute, Burst: n} }
 
-// PerHour returns a limit of n events an hour with a burst of n.
-func PerHour(n int) Limit { return Limit{Rate: n, Period: time.Hour, Burst: n} }
-
 // String formats l as "5/1m0s burst 10", for logs and config checks.
 func (l Limit) String() string { return fmt.Sprintf("%d/%s burst %d", l.Rate, l.Period, l.Burst) }
 
