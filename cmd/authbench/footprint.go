@@ -41,7 +41,7 @@ func (o options) footprintErrors() []error {
 }
 
 // runFootprint is -footprint: it starts -authd-bin itself and reports its
-// startup time and memory against issue 7's targets.
+// startup time and memory against the targets of docs/benchmarks.md.
 func runFootprint(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	var progress io.Writer
 	if !o.quiet {

@@ -20,7 +20,7 @@
 // With -footprint it loads no running authd: it starts the binary
 // -authd-bin itself (the embedded default unless -authd-env says
 // otherwise) and measures its startup time and its memory, idle and under
-// -footprint-conns keep-alive connections, against issue 7's targets:
+// -footprint-conns keep-alive connections, against the targets of docs/benchmarks.md:
 //
 //	authbench -footprint -authd-bin ./authd
 package main
@@ -122,7 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.alg, "alg", "ES256", "signing algorithm of the JWT bound (authd's AUTHD_SIGNING_ALG)")
 	fs.DurationVar(&o.limitDuration, "limit-duration", 5*time.Second, "length of the rotation and JWT bound measurements")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the authd under load, when on this machine: each phase then reports its CPU use (Linux)")
-	fs.BoolVar(&o.footprint, "footprint", false, "instead of loading -target, start -authd-bin and measure its startup time and memory (idle and under -footprint-conns connections) against issue 7's targets (Linux)")
+	fs.BoolVar(&o.footprint, "footprint", false, "instead of loading -target, start -authd-bin and measure its startup time and memory (idle and under -footprint-conns connections) against the footprint targets (Linux)")
 	fs.StringVar(&o.authdBin, "authd-bin", "", "the authd binary -footprint starts")
 	fs.Func("authd-env", "a KEY=VALUE setting for the authd -footprint starts (repeatable; none: the embedded default)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
@@ -412,8 +412,8 @@ func (m *limitMeter) measureJWT(ctx context.Context) error {
 	})
 }
 
-// checks compares the single-scenario phases with their limits (issue 7's
-// targets).
+// checks compares the single-scenario phases with their limits (the targets of
+// docs/benchmarks.md).
 func checks(lr *limitsReport, phases []*loadgen.Result) []limits.Check {
 	find := func(s loadgen.Scenario) (e loadgen.EndpointResult, cpu *loadgen.CPUUsage, ok bool) {
 		for _, p := range phases {

@@ -15,13 +15,14 @@ import (
 //
 // The Go scheduler does not know about priorities: a pool worker holds a P
 // while it runs, and a goroutine waiting for a P waits for the runtime to
-// preempt it (about 10 ms). So Run lends the process a P for as long as its
+// preempt it (a scheduler time slice). So Run lends the process a P for as long as its
 // function runs: GOMAXPROCS is raised by one per running function, and is
 // back to its usual value when none runs. Keeping it raised for good would
 // be simpler but costs every request: with more Ps than CPUs the scheduler
-// wakes idle threads on every ready goroutine (measured on 2 CPUs: 47-66 µs
-// of CPU per /v1/verify at 2 Ps, 64-74 µs at 4). Each change stops the
-// world for microseconds, twice per bcrypt of ~250 ms.
+// wakes idle threads on every ready goroutine, which measurably raises the
+// CPU each verification costs (docs/benchmarks.md, "Figures behind design
+// choices"). Each change stops the world for microseconds, twice per
+// bcrypt, which takes thousands of times longer.
 //
 // Lowering a thread's own priority needs no privilege. It is implemented
 // on Linux, where every thread has its own nice value; NewNicedPool fails

@@ -76,13 +76,13 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 // count. AUTHD_BCRYPT_MAX_CONCURRENT = 0 means one slot per CPU, each on a
 // thread of an admission.NicedPool at AUTHD_BCRYPT_NICE: the kernel gives bcrypt only the CPU
 // time requests leave, so a login flood uses every CPU yet /v1/verify,
-// refresh and JWKS stay fast (issue 5) and logins reach the bcrypt bound
-// (issue 7). Where threads cannot be niced, bcrypt runs at normal priority
-// on one slot per CPU but one, so that a flood always leaves a CPU to the
-// rest (measured on 2 CPUs: /v1/verify p99 20–40 ms with every CPU hashing
-// at normal priority, ~2 ms with one left free), at the price of login
-// throughput. A set value is used as it is, niced where possible; so is
-// AUTHD_BCRYPT_NICE = 0 (normal priority).
+// refresh and JWKS stay fast and logins reach the bcrypt bound. Where
+// threads cannot be niced, bcrypt runs at normal priority on one slot per
+// CPU but one, so that a flood always leaves a CPU to the rest (with every
+// CPU hashing at normal priority, verification latency grows by an order
+// of magnitude: docs/benchmarks.md, "Figures behind design choices"), at
+// the price of login throughput. A set value is used as it is, niced where
+// possible; so is AUTHD_BCRYPT_NICE = 0 (normal priority).
 func (a *App) openBcryptPool() int {
 	cpus := runtime.GOMAXPROCS(0)
 	slots := a.cfg.BcryptMaxConcurrent

@@ -96,15 +96,14 @@
 // the connection breaks or goes silent. Hence:
 //
 //   - in sync, a revocation reaches the mirror in the time Redis takes to
-//     deliver the publish: measured over 200 revocations on loopback
-//     (TestMirrorPropagation, BenchmarkMirrorPropagation), p50 ≈ 25µs and
-//     p99 ≈ 90–150µs from the start of the write, which includes the
-//     writer's own round trip; by the time the writer has read its reply
-//     the mirror has nearly always applied the event (p99 ≈ 1µs after it);
+//     deliver the publish, about one round trip: by the time the writer has
+//     read its reply the mirror has nearly always applied the event
+//     (TestMirrorPropagation, BenchmarkMirrorPropagation; figures in
+//     docs/benchmarks.md);
 //   - a Check that answers nil or ErrRevoked reflects every revocation
 //     written more than the bound (1s) before it, whatever the network
 //     does; otherwise it answers ErrUnavailable. A closed connection is
-//     usually noticed sooner (about 0.1s in TestMirrorResyncsAfterDisconnect,
+//     usually noticed sooner (TestMirrorResyncsAfterDisconnect,
 //     go-redis's own reconnect attempt included), a silent one when the
 //     bound runs out; the mirror then resubscribes and resyncs, retrying at
 //     least once a second.

@@ -19,14 +19,13 @@ const maxCheckBatch = 256
 // authd's side and on Redis's, and callers wait on a channel instead of
 // queueing for a pooled connection.
 //
-// One sender is what measured best under load. Letting a second MGET go
+// One sender is what measured best under load: letting a second MGET go
 // out beside a light one (always, or only while recent batches were
-// light) made 32 concurrent checks cost 4.7-6.2 µs each against 3.9-4.2 µs
-// (BenchmarkRedisCheckConcurrent), and authd's RSS under 1,000
-// connections peak at 94-100 MB against 89-94 MB. Its price is at two
-// concurrent checks, where the second waits for the first's round trip:
-// 54 µs per check against 26 µs (BenchmarkRedisCheck), one extra loopback
-// round trip of latency.
+// light) made concurrent checks dearer (BenchmarkRedisCheckConcurrent)
+// and authd's peak memory under many connections higher. Its price is at
+// two concurrent checks, where the second waits for the first's round
+// trip: one extra round trip of latency (BenchmarkRedisCheck). Figures in
+// docs/benchmarks.md, "Figures behind design choices".
 type checkBatcher struct {
 	mget func(ctx context.Context, keys []string) ([]any, error)
 

@@ -69,9 +69,9 @@
 //
 // A Verifier remembers the token strings it has verified (10,000 by
 // default; WithVerifiedCache sets the number, 0 turns the cache off), so
-// that a client repeating its token costs well under 2µs instead of a
-// signature check (BenchmarkVerifierCached: about 0.4µs and two small
-// allocations, for any algorithm). Nothing that can change is taken from
+// that a client repeating its token costs a small fraction of a signature
+// check, for any algorithm (BenchmarkVerifierCached; figures in
+// docs/benchmarks.md). Nothing that can change is taken from
 // the cache: on every hit exp, nbf and iat are checked again against the
 // Verifier's clock with the same leeway, so is the lifetime bound, the
 // token's kid must still give the key that verified it (an equal key
@@ -102,9 +102,8 @@
 //
 // A denylist.Mirror given to WithRevocation removes the round trip: it
 // keeps a copy of the denylist in memory, fed by the revocation events
-// authd publishes, and checks against it (about 0.2µs). A revocation
-// reaches it within the pub/sub delivery time (tens of microseconds on
-// loopback); while it is out of sync with Redis (starting, reconnecting,
+// authd publishes, and checks against it without a network call. A
+// revocation reaches it within the pub/sub delivery time; while it is out of sync with Redis (starting, reconnecting,
 // or not confirmed within its staleness bound, 1s by default) its checks
 // fail with denylist.ErrUnavailable, so FailClosed answers 503 rather
 // than trust a stale copy. See ExampleWithRevocation_mirror and the

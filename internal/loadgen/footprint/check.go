@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Issue 7's targets for the embedded default. MB are 10^6 bytes.
+// The targets for the embedded default (docs/benchmarks.md). MB are 10^6 bytes.
 const (
 	IdleRSSLimit = 30_000_000  // bytes of VmRSS, idle
 	LoadRSSLimit = 100_000_000 // bytes of VmRSS, under 1,000 connections
@@ -39,7 +39,7 @@ func newCheck(name string, measured, limit float64, unit string) Check {
 func megabytes(b int64) float64            { return float64(b) / 1e6 }
 func milliseconds(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// checks compares r with issue 7's targets.
+// checks compares r with the targets.
 func checks(r *Result) []Check {
 	return []Check{
 		newCheck("idle RSS", megabytes(r.Idle.RSS), megabytes(IdleRSSLimit), "MB"),

@@ -1,7 +1,7 @@
 // Package footprint measures what running authd costs besides CPU: the
 // wall time from exec to ready, and its resident memory idle and under
-// many concurrent keep-alive connections, each figure compared with issue
-// 7's targets (idle RSS ≤ 30 MB, RSS ≤ 100 MB under 1,000 connections,
+// many concurrent keep-alive connections, each figure compared with the
+// targets of docs/benchmarks.md (idle RSS ≤ 30 MB, RSS ≤ 100 MB under 1,000 connections,
 // start to ready ≤ 300 ms on the embedded default).
 //
 // Unlike the rest of loadgen, it starts authd itself, from a built binary,
@@ -102,7 +102,7 @@ type Result struct {
 	Idle      Memory        `json:"idle"`
 	// Load is the connection load and authd's memory under it.
 	Load Load `json:"load"`
-	// Checks compares the figures with issue 7's targets.
+	// Checks compares the figures with the targets.
 	Checks []Check `json:"checks"`
 }
 
@@ -190,7 +190,7 @@ func sharedState(env []string) bool {
 // many times on the data dir a start left, timing each from exec to ready;
 // then lets the last one idle and reads its memory; then loads it with
 // cfg.Conns connections calling /v1/verify and samples its memory; and
-// compares the figures with issue 7's targets. Every authd it started is
+// compares the figures with the targets. Every authd it started is
 // stopped, and every data dir removed, before it returns, also when ctx
 // is cancelled.
 func Measure(ctx context.Context, cfg Config) (*Result, error) {

@@ -1,5 +1,5 @@
 // Package limits measures what the machine itself allows on authd's three
-// hot paths, the yardsticks issue 7's targets are ratios to:
+// hot paths, the yardsticks the targets of docs/benchmarks.md are ratios to:
 //
 //   - Bcrypt: CPUs ÷ the time of one bcrypt compare at the configured cost
 //     (the most logins per second any server could answer);

@@ -17,10 +17,10 @@ import (
 // We chose this over lib/pq's binary_parameters=yes, which also sends an
 // unprepared statement in one round trip (instead of lib/pq's default two)
 // but still has Postgres parse and plan it on every call. Planning the
-// rotation statement costs about as much server CPU as running it (~70µs
-// each, EXPLAIN ANALYZE), and with 16 concurrent refreshes the server's CPU
-// is the limit: the prepared statement gave about twice the throughput of
-// the binary_parameters one in BenchmarkRotateRefreshPostgres's setting.
+// rotation statement costs about as much server CPU as running it
+// (EXPLAIN ANALYZE), and under concurrent refreshes the server's CPU is the
+// limit, so preparing roughly doubles refresh throughput
+// (BenchmarkRotateRefreshPostgres; figures in docs/benchmarks.md).
 // binary_parameters remains the DSN's business.
 //
 // Statements are prepared lazily, not at Open, because Open does not
