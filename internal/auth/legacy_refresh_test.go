@@ -46,7 +46,7 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 			t.Fatal(sessions, err)
 		}
 		s := sessions[0] // newest first
-		signed, err = token.Sign(signer, token.TypeRefresh, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+		signed, err = token.Sign(signer, token.TypeRefresh, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: "https://auth.example", Subject: u.ID, Audience: jwt.ClaimStrings{"https://auth.example"},
 			ID: s.RefreshJTI, IssuedAt: jwt.NewNumericDate(s.RefreshIssuedAt), ExpiresAt: jwt.NewNumericDate(s.ExpiresAt),
 		}, SessionID: s.ID})

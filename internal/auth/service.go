@@ -114,7 +114,7 @@ type Service struct {
 	denylist denylist.Denylist
 	signer   SigningKeys
 	hasher   *password.Hasher
-	refresh  *token.Verifier
+	refresh  *token.Checker
 }
 
 // New returns a Service. keys verifies refresh tokens; signer mints.
@@ -131,7 +131,7 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer SigningKeys, keys Ref
 	if err := cfg.mailDefaults(); err != nil {
 		return nil, err
 	}
-	refresh, err := token.NewVerifier(legacyRefreshKeys{RefreshKeys: keys, now: cfg.Clock},
+	refresh, err := token.NewChecker(legacyRefreshKeys{RefreshKeys: keys, now: cfg.Clock},
 		token.WithIssuer(cfg.Issuer),
 		token.WithAudience(cfg.Issuer), // refresh tokens are for authd alone
 		token.WithType(token.TypeRefresh),
@@ -207,7 +207,7 @@ func (s *Service) mint(u store.User, sess store.Session, now time.Time) (*Tokens
 		return nil, err
 	}
 	accessExp := now.Add(s.cfg.AccessTTL)
-	access, err := token.Sign(key, token.TypeAccess, &token.Claims{
+	access, err := token.Sign(key, token.TypeAccess, &token.Payload{
 		RegisteredClaims: registered(s.cfg.Issuer, u.ID, s.cfg.Audience, newID(), now, accessExp),
 		SessionID:        sess.ID,
 		ClientID:         s.cfg.ClientID,
@@ -224,7 +224,7 @@ func (s *Service) mint(u store.User, sess store.Session, now time.Time) (*Tokens
 	if err != nil {
 		return nil, err
 	}
-	refresh, err := token.SignMAC(macKey, token.TypeRefresh, &token.Claims{
+	refresh, err := token.SignMAC(macKey, token.TypeRefresh, &token.Payload{
 		RegisteredClaims: registered(s.cfg.Issuer, u.ID, s.cfg.Issuer, sess.RefreshJTI, sess.RefreshIssuedAt, sess.ExpiresAt),
 		SessionID:        sess.ID,
 	})

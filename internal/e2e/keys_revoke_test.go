@@ -68,7 +68,7 @@ func forgeWith(t testing.TB, k *token.Key, real string, issuedAt time.Time, life
 	if aud == "" {
 		aud, _ = c["aud"].([]any)[0].(string)
 	}
-	raw, err := token.Sign(k, token.TypeAccess, &token.Claims{
+	raw, err := token.Sign(k, token.TypeAccess, &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: c["iss"].(string), Subject: c["sub"].(string), Audience: jwt.ClaimStrings{aud}, ID: "forged",
 			IssuedAt: jwt.NewNumericDate(issuedAt), ExpiresAt: jwt.NewNumericDate(issuedAt.Add(life)),

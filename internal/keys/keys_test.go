@@ -251,7 +251,7 @@ func TestScheduledRotationPublishesAhead(t *testing.T) {
 				}
 			}
 			// A token signed before the rotation still verifies with the ring.
-			v, err := token.NewVerifier(b, token.WithIssuer("iss"), token.WithAudience("aud"), token.WithClock(clock))
+			v, err := token.NewChecker(b, token.WithIssuer("iss"), token.WithAudience("aud"), token.WithClock(clock))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,7 +268,7 @@ func mustSign(t *testing.T, m *keys.Manager, now time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := token.Sign(k, token.TypeAccess, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+	tok, err := token.Sign(k, token.TypeAccess, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"aud"}, ID: "j1",
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 	}})
@@ -285,7 +285,7 @@ func mustMAC(t *testing.T, m *keys.Manager, now time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := token.SignMAC(k, token.TypeRefresh, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+	tok, err := token.SignMAC(k, token.TypeRefresh, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"iss"}, ID: "j1",
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 	}, SessionID: "s1"})
@@ -316,8 +316,8 @@ func TestRefreshKeyFollowsTheSigner(t *testing.T) {
 	if err != nil || rk.ID != keys.RefreshKeyID(signer.ID) || rk.ID == signer.ID {
 		t.Fatalf("refresh key %v (%v), want %s", rk, err, keys.RefreshKeyID(signer.ID))
 	}
-	verifier := func(m *keys.Manager) *token.Verifier {
-		v, err := token.NewVerifier(m, token.WithIssuer("iss"), token.WithAudience("iss"),
+	verifier := func(m *keys.Manager) *token.Checker {
+		v, err := token.NewChecker(m, token.WithIssuer("iss"), token.WithAudience("iss"),
 			token.WithType(token.TypeRefresh), token.WithMACKeys(m), token.WithClock(clock))
 		if err != nil {
 			t.Fatal(err)

@@ -33,7 +33,7 @@ func (c *ringClock) Advance(d time.Duration) {
 // signAccess signs an access token with k, issued at now.
 func signAccess(t *testing.T, k *token.Key, typ string, now time.Time) string {
 	t.Helper()
-	tok, err := token.Sign(k, typ, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+	tok, err := token.Sign(k, typ, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"iss"}, ID: "j-" + typ,
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute)),
 	}, SessionID: "s1"})
@@ -82,15 +82,15 @@ func TestRevoke(t *testing.T) {
 			access := signAccess(t, leaked, token.TypeAccess, clk.Now())
 			legacyRefresh := signAccess(t, leaked, token.TypeRefresh, clk.Now())
 			refresh := mustMAC(t, m, clk.Now())
-			accessV := func(m *keys.Manager) *token.Verifier {
-				v, err := token.NewVerifier(m, token.WithIssuer("iss"), token.WithAudience("iss"), token.WithClock(clk.Now))
+			accessV := func(m *keys.Manager) *token.Checker {
+				v, err := token.NewChecker(m, token.WithIssuer("iss"), token.WithAudience("iss"), token.WithClock(clk.Now))
 				if err != nil {
 					t.Fatal(err)
 				}
 				return v
 			}
-			refreshV := func(m *keys.Manager) *token.Verifier {
-				v, err := token.NewVerifier(m, token.WithIssuer("iss"), token.WithAudience("iss"),
+			refreshV := func(m *keys.Manager) *token.Checker {
+				v, err := token.NewChecker(m, token.WithIssuer("iss"), token.WithAudience("iss"),
 					token.WithType(token.TypeRefresh), token.WithMACKeys(m), token.WithClock(clk.Now))
 				if err != nil {
 					t.Fatal(err)
@@ -278,7 +278,7 @@ func TestRetiredKeyReportsItsRetirement(t *testing.T) {
 			t.Errorf("JWKS: key %s retired at %v, want %v", k.ID, k.RetiredAt, want)
 		}
 	}
-	v, err := token.NewVerifier(m, token.WithIssuer("iss"), token.WithAudience("iss"), token.WithClock(clk.Now))
+	v, err := token.NewChecker(m, token.WithIssuer("iss"), token.WithAudience("iss"), token.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

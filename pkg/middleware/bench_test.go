@@ -157,7 +157,7 @@ func BenchmarkRawGolangJWT(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				var c token.Claims
+				var c token.Payload
 				if _, err := p.ParseWithClaims(raw, &c, keyfunc); err != nil {
 					b.Fatal(err)
 				}

@@ -211,7 +211,7 @@ func (v *Verifier) keyStillValid(ctx context.Context, e *cacheEntry) bool {
 	return ok && pub.Equal(e.key.Public)
 }
 
-// store caches a token that token.Verifier has just accepted.
+// store caches a token that token.Checker has just accepted.
 func (v *Verifier) store(raw string, c *Claims, rec *keyRecord, nbf time.Time) {
 	if rec.key == nil {
 		return // the key set was not consulted: nothing to re-check a hit against
@@ -247,7 +247,7 @@ func (c *Claims) clone() *Claims {
 	return &out
 }
 
-// keyRecord receives the key token.Verifier looked up for one token.
+// keyRecord receives the key token.Checker looked up for one token.
 type keyRecord struct {
 	kid string
 	key *token.Key
@@ -257,7 +257,7 @@ type keyRecord struct {
 // to recordingKeySet.
 type keyRecordKey struct{}
 
-// recordingKeySet is the KeySet token.Verifier sees when the cache is on:
+// recordingKeySet is the KeySet token.Checker sees when the cache is on:
 // it notes the key it returns in the keyRecord of the context, so that a
 // cache entry knows exactly which key verified it, without parsing the
 // header a second time.

@@ -86,7 +86,7 @@ func TestVerifiedCacheHit(t *testing.T) {
 			k := testKey(t, alg, 0)
 			clk := newClock()
 			v, full := cachedVerifier(t, token.StaticKeySet{k}, clk)
-			raw := mint(t, k, clk.Now(), func(c *token.Claims) { c.Roles = []string{"admin", "user"} })
+			raw := mint(t, k, clk.Now(), func(c *token.Payload) { c.Roles = []string{"admin", "user"} })
 			first, err := v.Verify(t.Context(), raw)
 			if err != nil {
 				t.Fatal(err)
@@ -119,7 +119,7 @@ func TestVerifiedCacheClaimsAreCopies(t *testing.T) {
 	k := testKey(t, token.EdDSA, 0)
 	clk := newClock()
 	v, _ := cachedVerifier(t, token.StaticKeySet{k}, clk)
-	raw := mint(t, k, clk.Now(), func(c *token.Claims) { c.Roles = []string{"user", "reader"} })
+	raw := mint(t, k, clk.Now(), func(c *token.Payload) { c.Roles = []string{"user", "reader"} })
 	for i := range 3 { // the first from the full path, then from the cache
 		c, err := v.Verify(t.Context(), raw)
 		if err != nil {
@@ -169,7 +169,7 @@ func TestVerifiedCacheLifetime(t *testing.T) {
 	// nbf: valid once the clock reaches nbf - leeway; a clock set back
 	// below that refuses the cached token again.
 	clk.Set(start)
-	nbf := mint(t, k, start, func(c *token.Claims) { c.NotBefore = jwt.NewNumericDate(start.Add(time.Minute)) })
+	nbf := mint(t, k, start, func(c *token.Payload) { c.NotBefore = jwt.NewNumericDate(start.Add(time.Minute)) })
 	clk.Set(start.Add(time.Minute))
 	if _, err := v.Verify(ctx, nbf); err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestVerifiedCacheRevocation(t *testing.T) {
 	now := clk.Now()
 	until := now.Add(time.Hour)
 	tokenOf := func(jti, sid, sub string) string {
-		return mint(t, k, now.Add(-time.Minute), func(c *token.Claims) { c.ID, c.SessionID, c.Subject = jti, sid, sub })
+		return mint(t, k, now.Add(-time.Minute), func(c *token.Payload) { c.ID, c.SessionID, c.Subject = jti, sid, sub })
 	}
 	tests := []struct {
 		name   string
@@ -333,7 +333,7 @@ func TestVerifiedCacheRefusalsNotCached(t *testing.T) {
 	}{
 		{"bad signature", good[:dot+1] + strings.Repeat("A", len(good)-dot-1)},
 		{"expired", mint(t, k, clk.Now().Add(-time.Hour), nil)},
-		{"wrong audience", mint(t, k, clk.Now(), func(c *token.Claims) { c.Audience = jwt.ClaimStrings{"other"} })},
+		{"wrong audience", mint(t, k, clk.Now(), func(c *token.Payload) { c.Audience = jwt.ClaimStrings{"other"} })},
 		{"not a JWT", "garbage"},
 	}
 	for _, tt := range tests {
@@ -361,7 +361,7 @@ func TestVerifiedCacheSize(t *testing.T) {
 	clk := newClock()
 	toks := make([]string, 1200)
 	for i := range toks {
-		toks[i] = mint(t, k, clk.Now(), func(c *token.Claims) { c.ID = fmt.Sprint("jti-", i) })
+		toks[i] = mint(t, k, clk.Now(), func(c *token.Payload) { c.ID = fmt.Sprint("jti-", i) })
 	}
 	for _, size := range []int{1, 50, 1000} { // 1000: sharded
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
@@ -408,7 +408,7 @@ func TestVerifiedCacheEvictsExpiredFirst(t *testing.T) {
 	start := clk.Now()
 	v, full := cachedVerifier(t, token.StaticKeySet{k}, clk, middleware.WithVerifiedCache(4))
 	short := func(i int) string {
-		return mint(t, k, start, func(c *token.Claims) {
+		return mint(t, k, start, func(c *token.Payload) {
 			c.ID = fmt.Sprint("short-", i)
 			c.ExpiresAt = jwt.NewNumericDate(start.Add(time.Minute))
 		})
@@ -421,7 +421,7 @@ func TestVerifiedCacheEvictsExpiredFirst(t *testing.T) {
 	}
 	clk.Advance(2 * time.Minute) // the short ones have expired
 	for i := range 3 {
-		if _, err := v.Verify(t.Context(), mint(t, k, clk.Now(), func(c *token.Claims) { c.ID = fmt.Sprint("new-", i) })); err != nil {
+		if _, err := v.Verify(t.Context(), mint(t, k, clk.Now(), func(c *token.Payload) { c.ID = fmt.Sprint("new-", i) })); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -467,7 +467,7 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 		if i%2 == 1 {
 			signer = other
 		}
-		toks[i] = mint(t, signer, start, func(c *token.Claims) {
+		toks[i] = mint(t, signer, start, func(c *token.Payload) {
 			c.Subject = fmt.Sprint("user-", i)
 			c.Roles = []string{"r"}
 		})

@@ -21,7 +21,7 @@ import (
 // issuer, with roles.
 func signed(key *token.Key, issuer string, roles ...string) string {
 	now := time.Now()
-	raw, err := token.Sign(key, token.TypeAccess, &token.Claims{
+	raw, err := token.Sign(key, token.TypeAccess, &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   "user-42",

@@ -15,7 +15,7 @@ var CacheTTL = cacheTTL
 func CountVerifications(v *Verifier) *atomic.Int64 {
 	n := new(atomic.Int64)
 	inner := v.verifyToken
-	v.verifyToken = func(ctx context.Context, raw string) (*token.Claims, error) {
+	v.verifyToken = func(ctx context.Context, raw string) (*token.Payload, error) {
 		n.Add(1)
 		return inner(ctx, raw)
 	}

@@ -131,7 +131,7 @@ func TestGuardsBehindHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bearer := ""
 			if tt.bearer {
-				bearer = "Bearer " + mint(t, k, time.Now(), func(c *token.Claims) { c.Roles = tt.roles })
+				bearer = "Bearer " + mint(t, k, time.Now(), func(c *token.Payload) { c.Roles = tt.roles })
 			}
 			if got := serve(t, admin, bearer).status; got != tt.status {
 				t.Fatalf("status = %d, want %d", got, tt.status)

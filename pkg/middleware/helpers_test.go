@@ -67,8 +67,8 @@ func testKey(t testing.TB, alg string, i int) *token.Key {
 }
 
 // accessClaims returns valid access token claims issued at now.
-func accessClaims(now time.Time) *token.Claims {
-	return &token.Claims{
+func accessClaims(now time.Time) *token.Payload {
+	return &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    testIssuer,
 			Subject:   "user-1",
@@ -85,7 +85,7 @@ func accessClaims(now time.Time) *token.Claims {
 }
 
 // mint signs an access token with k; edit, if given, changes the claims.
-func mint(t testing.TB, k *token.Key, now time.Time, edit func(*token.Claims)) string {
+func mint(t testing.TB, k *token.Key, now time.Time, edit func(*token.Payload)) string {
 	t.Helper()
 	c := accessClaims(now)
 	if edit != nil {

@@ -67,7 +67,7 @@ func TestMaxTokenLifetime(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { v.Close() })
-			raw := mint(t, k, clk.Now(), func(cl *token.Claims) {
+			raw := mint(t, k, clk.Now(), func(cl *token.Payload) {
 				cl.Issuer = iss
 				cl.ExpiresAt.Time = cl.IssuedAt.Add(c.life)
 			})

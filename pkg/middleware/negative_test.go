@@ -130,12 +130,12 @@ func TestVerifierRefuses(t *testing.T) {
 		{"key whose JWK alg is not the token's", mint(t, wrongAlgKey, now, nil), token.ErrUnknownKey},
 		{"expired", mint(t, es, now.Add(-time.Hour), nil), token.ErrExpired},
 		{"issued in the future", mint(t, es, now.Add(time.Minute), nil), token.ErrNotYetValid},
-		{"wrong issuer", mint(t, es, now, func(c *token.Claims) { c.Issuer = "https://evil.example.com" }), token.ErrInvalidToken},
-		{"wrong audience", mint(t, es, now, func(c *token.Claims) { c.Audience = jwt.ClaimStrings{"https://other.example.com"} }), token.ErrInvalidToken},
-		{"no jti", forge(t, jwt.SigningMethodES256, at(es.ID), func() *token.Claims { c := accessClaims(now); c.ID = ""; return c }(), es.Private), token.ErrInvalidToken},
+		{"wrong issuer", mint(t, es, now, func(c *token.Payload) { c.Issuer = "https://evil.example.com" }), token.ErrInvalidToken},
+		{"wrong audience", mint(t, es, now, func(c *token.Payload) { c.Audience = jwt.ClaimStrings{"https://other.example.com"} }), token.ErrInvalidToken},
+		{"no jti", forge(t, jwt.SigningMethodES256, at(es.ID), func() *token.Payload { c := accessClaims(now); c.ID = ""; return c }(), es.Private), token.ErrInvalidToken},
 		{"tampered payload", func() string {
 			raw := mint(t, es, now, nil)
-			other := mint(t, es, now, func(c *token.Claims) { c.Subject = "admin" })
+			other := mint(t, es, now, func(c *token.Payload) { c.Subject = "admin" })
 			return raw[:indexDot(raw)] + other[indexDot(other):lastDot(other)] + raw[lastDot(raw):]
 		}(), token.ErrInvalidToken},
 		{"garbage", "not.a.jwt", token.ErrInvalidToken},

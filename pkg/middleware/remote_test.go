@@ -389,7 +389,7 @@ func TestDiscovery(t *testing.T) {
 		return v
 	}
 	tok := func(srv *jwksServer) string {
-		return mint(t, k, time.Now(), func(c *token.Claims) { c.Issuer = srv.URL })
+		return mint(t, k, time.Now(), func(c *token.Payload) { c.Issuer = srv.URL })
 	}
 
 	t.Run("jwks_uri followed", func(t *testing.T) {

@@ -42,7 +42,7 @@ func TestRevocationRedis(t *testing.T) {
 
 	type tok struct{ jti, sid, sub string }
 	tokenOf := func(x tok, iat time.Time) string {
-		return mint(t, k, iat, func(c *token.Claims) { c.ID, c.SessionID, c.Subject = x.jti, x.sid, x.sub })
+		return mint(t, k, iat, func(c *token.Payload) { c.ID, c.SessionID, c.Subject = x.jti, x.sid, x.sub })
 	}
 	live := tok{"jti-live", "sid-live", "sub-live"}
 	byJTI := tok{"jti-revoked", "sid-a", "sub-a"}
@@ -140,7 +140,7 @@ func TestRevocationMirror(t *testing.T) {
 	}
 	k := testKey(t, token.ES256, 0)
 	v := revocationVerifier(t, k, mirror, middleware.FailClosed)
-	raw := mint(t, k, time.Now(), func(c *token.Claims) { c.ID = "jti-mirrored" })
+	raw := mint(t, k, time.Now(), func(c *token.Payload) { c.ID = "jti-mirrored" })
 	for range 2 { // verified, then from the cache
 		if _, err := v.Verify(ctx, raw); err != nil {
 			t.Fatal(err)

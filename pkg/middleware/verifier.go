@@ -65,8 +65,8 @@ func (p FailurePolicy) String() string {
 type Verifier struct {
 	// verifyToken is tokens.Verify; tests wrap it to count the full
 	// verifications.
-	verifyToken func(ctx context.Context, raw string) (*token.Claims, error)
-	tokens      *token.Verifier
+	verifyToken func(ctx context.Context, raw string) (*token.Payload, error)
+	tokens      *token.Checker
 	keys        token.KeySet   // the key source, as given or built
 	cache       *verifiedCache // nil when disabled
 	now         func() time.Time
@@ -160,7 +160,7 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 	if keys == nil {
 		keys = token.StaticKeySet(nil) // a problem is already reported
 	}
-	topts := []token.VerifierOption{
+	topts := []token.CheckerOption{
 		token.WithIssuer(c.issuer),
 		token.WithAudience(c.audience...),
 		token.WithType(token.TypeAccess),
@@ -175,7 +175,7 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 	if cache != nil {
 		tokenKeys = recordingKeySet{keys}
 	}
-	tv, err := token.NewVerifier(tokenKeys, topts...)
+	tv, err := token.NewChecker(tokenKeys, topts...)
 	if err != nil {
 		problems = append(problems, err)
 	}

@@ -73,7 +73,7 @@ func TestVerifyClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := clk.Now()
-	c, err := v.Verify(t.Context(), mint(t, k, now, func(c *token.Claims) {
+	c, err := v.Verify(t.Context(), mint(t, k, now, func(c *token.Payload) {
 		c.Roles = []string{"admin", "user"}
 		c.Scope = "  read   write "
 	}))

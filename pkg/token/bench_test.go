@@ -81,7 +81,7 @@ func BenchmarkRawGolangJWTParse(b *testing.B) {
 			keyfunc := func(*jwt.Token) (any, error) { return pub, nil }
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := p.ParseWithClaims(raw, &token.Claims{}, keyfunc); err != nil {
+				if _, err := p.ParseWithClaims(raw, &token.Payload{}, keyfunc); err != nil {
 					b.Fatal(err)
 				}
 			}

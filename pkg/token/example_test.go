@@ -20,7 +20,7 @@ func Example() {
 		panic(err)
 	}
 	now := time.Now()
-	raw, err := token.Sign(key, token.TypeAccess, &token.Claims{
+	raw, err := token.Sign(key, token.TypeAccess, &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    "https://auth.example.com",
 			Subject:   "user-42",
@@ -37,7 +37,7 @@ func Example() {
 		panic(err)
 	}
 
-	v, err := token.NewVerifier(token.StaticKeySet{key},
+	v, err := token.NewChecker(token.StaticKeySet{key},
 		token.WithIssuer("https://auth.example.com"),
 		token.WithAudience("https://api.example.com"),
 	)
@@ -54,16 +54,16 @@ func Example() {
 
 // Tell an expired token (401, refresh it) from a key set that cannot answer
 // (503, try again).
-func ExampleVerifier_Verify_errors() {
+func ExampleChecker_Verify_errors() {
 	key, _ := token.GenerateKey(token.ES256)
 	issued := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	raw, _ := token.Sign(key, token.TypeAccess, &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
+	raw, _ := token.Sign(key, token.TypeAccess, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: "https://auth.example.com", Subject: "user-42", Audience: jwt.ClaimStrings{"api"}, ID: "1",
 		IssuedAt: jwt.NewNumericDate(issued), ExpiresAt: jwt.NewNumericDate(issued.Add(15 * time.Minute)),
 	}})
 
 	later := func() time.Time { return issued.Add(time.Hour) }
-	v, _ := token.NewVerifier(token.StaticKeySet{key},
+	v, _ := token.NewChecker(token.StaticKeySet{key},
 		token.WithIssuer("https://auth.example.com"), token.WithAudience("api"), token.WithClock(later))
 	_, err := v.Verify(context.Background(), raw)
 	fmt.Println(errors.Is(err, token.ErrInvalidToken), errors.Is(err, token.ErrExpired), errors.Is(err, token.ErrKeySetUnavailable))

@@ -79,12 +79,12 @@ func mustFuzzKeys(t testing.TB) []*token.Key {
 }
 
 // fuzzVerifiers returns an access and a refresh verifier over the fuzz keys.
-func fuzzVerifiers(t testing.TB) map[string]*token.Verifier {
+func fuzzVerifiers(t testing.TB) map[string]*token.Checker {
 	t.Helper()
 	keys := token.StaticKeySet(mustFuzzKeys(t))
-	out := make(map[string]*token.Verifier, 2)
+	out := make(map[string]*token.Checker, 2)
 	for _, typ := range []string{token.TypeAccess, token.TypeRefresh} {
-		v, err := token.NewVerifier(keys, token.WithIssuer(testIssuer), token.WithAudience(testAudience),
+		v, err := token.NewChecker(keys, token.WithIssuer(testIssuer), token.WithAudience(testAudience),
 			token.WithType(typ), token.WithClock(clock(fuzzNow)))
 		if err != nil {
 			t.Fatal(err)

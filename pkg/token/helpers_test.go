@@ -51,23 +51,23 @@ func clock(t time.Time) func() time.Time { return func() time.Time { return t } 
 
 // newVerifier returns a verifier for testIssuer and testAudience at
 // testNow; opts come last and override.
-func newVerifier(t testing.TB, keys token.KeySet, opts ...token.VerifierOption) *token.Verifier {
+func newVerifier(t testing.TB, keys token.KeySet, opts ...token.CheckerOption) *token.Checker {
 	t.Helper()
-	base := []token.VerifierOption{
+	base := []token.CheckerOption{
 		token.WithIssuer(testIssuer),
 		token.WithAudience(testAudience),
 		token.WithClock(clock(testNow)),
 	}
-	v, err := token.NewVerifier(keys, append(base, opts...)...)
+	v, err := token.NewChecker(keys, append(base, opts...)...)
 	if err != nil {
-		t.Fatalf("NewVerifier: %v", err)
+		t.Fatalf("NewChecker: %v", err)
 	}
 	return v
 }
 
 // accessClaims returns the claims of a valid access token at testNow.
-func accessClaims() *token.Claims {
-	return &token.Claims{
+func accessClaims() *token.Payload {
+	return &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    testIssuer,
 			Subject:   "user-42",
@@ -84,8 +84,8 @@ func accessClaims() *token.Claims {
 }
 
 // refreshClaims returns the claims of a valid refresh token at testNow.
-func refreshClaims() *token.Claims {
-	return &token.Claims{
+func refreshClaims() *token.Payload {
+	return &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    testIssuer,
 			Subject:   "user-42",
@@ -99,7 +99,7 @@ func refreshClaims() *token.Claims {
 }
 
 // mustSign signs with token.Sign or fails the test.
-func mustSign(t testing.TB, k *token.Key, typ string, c *token.Claims) string {
+func mustSign(t testing.TB, k *token.Key, typ string, c *token.Payload) string {
 	t.Helper()
 	s, err := token.Sign(k, typ, c)
 	if err != nil {
@@ -131,7 +131,7 @@ func withHeader(h map[string]any, kv ...any) map[string]any {
 
 // claimsMap returns c as a JSON object with the given members set; a nil
 // value deletes.
-func claimsMap(t testing.TB, c *token.Claims, kv ...any) jwt.MapClaims {
+func claimsMap(t testing.TB, c *token.Payload, kv ...any) jwt.MapClaims {
 	t.Helper()
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -195,7 +195,7 @@ func segments(t testing.TB, tok string) (h, p, s string) {
 }
 
 // sameClaims reports the first difference between two claim sets.
-func sameClaims(t testing.TB, got, want *token.Claims) {
+func sameClaims(t testing.TB, got, want *token.Payload) {
 	t.Helper()
 	unix := func(d *jwt.NumericDate) int64 {
 		if d == nil {

@@ -80,7 +80,7 @@ func TestGoJoseVerifiesOurTokens(t *testing.T) {
 				if err != nil {
 					t.Fatalf("go-jose verify: %v", err)
 				}
-				var got token.Claims
+				var got token.Payload
 				if err := json.Unmarshal(payload, &got); err != nil {
 					t.Fatal(err)
 				}

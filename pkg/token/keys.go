@@ -35,7 +35,7 @@ type Key struct {
 	// *rsa.PrivateKey.
 	Private crypto.Signer
 	// RetiredAt, when not zero, is when the key stopped (or will stop)
-	// signing: a Verifier refuses a token it signed whose iat is after
+	// signing: a Checker refuses a token it signed whose iat is after
 	// RetiredAt plus the leeway, so a stolen retired key cannot mint
 	// fresh tokens. Key sets report it; JWKS carry it as "authd_retired_at".
 	RetiredAt time.Time

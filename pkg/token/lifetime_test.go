@@ -19,7 +19,7 @@ func retiredCopy(k *token.Key, at time.Time) *token.Key {
 }
 
 // withTimes returns access claims issued at iat and expiring at exp.
-func withTimes(iat, exp time.Time) *token.Claims {
+func withTimes(iat, exp time.Time) *token.Payload {
 	c := accessClaims()
 	c.IssuedAt, c.ExpiresAt = jwt.NewNumericDate(iat), jwt.NewNumericDate(exp)
 	return c
@@ -76,7 +76,7 @@ func TestVerifyMaxLifetime(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opts := []token.VerifierOption{token.WithLeeway(leeway)}
+			opts := []token.CheckerOption{token.WithLeeway(leeway)}
 			if c.max > 0 {
 				opts = append(opts, token.WithMaxLifetime(c.max))
 			}
@@ -90,9 +90,9 @@ func TestVerifyMaxLifetime(t *testing.T) {
 			}
 		})
 	}
-	if _, err := token.NewVerifier(allKeys(), token.WithIssuer(testIssuer), token.WithAudience(testAudience),
+	if _, err := token.NewChecker(allKeys(), token.WithIssuer(testIssuer), token.WithAudience(testAudience),
 		token.WithMaxLifetime(-time.Second)); err == nil {
-		t.Error("NewVerifier accepted a negative maximum lifetime")
+		t.Error("NewChecker accepted a negative maximum lifetime")
 	}
 }
 

@@ -76,7 +76,7 @@ type MACKeySet interface {
 // header exactly {alg, typ, kid}. It checks the claims as Sign does; any
 // other type matches ErrWrongType, because a token anyone else verifies
 // must be signed with a published asymmetric key.
-func SignMAC(k *MACKey, typ string, c *Claims) (string, error) {
+func SignMAC(k *MACKey, typ string, c *Payload) (string, error) {
 	if k == nil || len(k.secret) != MACKeySize {
 		return "", fmt.Errorf("%w: cannot MAC without a key made by NewMACKey", ErrInvalidKey)
 	}

@@ -45,7 +45,7 @@ func deriveKey(t testing.TB, master []byte, id string) *token.MACKey {
 	return k
 }
 
-func refreshVerifier(t testing.TB, set token.MACKeySet) *token.Verifier {
+func refreshVerifier(t testing.TB, set token.MACKeySet) *token.Checker {
 	t.Helper()
 	return newVerifier(t, allKeys(), token.WithAudience(testAudience), token.WithType(token.TypeRefresh), token.WithMACKeys(set))
 }
@@ -112,7 +112,7 @@ func TestMACRefusals(t *testing.T) {
 	hdr := func(alg, kid, typ string) map[string]any { return map[string]any{"alg": alg, "kid": kid, "typ": typ} }
 	tests := []struct {
 		name     string
-		verifier *token.Verifier
+		verifier *token.Checker
 		raw      string
 		want     error
 	}{
@@ -171,7 +171,7 @@ func TestMACKeySetUnavailable(t *testing.T) {
 }
 
 func TestWithMACKeysOnlyForRefreshTokens(t *testing.T) {
-	_, err := token.NewVerifier(allKeys(), token.WithIssuer(testIssuer), token.WithAudience(testAudience), token.WithMACKeys(macSet{}))
+	_, err := token.NewChecker(allKeys(), token.WithIssuer(testIssuer), token.WithAudience(testAudience), token.WithMACKeys(macSet{}))
 	if err == nil || !strings.Contains(err.Error(), "WithMACKeys") {
 		t.Fatalf("err = %v, want a configuration error naming WithMACKeys", err)
 	}
@@ -185,7 +185,7 @@ func TestSignMACRefusals(t *testing.T) {
 		name string
 		key  *token.MACKey
 		typ  string
-		c    *token.Claims
+		c    *token.Payload
 		want error
 	}{
 		{"access token", k, token.TypeAccess, accessClaims(), token.ErrWrongType},

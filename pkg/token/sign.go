@@ -25,10 +25,10 @@ func signingMethod(alg string) jwt.SigningMethod {
 // access token always carries "roles", as [] when c.Roles is empty.
 //
 // It refuses a key without a private part (ErrNoPrivateKey) and, matching
-// ErrInvalidToken, claims that its own Verifier would refuse: sub, jti, iss,
+// ErrInvalidToken, claims that its own Checker would refuse: sub, jti, iss,
 // aud, iat and exp are required, exp must be after iat, and a refresh token
 // needs sid.
-func Sign(k *Key, typ string, c *Claims) (string, error) {
+func Sign(k *Key, typ string, c *Payload) (string, error) {
 	if k == nil || k.Private == nil {
 		return "", fmt.Errorf("%w: cannot sign", ErrNoPrivateKey)
 	}
@@ -44,9 +44,9 @@ func Sign(k *Key, typ string, c *Claims) (string, error) {
 	}
 	var claims jwt.Claims = c
 	if typ == TypeAccess {
-		claims = accessClaims{Claims: c, Roles: c.Roles}
+		claims = accessClaims{Payload: c, Roles: c.Roles}
 		if c.Roles == nil {
-			claims = accessClaims{Claims: c, Roles: []string{}}
+			claims = accessClaims{Payload: c, Roles: []string{}}
 		}
 	}
 	t := &jwt.Token{
@@ -64,15 +64,15 @@ func Sign(k *Key, typ string, c *Claims) (string, error) {
 // accessClaims is how an access token's claims are encoded: "roles" is
 // always present, [] for a user with none (RFC 9068 §2.2.3.1 lists the
 // claim; our API contract promises it), while refresh tokens, which carry
-// no roles, keep omitting it. The outer Roles shadows Claims.Roles in
+// no roles, keep omitting it. The outer Roles shadows Payload.Roles in
 // encoding/json, the shallower field winning.
 type accessClaims struct {
-	*Claims
+	*Payload
 	Roles []string `json:"roles"`
 }
 
 // checkSignClaims refuses claims that would never verify.
-func checkSignClaims(typ string, c *Claims) error {
+func checkSignClaims(typ string, c *Payload) error {
 	if c == nil {
 		return fmt.Errorf("%w: cannot sign nil claims", ErrInvalidToken)
 	}

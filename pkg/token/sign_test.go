@@ -51,7 +51,7 @@ func TestSignDoesNotModifyClaims(t *testing.T) {
 
 func TestSignRefuses(t *testing.T) {
 	ek := testKey(token.ES256)
-	edit := func(f func(*token.Claims)) *token.Claims {
+	edit := func(f func(*token.Payload)) *token.Payload {
 		c := accessClaims()
 		f(c)
 		return c
@@ -60,7 +60,7 @@ func TestSignRefuses(t *testing.T) {
 		name    string
 		key     *token.Key
 		typ     string
-		claims  *token.Claims
+		claims  *token.Payload
 		want    error
 		mention string
 	}{
@@ -70,15 +70,15 @@ func TestSignRefuses(t *testing.T) {
 		{"unknown type", ek, "JWT", accessClaims(), token.ErrWrongType, ""},
 		{"empty type", ek, "", accessClaims(), token.ErrWrongType, ""},
 		{"nil claims", ek, token.TypeAccess, nil, token.ErrInvalidToken, ""},
-		{"no sub", ek, token.TypeAccess, edit(func(c *token.Claims) { c.Subject = "" }), token.ErrInvalidToken, `"sub"`},
-		{"no jti", ek, token.TypeAccess, edit(func(c *token.Claims) { c.ID = "" }), token.ErrInvalidToken, `"jti"`},
-		{"no iss", ek, token.TypeAccess, edit(func(c *token.Claims) { c.Issuer = "" }), token.ErrInvalidToken, `"iss"`},
-		{"no aud", ek, token.TypeAccess, edit(func(c *token.Claims) { c.Audience = nil }), token.ErrInvalidToken, `"aud"`},
-		{"empty aud", ek, token.TypeAccess, edit(func(c *token.Claims) { c.Audience = jwt.ClaimStrings{testAudience, ""} }), token.ErrInvalidToken, `"aud"`},
-		{"no iat", ek, token.TypeAccess, edit(func(c *token.Claims) { c.IssuedAt = nil }), token.ErrInvalidToken, `"iat"`},
-		{"no exp", ek, token.TypeAccess, edit(func(c *token.Claims) { c.ExpiresAt = nil }), token.ErrInvalidToken, `"exp"`},
-		{"exp before iat", ek, token.TypeAccess, edit(func(c *token.Claims) { c.ExpiresAt = jwt.NewNumericDate(c.IssuedAt.Add(-time.Second)) }), token.ErrInvalidToken, "exp"},
-		{"refresh without sid", ek, token.TypeRefresh, edit(func(c *token.Claims) { c.SessionID = "" }), token.ErrInvalidToken, `"sid"`},
+		{"no sub", ek, token.TypeAccess, edit(func(c *token.Payload) { c.Subject = "" }), token.ErrInvalidToken, `"sub"`},
+		{"no jti", ek, token.TypeAccess, edit(func(c *token.Payload) { c.ID = "" }), token.ErrInvalidToken, `"jti"`},
+		{"no iss", ek, token.TypeAccess, edit(func(c *token.Payload) { c.Issuer = "" }), token.ErrInvalidToken, `"iss"`},
+		{"no aud", ek, token.TypeAccess, edit(func(c *token.Payload) { c.Audience = nil }), token.ErrInvalidToken, `"aud"`},
+		{"empty aud", ek, token.TypeAccess, edit(func(c *token.Payload) { c.Audience = jwt.ClaimStrings{testAudience, ""} }), token.ErrInvalidToken, `"aud"`},
+		{"no iat", ek, token.TypeAccess, edit(func(c *token.Payload) { c.IssuedAt = nil }), token.ErrInvalidToken, `"iat"`},
+		{"no exp", ek, token.TypeAccess, edit(func(c *token.Payload) { c.ExpiresAt = nil }), token.ErrInvalidToken, `"exp"`},
+		{"exp before iat", ek, token.TypeAccess, edit(func(c *token.Payload) { c.ExpiresAt = jwt.NewNumericDate(c.IssuedAt.Add(-time.Second)) }), token.ErrInvalidToken, "exp"},
+		{"refresh without sid", ek, token.TypeRefresh, edit(func(c *token.Payload) { c.SessionID = "" }), token.ErrInvalidToken, `"sid"`},
 		{"alg does not fit the private key", &token.Key{ID: ek.ID, Algorithm: token.RS256, Public: ek.Public, Private: ek.Private}, token.TypeAccess, accessClaims(), nil, "RS256"},
 	}
 	for _, tc := range tests {

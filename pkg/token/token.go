@@ -43,9 +43,10 @@ var (
 	ErrKeySetUnavailable = errors.New("token: key set unavailable")
 )
 
-// Claims is the claim set of authd's tokens. Access tokens carry every
+// Payload is the claim set of authd's tokens as signed (the JWT payload;
+// pkg/middleware.Claims is the verified view). Access tokens carry every
 // field; refresh tokens carry the registered claims and SessionID.
-type Claims struct {
+type Payload struct {
 	jwt.RegisteredClaims
 	// SessionID is the "sid" claim: the session (refresh family).
 	SessionID string `json:"sid,omitempty"`

@@ -9,7 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Verifier defaults and bounds.
+// Checker defaults and bounds.
 const (
 	// DefaultLeeway is the clock-skew allowance when WithLeeway is not
 	// given.
@@ -21,12 +21,12 @@ const (
 	MaxTokenSize = 8 << 10
 )
 
-// VerifierOption configures a Verifier. Options take effect only in
-// NewVerifier; applying one to an existing Verifier changes nothing.
-type VerifierOption func(*Verifier)
+// CheckerOption configures a Checker. Options take effect only in
+// NewChecker; applying one to an existing Checker changes nothing.
+type CheckerOption func(*Checker)
 
-// verifierConfig is what the options set; NewVerifier checks it and builds
-// the Verifier's state from it.
+// verifierConfig is what the options set; NewChecker checks it and builds
+// the Checker's state from it.
 type verifierConfig struct {
 	issuer   string
 	audience []string
@@ -38,28 +38,30 @@ type verifierConfig struct {
 	macKeys  MACKeySet
 }
 
-// Verifier verifies tokens of one type for one issuer and audience. It is
-// safe for concurrent use.
-type Verifier struct {
-	cfg verifierConfig // options write here; read only by NewVerifier
+// Checker verifies tokens of one type for one issuer and audience: the
+// signature and the claims (pkg/middleware.Verifier adds key fetching,
+// caching and revocation on top of it). It is safe
+// for concurrent use.
+type Checker struct {
+	cfg verifierConfig // options write here; read only by NewChecker
 
 	keys    KeySet
 	typ     string
 	algs    algSet
 	refresh bool        // the type needs a sid
 	macKeys MACKeySet   // nil unless HS256 refresh tokens are accepted
-	parser  *jwt.Parser // nil unless built by NewVerifier
+	parser  *jwt.Parser // nil unless built by NewChecker
 
 	leeway      time.Duration
 	maxLifetime time.Duration // 0: exp - iat is not bounded
 }
 
-// NewVerifier returns a verifier; WithIssuer and WithAudience are required.
+// NewChecker returns a Checker; WithIssuer and WithAudience are required.
 // Defaults: type TypeAccess, leeway DefaultLeeway, algorithms ES256, EdDSA
 // and RS256, clock time.Now. Every configuration problem is reported at
 // once; an unknown algorithm also matches ErrUnsupportedAlg.
-func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
-	v := &Verifier{cfg: verifierConfig{
+func NewChecker(keys KeySet, opts ...CheckerOption) (*Checker, error) {
+	v := &Checker{cfg: verifierConfig{
 		typ:    TypeAccess,
 		algs:   []string{ES256, EdDSA, RS256},
 		leeway: DefaultLeeway,
@@ -124,43 +126,43 @@ func NewVerifier(keys KeySet, opts ...VerifierOption) (*Verifier, error) {
 }
 
 // WithIssuer sets the required "iss".
-func WithIssuer(iss string) VerifierOption {
-	return func(v *Verifier) { v.cfg.issuer = iss }
+func WithIssuer(iss string) CheckerOption {
+	return func(v *Checker) { v.cfg.issuer = iss }
 }
 
 // WithAudience sets the accepted audiences, replacing any set before; the
 // token's "aud" must name at least one of them.
-func WithAudience(aud ...string) VerifierOption {
+func WithAudience(aud ...string) CheckerOption {
 	aud = slices.Clone(aud)
-	return func(v *Verifier) { v.cfg.audience = aud }
+	return func(v *Checker) { v.cfg.audience = aud }
 }
 
 // WithType sets the required "typ": TypeAccess (the default) or
 // TypeRefresh, which also requires a "sid" claim.
-func WithType(typ string) VerifierOption {
-	return func(v *Verifier) { v.cfg.typ = typ }
+func WithType(typ string) CheckerOption {
+	return func(v *Checker) { v.cfg.typ = typ }
 }
 
 // WithAllowedAlgorithms restricts the accepted algorithms to a non-empty
 // subset of ES256, EdDSA and RS256 (default all three). A token's alg must
 // also be its key's own algorithm.
-func WithAllowedAlgorithms(algs ...string) VerifierOption {
+func WithAllowedAlgorithms(algs ...string) CheckerOption {
 	algs = slices.Clone(algs)
-	return func(v *Verifier) { v.cfg.algs = algs }
+	return func(v *Checker) { v.cfg.algs = algs }
 }
 
 // WithMACKeys also accepts HS256 tokens whose kid the set knows, MACed by
 // SignMAC; the asymmetric algorithms stay accepted as configured. It is
 // only allowed with WithType(TypeRefresh): a refresh token is read by its
 // issuer alone, while access tokens must verify from the public JWKS.
-func WithMACKeys(set MACKeySet) VerifierOption {
-	return func(v *Verifier) { v.cfg.macKeys = set }
+func WithMACKeys(set MACKeySet) CheckerOption {
+	return func(v *Checker) { v.cfg.macKeys = set }
 }
 
 // WithLeeway sets the clock-skew allowance applied to exp, nbf and iat
 // (default DefaultLeeway, at most MaxLeeway).
-func WithLeeway(d time.Duration) VerifierOption {
-	return func(v *Verifier) { v.cfg.leeway = d }
+func WithLeeway(d time.Duration) CheckerOption {
+	return func(v *Checker) { v.cfg.leeway = d }
 }
 
 // WithMaxLifetime refuses a token whose exp - iat exceeds d plus the
@@ -168,13 +170,13 @@ func WithLeeway(d time.Duration) VerifierOption {
 // AUTHD_ACCESS_TTL), so that a token minted with a stolen key cannot
 // outlive what the issuer would ever sign. 0, the default, sets no bound;
 // a negative d is a configuration error.
-func WithMaxLifetime(d time.Duration) VerifierOption {
-	return func(v *Verifier) { v.cfg.maxLife = d }
+func WithMaxLifetime(d time.Duration) CheckerOption {
+	return func(v *Checker) { v.cfg.maxLife = d }
 }
 
 // WithClock sets the time source (default time.Now).
-func WithClock(now func() time.Time) VerifierOption {
-	return func(v *Verifier) { v.cfg.now = now }
+func WithClock(now func() time.Time) CheckerOption {
+	return func(v *Checker) { v.cfg.now = now }
 }
 
 // algSet is a set of supported algorithms.

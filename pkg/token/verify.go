@@ -8,9 +8,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// errNotConstructed is returned by a Verifier not made by NewVerifier: a
+// errNotConstructed is returned by a Checker not made by NewChecker: a
 // programming error, not a bad token.
-var errNotConstructed = errors.New("token: Verifier not created by NewVerifier")
+var errNotConstructed = errors.New("token: Checker not created by NewChecker")
 
 // Verify checks raw and returns its claims.
 //
@@ -33,7 +33,7 @@ var errNotConstructed = errors.New("token: Verifier not created by NewVerifier")
 // accepts (r, n-s) as well as (r, s), so one token has two valid
 // encodings. That is accepted here too; revocation is keyed on jti and sid,
 // never on the token string, so it does not matter.
-func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+func (v *Checker) Verify(ctx context.Context, raw string) (*Payload, error) {
 	if v == nil || v.parser == nil {
 		return nil, errNotConstructed
 	}
@@ -43,7 +43,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if len(raw) > MaxTokenSize {
 		return nil, invalid(ErrInvalidToken, "token too large")
 	}
-	c := new(Claims)
+	c := new(Payload)
 	var signer *Key // the asymmetric key that verified the signature
 	tok, err := v.parser.ParseWithClaims(raw, c, func(t *jwt.Token) (any, error) {
 		k, secret, err := v.key(ctx, t)
@@ -78,7 +78,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 // the retirement in Key.RetiredAt), and, with WithMaxLifetime, no token
 // that lives longer than its issuer ever issues. Both run after the
 // signature check, so that their answers say nothing about forged tokens.
-func (v *Verifier) checkLifetime(c *Claims, signer *Key) error {
+func (v *Checker) checkLifetime(c *Payload, signer *Key) error {
 	if signer != nil && !signer.RetiredAt.IsZero() && c.IssuedAt.After(signer.RetiredAt.Add(v.leeway)) {
 		return invalid(ErrInvalidToken, "iat is after the signing key was retired")
 	}
@@ -91,7 +91,7 @@ func (v *Verifier) checkLifetime(c *Claims, signer *Key) error {
 // key is the golang-jwt keyfunc: it runs after the header is decoded and
 // before the signature is checked. It returns the asymmetric key (nil for
 // an HS256 token) and what golang-jwt verifies with.
-func (v *Verifier) key(ctx context.Context, t *jwt.Token) (*Key, any, error) {
+func (v *Checker) key(ctx context.Context, t *jwt.Token) (*Key, any, error) {
 	h := t.Header
 	if _, ok := h["crit"]; ok {
 		// RFC 7515 §4.1.11: we understand no extension, so any crit
@@ -132,7 +132,7 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (*Key, any, error) {
 // HS256 only when the verifier has MAC keys, and MAC keys exist only for
 // refresh tokens; the check is repeated so that this stays true whatever
 // the parser's options become.
-func (v *Verifier) macKey(ctx context.Context, kid string) (any, error) {
+func (v *Checker) macKey(ctx context.Context, kid string) (any, error) {
 	if v.macKeys == nil {
 		return nil, invalid(ErrUnsupportedAlg, "alg header is not the key's algorithm or is not allowed")
 	}
@@ -160,7 +160,7 @@ func typeMatches(typ, want string) bool {
 
 // classify turns a golang-jwt error into ours. Errors from our keyfunc are
 // returned as they are; golang-jwt's are mapped by sentinel to fixed text.
-func (v *Verifier) classify(tok *jwt.Token, err error) error {
+func (v *Checker) classify(tok *jwt.Token, err error) error {
 	var ve *verifyError
 	if errors.As(err, &ve) {
 		return ve
@@ -215,9 +215,9 @@ func claimsError(err error, tok *jwt.Token) error {
 	}
 	if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
 		// The claims were decoded: name what is missing.
-		var c *Claims
+		var c *Payload
 		if tok != nil {
-			c, _ = tok.Claims.(*Claims)
+			c, _ = tok.Claims.(*Payload)
 		}
 		if c != nil {
 			if c.ExpiresAt == nil {

@@ -22,8 +22,8 @@ type negCase struct {
 	name  string
 	token string
 	want  error
-	keys  token.KeySet           // default allKeys()
-	opts  []token.VerifierOption // added to the defaults
+	keys  token.KeySet          // default allKeys()
+	opts  []token.CheckerOption // added to the defaults
 }
 
 // negativeCases builds every refused token; FuzzVerify seeds from it too.
@@ -41,7 +41,7 @@ func negativeCases(t testing.TB) []negCase {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refreshOpts := []token.VerifierOption{token.WithType(token.TypeRefresh)}
+	refreshOpts := []token.CheckerOption{token.WithType(token.TypeRefresh)}
 
 	cases := []negCase{
 		{name: "empty", token: "", want: token.ErrInvalidToken},
@@ -87,7 +87,7 @@ func negativeCases(t testing.TB) []negCase {
 			name:  "algorithm not in WithAllowedAlgorithms",
 			token: mustSign(t, dk, at, access),
 			want:  token.ErrUnsupportedAlg,
-			opts:  []token.VerifierOption{token.WithAllowedAlgorithms(token.ES256, token.RS256)},
+			opts:  []token.CheckerOption{token.WithAllowedAlgorithms(token.ES256, token.RS256)},
 		},
 
 		// Keys.
@@ -134,16 +134,16 @@ func negativeCases(t testing.TB) []negCase {
 		},
 
 		// Claims and time.
-		{name: "expired beyond leeway", token: signWith(t, ek, at, func(c *token.Claims) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-6 * time.Second)) }), want: token.ErrExpired},
-		{name: "expired long ago", token: signWith(t, ek, at, func(c *token.Claims) {
+		{name: "expired beyond leeway", token: signWith(t, ek, at, func(c *token.Payload) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-6 * time.Second)) }), want: token.ErrExpired},
+		{name: "expired long ago", token: signWith(t, ek, at, func(c *token.Payload) {
 			c.IssuedAt = jwt.NewNumericDate(testNow.Add(-2 * time.Hour))
 			c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour))
 		}), want: token.ErrExpired},
-		{name: "nbf in the future", token: signWith(t, ek, at, func(c *token.Claims) { c.NotBefore = jwt.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
-		{name: "iat in the future", token: signWith(t, ek, at, func(c *token.Claims) { c.IssuedAt = jwt.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
-		{name: "wrong issuer", token: signWith(t, ek, at, func(c *token.Claims) { c.Issuer = "https://evil.example" }), want: token.ErrInvalidToken},
-		{name: "issuer differs in case", token: signWith(t, ek, at, func(c *token.Claims) { c.Issuer = strings.ToUpper(testIssuer) }), want: token.ErrInvalidToken},
-		{name: "wrong audience", token: signWith(t, ek, at, func(c *token.Claims) { c.Audience = jwt.ClaimStrings{"https://evil.example"} }), want: token.ErrInvalidToken},
+		{name: "nbf in the future", token: signWith(t, ek, at, func(c *token.Payload) { c.NotBefore = jwt.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
+		{name: "iat in the future", token: signWith(t, ek, at, func(c *token.Payload) { c.IssuedAt = jwt.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
+		{name: "wrong issuer", token: signWith(t, ek, at, func(c *token.Payload) { c.Issuer = "https://evil.example" }), want: token.ErrInvalidToken},
+		{name: "issuer differs in case", token: signWith(t, ek, at, func(c *token.Payload) { c.Issuer = strings.ToUpper(testIssuer) }), want: token.ErrInvalidToken},
+		{name: "wrong audience", token: signWith(t, ek, at, func(c *token.Payload) { c.Audience = jwt.ClaimStrings{"https://evil.example"} }), want: token.ErrInvalidToken},
 		{name: "missing aud", token: signRaw(t, ek, hdr(ek, at), claimsMap(t, access, "aud", nil)), want: token.ErrInvalidToken},
 		{name: "empty aud array", token: signRaw(t, ek, hdr(ek, at), claimsMap(t, access, "aud", []string{})), want: token.ErrInvalidToken},
 		{name: "missing iss", token: signRaw(t, ek, hdr(ek, at), claimsMap(t, access, "iss", nil)), want: token.ErrInvalidToken},
@@ -206,7 +206,7 @@ func negativeCases(t testing.TB) []negCase {
 }
 
 // signWith signs accessClaims changed by edit, for claims Sign accepts.
-func signWith(t testing.TB, k *token.Key, typ string, edit func(*token.Claims)) string {
+func signWith(t testing.TB, k *token.Key, typ string, edit func(*token.Payload)) string {
 	t.Helper()
 	c := accessClaims()
 	edit(c)
@@ -245,7 +245,7 @@ func padded(seg string) string {
 
 // stdAlphabet returns a validly signed token whose payload uses the standard
 // base64 alphabet ('+' or '/'), varying a claim until one appears.
-func stdAlphabet(t testing.TB, k *token.Key, c *token.Claims) string {
+func stdAlphabet(t testing.TB, k *token.Key, c *token.Payload) string {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
 		m := claimsMap(t, c, "pad", strings.Repeat("?", i))
@@ -262,7 +262,7 @@ func stdAlphabet(t testing.TB, k *token.Key, c *token.Claims) string {
 // trailingBits returns a validly signed token whose payload segment has
 // a non-zero unused low bit in its last character: it decodes to the same
 // bytes under a lenient decoder only (RFC 4648 §3.5).
-func trailingBits(t testing.TB, k *token.Key, c *token.Claims) string {
+func trailingBits(t testing.TB, k *token.Key, c *token.Payload) string {
 	t.Helper()
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := 0; i < 4; i++ {

@@ -20,7 +20,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	for _, alg := range algs {
 		for _, tc := range []struct {
 			typ    string
-			claims *token.Claims
+			claims *token.Payload
 		}{
 			{token.TypeAccess, accessClaims()},
 			{token.TypeRefresh, refreshClaims()},
@@ -46,7 +46,7 @@ func TestVerifyAccepts(t *testing.T) {
 		name  string
 		token func(t *testing.T) string
 		keys  token.KeySet
-		opts  []token.VerifierOption
+		opts  []token.CheckerOption
 	}{
 		{
 			name: "expired within leeway",
@@ -79,7 +79,7 @@ func TestVerifyAccepts(t *testing.T) {
 				c.ExpiresAt = jwt.NewNumericDate(testNow.Add(time.Second))
 				return mustSign(t, ek, token.TypeAccess, c)
 			},
-			opts: []token.VerifierOption{token.WithLeeway(0)},
+			opts: []token.CheckerOption{token.WithLeeway(0)},
 		},
 		{
 			name:  "typ with application/ prefix",
@@ -105,7 +105,7 @@ func TestVerifyAccepts(t *testing.T) {
 		{
 			name:  "second accepted audience",
 			token: func(t *testing.T) string { return mustSign(t, ek, token.TypeAccess, base) },
-			opts:  []token.VerifierOption{token.WithAudience("https://nope.example.com", "https://other.example.com")},
+			opts:  []token.CheckerOption{token.WithAudience("https://nope.example.com", "https://other.example.com")},
 		},
 		{
 			name: "unknown header and claims are ignored",
@@ -131,7 +131,7 @@ func TestVerifyAccepts(t *testing.T) {
 func TestVerifyErrorKinds(t *testing.T) {
 	// Each refusal matches only the sentinels it should.
 	ek := testKey(token.ES256)
-	expired := signWith(t, ek, token.TypeAccess, func(c *token.Claims) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour)) })
+	expired := signWith(t, ek, token.TypeAccess, func(c *token.Payload) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour)) })
 	_, err := newVerifier(t, allKeys()).Verify(context.Background(), expired)
 	for _, s := range []error{token.ErrNotYetValid, token.ErrWrongType, token.ErrUnknownKey, token.ErrUnsupportedAlg} {
 		if errors.Is(err, s) {
@@ -143,7 +143,7 @@ func TestVerifyErrorKinds(t *testing.T) {
 		t.Errorf("cause jwt.ErrTokenExpired not reachable from %q", err)
 	}
 	// Expired and wrong audience: expiry is the kind, both are listed.
-	both := signWith(t, ek, token.TypeAccess, func(c *token.Claims) {
+	both := signWith(t, ek, token.TypeAccess, func(c *token.Payload) {
 		c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour))
 		c.Audience = jwt.ClaimStrings{"nope"}
 	})
@@ -249,10 +249,10 @@ func TestVerifyPassesContextAndKid(t *testing.T) {
 }
 
 func TestVerifyZeroVerifier(t *testing.T) {
-	var v token.Verifier
+	var v token.Checker
 	_, err := v.Verify(context.Background(), "x.y.z")
 	if err == nil || errors.Is(err, token.ErrInvalidToken) {
-		t.Fatalf("zero Verifier: err = %v, want a programming error", err)
+		t.Fatalf("zero Checker: err = %v, want a programming error", err)
 	}
 }
 

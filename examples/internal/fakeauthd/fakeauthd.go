@@ -55,7 +55,7 @@ func (s *Server) Token(t testing.TB, roles ...string) (raw, jti string) {
 	t.Helper()
 	now := time.Now()
 	jti = "jti-" + strconv.FormatInt(s.seq.Add(1), 10)
-	raw, err := token.Sign(s.key, token.TypeAccess, &token.Claims{
+	raw, err := token.Sign(s.key, token.TypeAccess, &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: s.URL, Subject: "user-1", Audience: jwt.ClaimStrings{s.URL}, ID: jti,
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),

@@ -53,7 +53,7 @@ func MeasureJWT(ctx context.Context, alg string, d time.Duration, maxOps int64) 
 	}
 	const issuer = "http://localhost:8080"
 	now := time.Now()
-	raw, err := token.Sign(k, token.TypeAccess, &token.Claims{
+	raw, err := token.Sign(k, token.TypeAccess, &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: issuer, Subject: "0f8fad5b-d9cb-469f-a165-70867728950e", Audience: jwt.ClaimStrings{issuer},
 			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now),
@@ -83,7 +83,7 @@ func MeasureJWT(ctx context.Context, alg string, d time.Duration, maxOps int64) 
 		return k.Public, nil
 	}
 	verify := func() error {
-		var c token.Claims
+		var c token.Payload
 		_, err := p.ParseWithClaims(raw, &c, keyfunc)
 		return err
 	}

@@ -42,7 +42,7 @@ func signer(t *testing.T) (*token.Key, *middleware.Verifier) {
 func mint(t *testing.T, k *token.Key, roles []string, scope string) string {
 	t.Helper()
 	now := time.Now()
-	raw, err := token.Sign(k, token.TypeAccess, &token.Claims{
+	raw, err := token.Sign(k, token.TypeAccess, &token.Payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: issuer, Subject: "user-1", Audience: jwt.ClaimStrings{audience}, ID: "jti-1",
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
