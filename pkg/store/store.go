@@ -262,8 +262,6 @@ type Store interface {
 	// atomically with the insert; otherwise ErrCredentialsChanged. A taken
 	// ID is ErrAlreadyExists; an unknown user is ErrNotFound.
 	CreateSession(ctx context.Context, s NewSession) (Session, error)
-	// Session returns a session by id, revoked or not.
-	Session(ctx context.Context, id string) (Session, error)
 	// RotateRefresh rotates a session's refresh token atomically:
 	//   - no such session: ErrNotFound;
 	//   - session revoked, expired at Now (ExpiresAt <= Now), or created

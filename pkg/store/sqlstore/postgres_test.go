@@ -15,7 +15,7 @@ import (
 
 func TestPostgres(t *testing.T) {
 	testenv.Postgres(t) // skip (or fail under CI) before running any case
-	storetest.Run(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return openMigrated(t, testenv.Postgres(t))
 	})
 }

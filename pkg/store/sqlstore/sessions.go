@@ -131,15 +131,6 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 	return sess, nil
 }
 
-// Session returns a session by id, revoked or not, or store.ErrNotFound.
-func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
-	row, err := getSession(ctx, s.rq, s.sq.byID, id)
-	if err != nil {
-		return store.Session{}, err
-	}
-	return row.session(), nil
-}
-
 // getSession reads one session row with query (byID or byIDForUpdate).
 func getSession(ctx context.Context, r runner, query, id string) (sessionRow, error) {
 	var row sessionRow

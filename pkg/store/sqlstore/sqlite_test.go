@@ -37,13 +37,13 @@ func openMigrated(t testing.TB, dsn string, opts ...sqlstore.Option) *sqlstore.S
 }
 
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return openMigrated(t, "sqlite://"+filepath.Join(t.TempDir(), "authd.db"))
 	})
 }
 
 func TestSQLiteMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return openMigrated(t, ":memory:")
 	})
 }

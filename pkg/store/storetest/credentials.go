@@ -18,26 +18,26 @@ type credentialChange struct {
 	name string
 	// keeps says the change carries the caller's session forward.
 	keeps  bool
-	change func(ctx context.Context, s store.Store, read store.User, keep string) error
+	change func(ctx context.Context, s Store, read store.User, keep string) error
 }
 
 func credentialChanges() []credentialChange {
 	return []credentialChange{
-		{"password reset", false, func(ctx context.Context, s store.Store, _ store.User, _ string) error {
+		{"password reset", false, func(ctx context.Context, s Store, _ store.User, _ string) error {
 			return s.UpdatePasswordHash(ctx, "u1", "reset-hash")
 		}},
-		{"password change", true, func(ctx context.Context, s store.Store, read store.User, keep string) error {
+		{"password change", true, func(ctx context.Context, s Store, read store.User, keep string) error {
 			return s.ChangePasswordHash(ctx, store.PasswordChange{UserID: "u1", Hash: "changed-hash",
 				Version: read.CredentialVersion, KeepSessionID: keep})
 		}},
-		{"disable", false, func(ctx context.Context, s store.Store, _ store.User, _ string) error {
+		{"disable", false, func(ctx context.Context, s Store, _ store.User, _ string) error {
 			return s.SetUserDisabled(ctx, "u1", true)
 		}},
-		{"sign-out everywhere", false, func(ctx context.Context, s store.Store, _ store.User, _ string) error {
+		{"sign-out everywhere", false, func(ctx context.Context, s Store, _ store.User, _ string) error {
 			_, err := s.RevokeUserSessions(ctx, "u1", "", base())
 			return err
 		}},
-		{"sign-out of the others", true, func(ctx context.Context, s store.Store, _ store.User, keep string) error {
+		{"sign-out of the others", true, func(ctx context.Context, s Store, _ store.User, keep string) error {
 			_, err := s.RevokeUserSessions(ctx, "u1", keep, base())
 			return err
 		}},
@@ -51,7 +51,7 @@ func loginSession(id string, u store.User) store.NewSession {
 }
 
 // rotateCurrent rotates session id from its current jti at base()+1m.
-func rotateCurrent(ctx context.Context, s store.Store, id string) error {
+func rotateCurrent(ctx context.Context, s Store, id string) error {
 	sess, err := s.Session(ctx, id)
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func rotateCurrent(ctx context.Context, s store.Store, id string) error {
 // testCredentialVersion pins which calls move a user's credential version:
 // a new password, disabling, ending every session; not a rehash of the
 // same password, not re-enabling, not a refused call.
-func testCredentialVersion(t *testing.T, s store.Store) {
+func testCredentialVersion(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	if u := newUser(t, s, "u1"); u.CredentialVersion != 0 {
 		t.Fatalf("new user's CredentialVersion = %d, want 0", u.CredentialVersion)
@@ -130,7 +130,7 @@ func testCredentialVersion(t *testing.T, s store.Store) {
 // against that read), a credential change completes, then the login
 // creates its session with the version it read. The store must refuse it,
 // and create nothing.
-func testCreateSessionAfterCredentialChange(t *testing.T, s store.Store) {
+func testCreateSessionAfterCredentialChange(t *testing.T, s Store) {
 	newUser(t, s, "u1")
 	for i, c := range credentialChanges() {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func testCreateSessionAfterCredentialChange(t *testing.T, s store.Store) {
 // change no longer rotates (even within the grace window), unless the
 // change carried it forward (the caller's session of a password change or
 // of a sign-out of the others).
-func testRotateAfterCredentialChange(t *testing.T, s store.Store) {
+func testRotateAfterCredentialChange(t *testing.T, s Store) {
 	newUser(t, s, "u1")
 	for i, c := range credentialChanges() {
 		t.Run(c.name, func(t *testing.T) {
@@ -212,7 +212,7 @@ func testRotateAfterCredentialChange(t *testing.T, s store.Store) {
 // testConcurrentLoginsAndReset races logins that verified the old
 // password against a reset: whichever order the backend serializes them
 // in, no session verified at the old version is usable afterwards.
-func testConcurrentLoginsAndReset(t *testing.T, s store.Store) {
+func testConcurrentLoginsAndReset(t *testing.T, s Store) {
 	const logins = 16
 	ctx := ctxT(t)
 	newUser(t, s, "u1")

@@ -18,7 +18,7 @@ func signingKey(id string, created time.Time) store.SigningKey {
 	}
 }
 
-func testSigningKeys(t *testing.T, s store.Store) {
+func testSigningKeys(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	k1 := signingKey("k1", base())
 	k2 := signingKey("k2", base().Add(24*time.Hour))
@@ -41,7 +41,7 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	same(t, "SigningKeys before k0 expired", all, []store.SigningKey{old, k1, k2, k3})
 }
 
-func testRetireSigningKeys(t *testing.T, s store.Store) {
+func testRetireSigningKeys(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	keys := []store.SigningKey{signingKey("k1", base()), signingKey("k2", base().Add(time.Hour)), signingKey("k3", base().Add(2*time.Hour))}
 	keys[0].RetiredAt, keys[0].ExpiresAt = base().Add(time.Minute), base().Add(48*time.Hour) // retired earlier
@@ -71,7 +71,7 @@ func testRetireSigningKeys(t *testing.T, s store.Store) {
 	}
 }
 
-func testRevokeSigningKey(t *testing.T, s store.Store) {
+func testRevokeSigningKey(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	k1, k2 := signingKey("k1", base()), signingKey("k2", base().Add(time.Hour))
 	for _, k := range []store.SigningKey{k1, k2} {

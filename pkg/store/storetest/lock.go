@@ -8,15 +8,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/authd/authd/pkg/store"
 )
 
 // lockKey returns a key unique to this run: Postgres advisory locks are
 // shared by everything using the database, other test runs included.
 func lockKey(name string) string { return "storetest/" + name + "/" + rand.Text() }
 
-func testAdvisoryLockExclusion(t *testing.T, s store.Store) {
+func testAdvisoryLockExclusion(t *testing.T, s Store) {
 	key := lockKey("exclusion")
 	var inside, maxInside, runs atomic.Int32
 	var wg sync.WaitGroup
@@ -51,7 +49,7 @@ func testAdvisoryLockExclusion(t *testing.T, s store.Store) {
 	}
 }
 
-func testAdvisoryLockBehaviour(t *testing.T, s store.Store) {
+func testAdvisoryLockBehaviour(t *testing.T, s Store) {
 	t.Run("returns fn error and releases", func(t *testing.T) {
 		key, boom := lockKey("error"), errors.New("boom")
 		err := s.WithAdvisoryLock(ctxT(t), key, func(context.Context) error { return boom })

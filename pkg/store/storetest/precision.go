@@ -9,7 +9,7 @@ import (
 
 // testTimePrecision checks that times survive a round trip to the
 // microsecond, whatever their location.
-func testTimePrecision(t *testing.T, s store.Store) {
+func testTimePrecision(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	zone := time.FixedZone("UTC+05:30", 5*3600+1800)
 	times := []struct {

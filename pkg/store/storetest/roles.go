@@ -10,7 +10,7 @@ import (
 // testInvalidRoles checks that the store itself refuses role names outside
 // store.ValidateRole's grammar, whichever caller forgot to check, and
 // writes nothing when it does.
-func testInvalidRoles(t *testing.T, s store.Store) {
+func testInvalidRoles(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1", "viewer")
 	for _, role := range []string{"viewer,admin", "admin\x00", "Admin", "a b", "", "x\r\nSet-Cookie: y"} {

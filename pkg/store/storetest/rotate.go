@@ -24,7 +24,7 @@ func rotation(sid, presented, newJTI string, now time.Time, grace time.Duration)
 }
 
 // rotate performs a rotation that must succeed without replay.
-func rotate(t *testing.T, s store.Store, r store.Rotation) store.RotationResult {
+func rotate(t *testing.T, s Store, r store.Rotation) store.RotationResult {
 	t.Helper()
 	res, err := s.RotateRefresh(ctxT(t), r)
 	if err != nil {
@@ -36,7 +36,7 @@ func rotate(t *testing.T, s store.Store, r store.Rotation) store.RotationResult 
 	return res
 }
 
-func testRotateRefresh(t *testing.T, s store.Store) {
+func testRotateRefresh(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	user := newUser(t, s, "u1", "viewer", "admin")
 	t1 := base().Add(time.Minute) // time of the setup rotation j0 -> j1
@@ -133,7 +133,7 @@ func testRotateRefresh(t *testing.T, s store.Store) {
 	}
 }
 
-func testReplayDoesNotRotate(t *testing.T, s store.Store) {
+func testReplayDoesNotRotate(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newSession(t, s, "s1", "u1", base(), refreshTTL)
@@ -157,7 +157,7 @@ func testReplayDoesNotRotate(t *testing.T, s store.Store) {
 	rotate(t, s, rotation("s1", "s1-j1", "s1-j2", t1.Add(time.Hour), 10*time.Second))
 }
 
-func testReuseRevokesFamily(t *testing.T, s store.Store) {
+func testReuseRevokesFamily(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newSession(t, s, "s1", "u1", base(), refreshTTL)
@@ -182,7 +182,7 @@ func testReuseRevokesFamily(t *testing.T, s store.Store) {
 	wantErr(t, "current after reuse", err, store.ErrSessionRevoked)
 }
 
-func testRotateChain(t *testing.T, s store.Store) {
+func testRotateChain(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newSession(t, s, "s1", "u1", base(), refreshTTL)
@@ -202,7 +202,7 @@ func testRotateChain(t *testing.T, s store.Store) {
 
 // raceRotations runs n RotateRefresh calls at once, all presenting s1-j0,
 // each asking for its own new jti.
-func raceRotations(t *testing.T, s store.Store, n int, grace time.Duration) ([]store.RotationResult, []error) {
+func raceRotations(t *testing.T, s Store, n int, grace time.Duration) ([]store.RotationResult, []error) {
 	t.Helper()
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
@@ -221,7 +221,7 @@ func raceRotations(t *testing.T, s store.Store, n int, grace time.Duration) ([]s
 	return results, errs
 }
 
-func testConcurrentRotateNoGrace(t *testing.T, s store.Store) {
+func testConcurrentRotateNoGrace(t *testing.T, s Store) {
 	const n = 20
 	results, errs := raceRotations(t, s, n, 0)
 	var winners []string
@@ -248,7 +248,7 @@ func testConcurrentRotateNoGrace(t *testing.T, s store.Store) {
 	}
 }
 
-func testConcurrentRotateGrace(t *testing.T, s store.Store) {
+func testConcurrentRotateGrace(t *testing.T, s Store) {
 	const n = 20
 	results, errs := raceRotations(t, s, n, 10*time.Second)
 	var rotated, replayed []string

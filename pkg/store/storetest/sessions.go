@@ -8,7 +8,7 @@ import (
 	"github.com/authd/authd/pkg/store"
 )
 
-func testCreateAndReadSession(t *testing.T, s store.Store) {
+func testCreateAndReadSession(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	iat := base().Add(time.Minute)
@@ -24,7 +24,7 @@ func testCreateAndReadSession(t *testing.T, s store.Store) {
 	same(t, "Session", read, want)
 }
 
-func testSessionErrors(t *testing.T, s store.Store) {
+func testSessionErrors(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newSession(t, s, "s1", "u1", base(), time.Hour)
@@ -50,7 +50,7 @@ func testSessionErrors(t *testing.T, s store.Store) {
 	}
 }
 
-func testListSessions(t *testing.T, s store.Store) {
+func testListSessions(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2")
@@ -82,7 +82,7 @@ func testListSessions(t *testing.T, s store.Store) {
 	}
 }
 
-func testRevokeSession(t *testing.T, s store.Store) {
+func testRevokeSession(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2")
@@ -116,7 +116,7 @@ func testRevokeSession(t *testing.T, s store.Store) {
 	}
 }
 
-func testRevokeUserSessions(t *testing.T, s store.Store) {
+func testRevokeUserSessions(t *testing.T, s Store) {
 	at := base().Add(time.Hour)
 	cases := []struct {
 		name   string

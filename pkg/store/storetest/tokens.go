@@ -23,7 +23,7 @@ func digest(s string) []byte {
 
 // newToken stores a token of userID for purpose, created at base() and
 // valid for ttl, and returns it.
-func newToken(t *testing.T, s store.Store, raw, purpose, userID string, ttl time.Duration) store.OneTimeToken {
+func newToken(t *testing.T, s Store, raw, purpose, userID string, ttl time.Duration) store.OneTimeToken {
 	t.Helper()
 	tok := store.OneTimeToken{
 		Hash: digest(raw), Purpose: purpose, UserID: userID, Email: userID + "@example.com",
@@ -35,7 +35,7 @@ func newToken(t *testing.T, s store.Store, raw, purpose, userID string, ttl time
 	return tok
 }
 
-func testOneTimeTokenConsume(t *testing.T, s store.Store) {
+func testOneTimeTokenConsume(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	want := newToken(t, s, "t1", purposeA, "u1", time.Hour)
@@ -56,7 +56,7 @@ func testOneTimeTokenConsume(t *testing.T, s store.Store) {
 	wantErr(t, "reuse", err, store.ErrNotFound)
 }
 
-func testOneTimeTokenExpiry(t *testing.T, s store.Store) {
+func testOneTimeTokenExpiry(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2")
@@ -69,7 +69,7 @@ func testOneTimeTokenExpiry(t *testing.T, s store.Store) {
 	wantErr(t, "a microsecond before expiry", err, nil)
 }
 
-func testOneTimeTokenSupersede(t *testing.T, s store.Store) {
+func testOneTimeTokenSupersede(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2")
@@ -95,7 +95,7 @@ func testOneTimeTokenSupersede(t *testing.T, s store.Store) {
 	}
 }
 
-func testOneTimeTokenErrors(t *testing.T, s store.Store) {
+func testOneTimeTokenErrors(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2")
@@ -121,7 +121,7 @@ func testOneTimeTokenErrors(t *testing.T, s store.Store) {
 	wantErr(t, "consume after failed creates", err, nil)
 }
 
-func testOneTimeTokenConcurrentConsume(t *testing.T, s store.Store) {
+func testOneTimeTokenConcurrentConsume(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newToken(t, s, "t1", purposeA, "u1", time.Hour)
@@ -151,7 +151,7 @@ func testOneTimeTokenConcurrentConsume(t *testing.T, s store.Store) {
 	}
 }
 
-func testSetEmailVerified(t *testing.T, s store.Store) {
+func testSetEmailVerified(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2")

@@ -7,7 +7,7 @@ import (
 	"github.com/authd/authd/pkg/store"
 )
 
-func testCreateAndReadUser(t *testing.T, s store.Store) {
+func testCreateAndReadUser(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	want := store.User{
 		ID:            "u1",
@@ -46,7 +46,7 @@ func testCreateAndReadUser(t *testing.T, s store.Store) {
 	}
 }
 
-func testUserDefaults(t *testing.T, s store.Store) {
+func testUserDefaults(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	got, err := s.CreateUser(ctx, store.User{ID: "u1", Email: "bob@example.com", PasswordHash: "h"})
 	wantErr(t, "CreateUser", err, nil)
@@ -64,7 +64,7 @@ func testUserDefaults(t *testing.T, s store.Store) {
 	}
 }
 
-func testUserUniqueness(t *testing.T, s store.Store) {
+func testUserUniqueness(t *testing.T, s Store) {
 	newUser(t, s, "u1")
 	cases := []struct {
 		name string
@@ -86,7 +86,7 @@ func testUserUniqueness(t *testing.T, s store.Store) {
 	}
 }
 
-func testUserNotFound(t *testing.T, s store.Store) {
+func testUserNotFound(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	cases := []struct {
@@ -103,7 +103,7 @@ func testUserNotFound(t *testing.T, s store.Store) {
 	}
 }
 
-func testRoles(t *testing.T, s store.Store) {
+func testRoles(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	newUser(t, s, "u2", "viewer")
@@ -141,7 +141,7 @@ func testRoles(t *testing.T, s store.Store) {
 	}
 }
 
-func testUpdatePasswordHash(t *testing.T, s store.Store) {
+func testUpdatePasswordHash(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	before := newUser(t, s, "u1")
 	newUser(t, s, "u2")
@@ -159,7 +159,7 @@ func testUpdatePasswordHash(t *testing.T, s store.Store) {
 	}
 }
 
-func testSetUserDisabled(t *testing.T, s store.Store) {
+func testSetUserDisabled(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	newUser(t, s, "u1")
 	wantErr(t, "disable", s.SetUserDisabled(ctx, "u1", true), nil)
