@@ -75,15 +75,8 @@ func TestNormalizeEmail(t *testing.T) {
 // user types, and its address cannot be registered a second time in the
 // A-label spelling.
 func TestUnicodeDomainAccountsOfEarlierReleases(t *testing.T) {
-	f := newFixture(t, denylist.NewMemory(), 10)
+	f, _ := withUnicodeDomainUser(t)
 	ctx := context.Background()
-	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse battery"), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.CreateUser(ctx, store.User{ID: "old", Email: "ann@exämple.com", PasswordHash: string(hash)}); err != nil {
-		t.Fatal(err)
-	}
 	for _, email := range []string{"ann@exämple.com", "ann@xn--exmple-cua.com", "Ann@EXÄMPLE.com"} {
 		if _, err := f.svc.Login(ctx, email, "correct horse battery", auth.Device{}); err != nil {
 			t.Errorf("login as %q: %v", email, err)
@@ -138,4 +131,20 @@ func FuzzNormalizeEmail(f *testing.F) {
 			t.Fatalf("NormalizeEmail(%q) = %q", raw, email)
 		}
 	})
+}
+
+// withUnicodeDomainUser is a fixture holding "ann@exämple.com" (password
+// "correct horse battery") stored in its Unicode spelling, as releases
+// before IDNA normalisation stored it; it returns the fixture and the hash.
+func withUnicodeDomainUser(t *testing.T) (fixture, string) {
+	t.Helper()
+	f := newFixture(t, denylist.NewMemory(), 10)
+	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse battery"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.CreateUser(context.Background(), store.User{ID: "old", Email: "ann@exämple.com", PasswordHash: string(hash)}); err != nil {
+		t.Fatal(err)
+	}
+	return f, string(hash)
 }

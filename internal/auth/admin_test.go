@@ -8,8 +8,6 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/denylist"
-	"github.com/authd/authd/pkg/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // GrantRole takes only names of the one role grammar; RevokeRole takes any
@@ -58,20 +56,13 @@ func TestRoleChangesValidateNames(t *testing.T) {
 // Unicode spelling by an earlier release is refused as taken, not created
 // as a second account for the same mailbox.
 func TestImportUserSeesOlderSpelling(t *testing.T) {
-	f := newFixture(t, denylist.NewMemory(), 10)
+	f, hash := withUnicodeDomainUser(t)
 	ctx := context.Background()
-	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse battery"), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.CreateUser(ctx, store.User{ID: "old", Email: "ann@exämple.com", PasswordHash: string(hash)}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.svc.ImportUser(ctx, auth.ImportedUser{Email: "ann@xn--exmple-cua.com", PasswordHash: string(hash)}, auth.Device{})
+	_, err := f.svc.ImportUser(ctx, auth.ImportedUser{Email: "ann@xn--exmple-cua.com", PasswordHash: hash}, auth.Device{})
 	if !errors.Is(err, auth.ErrEmailTaken) {
 		t.Fatalf("ImportUser = %v, want ErrEmailTaken", err)
 	}
-	res, err := f.svc.ImportUser(ctx, auth.ImportedUser{Email: "Bo@Bücher.example", PasswordHash: string(hash), Roles: []string{"b", "a", "b"}}, auth.Device{})
+	res, err := f.svc.ImportUser(ctx, auth.ImportedUser{Email: "Bo@Bücher.example", PasswordHash: hash, Roles: []string{"b", "a", "b"}}, auth.Device{})
 	if err != nil || res.User.Email != "bo@xn--bcher-kva.example" || !slices.Equal(res.User.Roles, []string{"a", "b"}) || res.LowCost {
 		t.Fatalf("ImportUser = %+v, %v", res, err)
 	}
