@@ -198,7 +198,7 @@ func (v *Verifier) keyStillValid(ctx context.Context, e *cacheEntry) bool {
 	if err != nil || k == nil {
 		return false
 	}
-	if !k.RetiredAt.IsZero() && e.claims.IssuedAt.After(k.RetiredAt.Add(v.leeway)) {
+	if k.IssuedAfterRetirement(e.claims.IssuedAt, v.leeway) {
 		return false
 	}
 	if k == e.key {

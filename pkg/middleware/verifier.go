@@ -87,21 +87,21 @@ type lifetimePublisher interface {
 	AccessTokenLifetime() (time.Duration, bool)
 }
 
-// lifetimeBound is the longest exp - iat accepted, leeway included; 0
+// lifetimeBound is the longest exp - iat accepted, before the leeway; 0
 // means no bound.
 func (v *Verifier) lifetimeBound() time.Duration {
 	switch {
 	case v.anyLifetime:
 		return 0
 	case v.maxLifetime > 0:
-		return v.maxLifetime + v.leeway
+		return v.maxLifetime
 	}
 	if v.published != nil {
 		if d, ok := v.published.AccessTokenLifetime(); ok {
-			return d + v.leeway
+			return d
 		}
 	}
-	return DefaultMaxTokenLifetime + v.leeway
+	return DefaultMaxTokenLifetime
 }
 
 // errLifetime is the cause of a refusal for a token that lives too long.
@@ -109,8 +109,7 @@ var errLifetime = errors.New("middleware: exp - iat exceeds the maximum token li
 
 // lifetimeAllowed applies the lifetime bound.
 func (v *Verifier) lifetimeAllowed(c *Claims) bool {
-	b := v.lifetimeBound()
-	return b == 0 || c.ExpiresAt.Sub(c.IssuedAt) <= b
+	return !token.ExceedsLifetime(c.IssuedAt, c.ExpiresAt, v.lifetimeBound(), v.leeway)
 }
 
 // NewVerifier returns a Verifier for access tokens (typ at+jwt). WithIssuer,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -79,13 +80,27 @@ func (v *Checker) Verify(ctx context.Context, raw string) (*Payload, error) {
 // that lives longer than its issuer ever issues. Both run after the
 // signature check, so that their answers say nothing about forged tokens.
 func (v *Checker) checkLifetime(c *Payload, signer *Key) error {
-	if signer != nil && !signer.RetiredAt.IsZero() && c.IssuedAt.After(signer.RetiredAt.Add(v.leeway)) {
+	if signer.IssuedAfterRetirement(c.IssuedAt.Time, v.leeway) {
 		return invalid(ErrInvalidToken, "iat is after the signing key was retired")
 	}
-	if v.maxLifetime > 0 && c.ExpiresAt.Sub(c.IssuedAt.Time) > v.maxLifetime+v.leeway {
+	if ExceedsLifetime(c.IssuedAt.Time, c.ExpiresAt.Time, v.maxLifetime, v.leeway) {
 		return invalid(ErrInvalidToken, "exp - iat exceeds the maximum token lifetime")
 	}
 	return nil
+}
+
+// IssuedAfterRetirement reports whether a token issued at iat cannot have
+// been signed by k: k has a RetiredAt and iat is after it plus leeway. A
+// nil k or one not retired admits any iat. Verifiers that keep their own
+// copy of verified claims (pkg/middleware's cache) re-check with it.
+func (k *Key) IssuedAfterRetirement(iat time.Time, leeway time.Duration) bool {
+	return k != nil && !k.RetiredAt.IsZero() && iat.After(k.RetiredAt.Add(leeway))
+}
+
+// ExceedsLifetime reports whether a token from iat to exp lives longer than
+// max plus leeway; a max of 0 bounds nothing.
+func ExceedsLifetime(iat, exp time.Time, max, leeway time.Duration) bool {
+	return max > 0 && exp.Sub(iat) > max+leeway
 }
 
 // key is the golang-jwt keyfunc: it runs after the header is decoded and
