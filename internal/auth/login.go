@@ -9,6 +9,9 @@ import (
 	"github.com/authd/authd/pkg/store"
 )
 
+// errBadCredentials is the one answer to a wrong email or password.
+var errBadCredentials = fail(ErrInvalidCredentials, "the email or password is incorrect")
+
 // Login checks an email and password and starts a session.
 //
 // An unknown email and a wrong password take the same time and return the
@@ -27,14 +30,24 @@ import (
 // retry with the same password fails or, after a sign-out everywhere,
 // simply succeeds.)
 func (s *Service) Login(ctx context.Context, email, pw string, device Device) (*Tokens, error) {
-	badCredentials := fail(ErrInvalidCredentials, "the email or password is incorrect")
+	p, err := s.authenticatePassword(ctx, email, pw, device)
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(ctx, p, device)
+}
+
+// authenticatePassword is Login's first step: the user whose email and
+// password these are, allowed to sign in. Every failure is recorded as a
+// failed login; success records nothing, since no session exists yet.
+func (s *Service) authenticatePassword(ctx context.Context, email, pw string, device Device) (Principal, error) {
 	ev := deviceEvent(EventLogin, OutcomeFailure, device)
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		if err := s.hasher.CompareDummy(ctx, pw); err != nil {
-			return nil, hashFailed(err)
+			return Principal{}, hashFailed(err)
 		}
-		return nil, badCredentials
+		return Principal{}, errBadCredentials
 	}
 	backoffKey := loginBackoffKey(email, device.IP)
 	if err := s.throttleLogin(ctx, email, backoffKey); err != nil {
@@ -42,66 +55,49 @@ func (s *Service) Login(ctx context.Context, email, pw string, device Device) (*
 		// costs no database read either.
 		ev.Detail = detailRateLimited
 		s.record(ctx, ev)
-		return nil, err
+		return Principal{}, err
 	}
 	u, err := s.userByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		if err := s.hasher.CompareDummy(ctx, pw); err != nil {
-			return nil, hashFailed(err)
+			return Principal{}, hashFailed(err)
 		}
 		s.loginFailed(ctx, backoffKey)
 		ev.Detail = detailInvalidCredentials
 		s.record(ctx, ev)
-		return nil, badCredentials
+		return Principal{}, errBadCredentials
 	}
 	if err != nil {
-		return nil, err
+		return Principal{}, err
 	}
 	match, rehash, err := s.hasher.Compare(ctx, u.PasswordHash, pw)
 	if err != nil {
-		return nil, hashFailed(err)
+		return Principal{}, hashFailed(err)
 	}
 	ev.UserID = u.ID
 	if !match {
 		s.loginFailed(ctx, backoffKey)
 		ev.Detail = detailInvalidCredentials
 		s.record(ctx, ev)
-		return nil, badCredentials
+		return Principal{}, errBadCredentials
 	}
 	if u.Disabled {
 		ev.Detail = detailUserDisabled
 		s.record(ctx, ev)
-		return nil, fail(ErrUserDisabled, "this account is disabled")
+		return Principal{}, fail(ErrUserDisabled, "this account is disabled")
 	}
 	// Only after the password matched: the answer reveals nothing to
 	// someone who does not know it.
 	if s.cfg.RequireVerifiedEmail && !u.EmailVerified {
 		ev.Detail = detailEmailNotVerified
 		s.record(ctx, ev)
-		return nil, fail(ErrEmailNotVerified, "the email address is not verified: follow the link mailed at registration, or reset the password, which verifies it too")
+		return Principal{}, fail(ErrEmailNotVerified, "the email address is not verified: follow the link mailed at registration, or reset the password, which verifies it too")
 	}
 	s.loginSucceeded(ctx, backoffKey)
 	if rehash {
 		s.upgradeHash(ctx, u.ID, u.CredentialVersion, pw)
 	}
-	now := s.cfg.Clock()
-	sess, err := s.store.CreateSession(ctx, store.NewSession{
-		ID: newID(), UserID: u.ID, ClientID: s.cfg.ClientID,
-		UserAgent: device.UserAgent, IP: device.IP,
-		RefreshJTI: newID(), RefreshIssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
-		CredentialVersion: u.CredentialVersion,
-	})
-	if errors.Is(err, store.ErrCredentialsChanged) {
-		ev.Detail = detailCredentialsChanged
-		s.record(ctx, ev)
-		return nil, badCredentials
-	}
-	if err != nil {
-		return nil, err
-	}
-	ev.Outcome, ev.Detail, ev.SessionID = OutcomeSuccess, "", sess.ID
-	s.record(ctx, ev)
-	return s.mint(u, sess, now)
+	return Principal{User: u}, nil
 }
 
 // upgradeHash re-hashes a password whose stored hash has a lower cost than

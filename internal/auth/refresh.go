@@ -60,5 +60,5 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, device Devic
 	ev := deviceEvent(EventRefresh, OutcomeSuccess, device)
 	ev.UserID, ev.SessionID = res.User.ID, res.Session.ID
 	s.record(ctx, ev)
-	return s.mint(res.User, res.Session, now)
+	return s.mintSession(res.User, res.Session, now)
 }

@@ -200,8 +200,8 @@ func (s *Service) revocationHorizon(now time.Time) time.Time {
 	return now.Add(s.cfg.AccessTTL + s.cfg.Leeway)
 }
 
-// mint signs the access and refresh tokens of a session.
-func (s *Service) mint(u store.User, sess store.Session, now time.Time) (*Tokens, error) {
+// mintSession signs the access and refresh tokens of a user's session.
+func (s *Service) mintSession(u store.User, sess store.Session, now time.Time) (*Tokens, error) {
 	key, err := s.signer.SigningKey()
 	if err != nil {
 		return nil, err

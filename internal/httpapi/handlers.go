@@ -69,41 +69,32 @@ func (a *API) login(c *gin.Context) {
 	writeTokens(c, tokens)
 }
 
-// token is the RFC 6749 §3.2 token endpoint; only the refresh_token grant is
-// offered (first-party login is /v1/login, RFC 9700 §2.4).
+// token is the RFC 6749 §3.2 token endpoint: it decodes the request and
+// the service dispatches on its grant type.
 func (a *API) token(c *gin.Context) {
-	var grantType, refreshToken string
+	req := auth.TokenRequest{Device: deviceOf(c)}
 	switch mediaType(c) {
 	case "application/x-www-form-urlencoded":
 		form, ok := a.decodeForm(c)
 		if !ok {
 			return
 		}
-		grantType, refreshToken = form.Get("grant_type"), form.Get("refresh_token")
+		req.GrantType, req.RefreshToken = form.Get("grant_type"), form.Get("refresh_token")
 	case "application/json":
-		var req struct {
+		var body struct {
 			GrantType    string `json:"grant_type"`
 			RefreshToken string `json:"refresh_token"`
 		}
-		if !a.decodeJSON(c, &req) {
+		if !a.decodeJSON(c, &body) {
 			return
 		}
-		grantType, refreshToken = req.GrantType, req.RefreshToken
+		req.GrantType, req.RefreshToken = body.GrantType, body.RefreshToken
 	default:
 		writeCode(c, http.StatusUnsupportedMediaType, "invalid_request",
 			"Content-Type must be application/x-www-form-urlencoded or application/json")
 		return
 	}
-	switch grantType {
-	case "":
-		a.writeError(c, badRequest("grant_type is required"))
-		return
-	case "refresh_token":
-	default:
-		a.writeError(c, &auth.Error{Kind: auth.ErrUnsupportedGrant, Description: "only the refresh_token grant is supported; log in with POST /v1/login"})
-		return
-	}
-	tokens, err := a.svc.Refresh(c.Request.Context(), refreshToken, deviceOf(c))
+	tokens, err := a.svc.Token(c.Request.Context(), req)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -178,8 +169,8 @@ func (a *API) discovery(c *gin.Context) {
 		"issuer":                                iss,
 		"jwks_uri":                              iss + "/.well-known/jwks.json",
 		"token_endpoint":                        iss + "/v1/token",
-		"grant_types_supported":                 []string{"refresh_token"},
-		"token_endpoint_auth_methods_supported": []string{"none"},
+		"grant_types_supported":                 auth.GrantTypes(),
+		"token_endpoint_auth_methods_supported": auth.TokenEndpointAuthMethods(),
 		"response_types_supported":              []string{},
 		// middleware.DiscoveryAccessTokenLifetime: verifiers bound exp - iat by it.
 		"authd_access_token_lifetime": int64(a.cfg.AccessTTL / time.Second),
