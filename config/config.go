@@ -65,6 +65,9 @@ type Config struct {
 	// ClientID is the "client_id" claim of access tokens until clients are
 	// registered.
 	ClientID string `yaml:"client_id" env:"AUTHD_CLIENT_ID"`
+	// AdminRole is the role whose holders may use the admin API
+	// (/v1/admin/…).
+	AdminRole string `yaml:"admin_role" env:"AUTHD_ADMIN_ROLE"`
 	// JWKSMaxAge is the Cache-Control max-age of the JWKS document.
 	JWKSMaxAge time.Duration `yaml:"jwks_max_age" env:"AUTHD_JWKS_MAX_AGE"`
 	// KeyRotationInterval is how often a new signing key is rotated in
@@ -183,6 +186,7 @@ func Default() Config {
 		BcryptCost:          12,
 		SigningAlg:          "ES256",
 		ClientID:            "authd",
+		AdminRole:           "admin",
 		JWKSMaxAge:          5 * time.Minute,
 		KeyReloadInterval:   time.Minute,
 		KeyRotationInterval: 720 * time.Hour,

@@ -26,6 +26,7 @@ import (
 	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
+	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -75,6 +76,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	a := &App{cfg: cfg, log: log, clock: time.Now, Metrics: metrics.New()}
 	for _, opt := range opts {
 		opt(a)
+	}
+	// The role grammar is the store's (config imports nothing of authd),
+	// so this setting is checked here, before anything is opened.
+	if err := store.ValidateRole(cfg.AdminRole); err != nil {
+		return nil, fmt.Errorf("AUTHD_ADMIN_ROLE: must be a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -157,6 +163,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		// Store outages are 503s, not 500s; they count the same.
 		OnStoreUnavailable: func() { a.Metrics.DependencyError("store") },
 		Issuer:             cfg.Issuer,
+		AdminRole:          cfg.AdminRole,
 		JWKSMaxAge:         cfg.JWKSMaxAge,
 		AccessTTL:          cfg.AccessTTL,
 		Logger:             log,

@@ -44,7 +44,9 @@ type Config struct {
 	// answered 503).
 	OnStoreUnavailable func()
 
-	Issuer     string
+	Issuer string
+	// AdminRole is the role the admin API (/v1/admin/…) requires.
+	AdminRole  string
 	JWKSMaxAge time.Duration
 	// AccessTTL is published in discovery (authd_access_token_lifetime)
 	// so that verifiers bound the lifetime of the tokens they accept.
@@ -121,6 +123,11 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 	v1.POST("/password/change", a.limitIP("change", rl.Change), authn, a.changePassword)
 	v1.GET("/sessions", authn, a.sessions)
 	v1.DELETE("/sessions/:id", authn, a.revokeSession)
+
+	// The admin API: a Bearer token holding the admin role; another
+	// token is 403 insufficient_scope, none 401.
+	admin := v1.Group("/admin", authn, ginmw.RequireRoles(cfg.AdminRole))
+	a.adminRoutes(admin)
 
 	r.GET("/.well-known/jwks.json", a.jwks)
 	r.GET("/.well-known/openid-configuration", a.discovery)
