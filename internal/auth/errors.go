@@ -40,6 +40,24 @@ var (
 	// limit, or a login while the account's failures impose a delay. The
 	// Error's RetryAfter says when to retry.
 	ErrRateLimited = errors.New("rate_limited")
+	// ErrConflict refuses an action that would leave the system in a
+	// state the caller may not create, such as an admin removing their
+	// own admin role.
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden refuses a valid token that may not use an endpoint,
+	// such as a client's token on an endpoint for users. Its code is the
+	// RFC 6750 insufficient_scope.
+	ErrForbidden = errors.New("insufficient_scope")
+	// ErrInvalidClient is a failed client authentication (RFC 6749
+	// §5.2): missing, unknown, wrong or disabled client credentials.
+	ErrInvalidClient = errors.New("invalid_client")
+	// ErrInvalidScope is a requested scope the client may not have.
+	ErrInvalidScope = errors.New("invalid_scope")
+	// ErrInvalidTarget is a requested audience (RFC 8707 resource) the
+	// client may not have tokens for.
+	ErrInvalidTarget = errors.New("invalid_target")
+	// ErrUnauthorizedClient is a client not allowed the grant it used.
+	ErrUnauthorizedClient = errors.New("unauthorized_client")
 )
 
 // Error is a failure whose Description is safe to show to the client. The

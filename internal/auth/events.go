@@ -34,10 +34,13 @@ const (
 // audit trail and the metrics. It never carries a secret: no password,
 // token, token id or key material; Detail is a short error code.
 type Event struct {
-	At        time.Time
-	Type      string
-	Outcome   string
+	At      time.Time
+	Type    string
+	Outcome string
+	// UserID is the account the event is about; ActorID, when set, is
+	// the admin who acted on it.
 	UserID    string
+	ActorID   string
 	SessionID string
 	IP        string
 	UserAgent string

@@ -26,6 +26,14 @@ func ParseLogoutScope(s string) (LogoutScope, error) {
 	return "", fail(ErrInvalidRequest, "scope must be local, others or global")
 }
 
+// Actor is who performs an administrative action, for the audit trail:
+// an admin's user id through the API, or none from the CLI (the operator
+// at the machine), whose Device names the command and the OS user.
+type Actor struct {
+	UserID string
+	Device Device
+}
+
 // Caller is the verified access token of the request, and the device it
 // came from.
 type Caller struct {

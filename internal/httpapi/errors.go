@@ -30,6 +30,12 @@ var statusOf = map[error]int{
 	auth.ErrNotFound:            http.StatusNotFound,
 	auth.ErrUnavailable:         http.StatusServiceUnavailable,
 	auth.ErrRateLimited:         http.StatusTooManyRequests,
+	auth.ErrConflict:            http.StatusConflict,
+	auth.ErrForbidden:           http.StatusForbidden,
+	auth.ErrInvalidClient:       http.StatusUnauthorized,
+	auth.ErrInvalidScope:        http.StatusBadRequest,
+	auth.ErrInvalidTarget:       http.StatusBadRequest,
+	auth.ErrUnauthorizedClient:  http.StatusBadRequest,
 }
 
 // dependencyRetryAfter is the Retry-After of a 503 for a store or denylist
@@ -73,8 +79,12 @@ func (a *API) writeError(c *gin.Context, err error) {
 	}
 	switch status {
 	case http.StatusUnauthorized:
-		if e.Kind == auth.ErrInvalidToken {
+		switch e.Kind {
+		case auth.ErrInvalidToken:
 			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		case auth.ErrInvalidClient:
+			// RFC 6749 §5.2: the scheme the client may authenticate with.
+			c.Header("WWW-Authenticate", `Basic realm="authd"`)
 		}
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 		c.Header("Retry-After", retryAfter(e.RetryAfter))
