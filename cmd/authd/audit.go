@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+
+	"github.com/authd/authd/pkg/store"
 )
 
 const auditUsage = "audit tail [-n N] [--user ID]"
@@ -31,7 +33,7 @@ func (c *command) audit(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	events, err := s.RecentAuditEvents(ctx, *n, *user)
+	events, err := s.AuditEvents(ctx, store.AuditQuery{Limit: *n, UserID: *user})
 	if err != nil {
 		return err
 	}

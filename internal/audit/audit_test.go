@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/audit"
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
@@ -37,7 +38,7 @@ func TestWriterPersistsAndDrainsOnClose(t *testing.T) {
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.RecentAuditEvents(ctx, 1000, "u")
+	got, err := s.AuditEvents(ctx, store.AuditQuery{Limit: 1000, UserID: "u"})
 	if err != nil || len(got) != 500 || w.Dropped() != 0 || w.Failed() != 0 {
 		t.Fatalf("persisted %d of 500 (dropped %d, failed %d): %v", len(got), w.Dropped(), w.Failed(), err)
 	}

@@ -70,7 +70,7 @@ func TestAuditTrail(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		events, err := st.RecentAuditEvents(t.Context(), 100, "")
+		events, err := st.AuditEvents(t.Context(), store.AuditQuery{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestAuditTrail(t *testing.T) {
 			}
 			leaks(t, e, secrets)
 		}
-		mine, err := st.RecentAuditEvents(t.Context(), 100, userID)
+		mine, err := st.AuditEvents(t.Context(), store.AuditQuery{Limit: 100, UserID: userID})
 		if err != nil || len(mine) != len(want)-1 { // all but the unknown email's failure
 			t.Fatalf("events of %s: %d, %v", userID, len(mine), err)
 		}

@@ -9,11 +9,15 @@ import (
 // from where, with what outcome. It never carries a secret (no password,
 // token or key); Detail is a short machine-readable reason.
 type AuditEvent struct {
-	ID        int64
-	At        time.Time
-	Type      string // e.g. login, refresh, refresh_reuse, logout, password_change
-	Outcome   string // success, failure, denied, ...
+	ID      int64
+	At      time.Time
+	Type    string // e.g. login, refresh, refresh_reuse, logout, password_change
+	Outcome string // success, failure, denied, ...
+	// UserID is the account the event is about (the target of an admin
+	// action); ActorID, when set, is the user who acted on it (an admin
+	// through the API, or empty for the user themselves and the CLI).
 	UserID    string
+	ActorID   string
 	SessionID string
 	IP        string
 	UserAgent string
@@ -25,7 +29,20 @@ type AuditEvent struct {
 type AuditLog interface {
 	// AppendAuditEvents inserts events in one transaction, in order.
 	AppendAuditEvents(ctx context.Context, events []AuditEvent) error
-	// RecentAuditEvents returns up to limit events, newest first; a
-	// non-empty userID keeps only that user's.
-	RecentAuditEvents(ctx context.Context, limit int, userID string) ([]AuditEvent, error)
+	// AuditEvents returns up to q.Limit events matching q, newest first
+	// (by ID).
+	AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+}
+
+// AuditQuery selects a page of audit events, newest first.
+type AuditQuery struct {
+	// Before, when non-zero, keeps events whose ID is below it: the ID of
+	// the last event of the previous page.
+	Before int64
+	// Limit is the page size, 1 to 1000.
+	Limit int
+	// UserID, Type and Since (At >= Since), when set, filter.
+	UserID string
+	Type   string
+	Since  time.Time
 }

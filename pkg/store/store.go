@@ -64,6 +64,9 @@ type User struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// LastLoginAt is when the user's newest session was created (zero:
+	// never), set by CreateSession.
+	LastLoginAt time.Time
 }
 
 // Session is one login on one device: the refresh-token family.
@@ -255,9 +258,18 @@ type Store interface {
 	// takes any name, so roles stored by older releases can be removed.
 	GrantRole(ctx context.Context, userID, role string) error
 	RevokeRole(ctx context.Context, userID, role string) error
+	// ListUsers returns up to q.Limit users after q.After in (CreatedAt,
+	// ID) order that match q's filters, roles included.
+	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
+	// DeleteUser deletes a user with their roles, sessions and one-time
+	// tokens, and erases the personal data of their audit events (IP and
+	// user agent; the events stay, under the user id), in one
+	// transaction. An unknown user is ErrNotFound. Revoking the user's
+	// live access tokens is the caller's job.
+	DeleteUser(ctx context.Context, userID string) error
 
 	// CreateSession starts a session (refresh family). Its CreatedAt and
-	// LastRefreshedAt are s.RefreshIssuedAt. It is created only if the
+	// LastRefreshedAt, and the user's LastLoginAt, are s.RefreshIssuedAt. It is created only if the
 	// user's CredentialVersion is still s.CredentialVersion, checked
 	// atomically with the insert; otherwise ErrCredentialsChanged. A taken
 	// ID is ErrAlreadyExists; an unknown user is ErrNotFound.
@@ -302,6 +314,28 @@ type Store interface {
 	// expired) is ErrNotFound. It is one atomic step: of concurrent calls
 	// with the same token at most one succeeds.
 	ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (OneTimeToken, error)
+
+	// CreateClient stores a new client; CreatedAt/UpdatedAt are set by
+	// the store when zero. A taken ID is ErrAlreadyExists.
+	CreateClient(ctx context.Context, c Client) error
+	// ClientByID returns a client, disabled or not; an unknown (or
+	// deleted) one is ErrNotFound.
+	ClientByID(ctx context.Context, id string) (Client, error)
+	// ListClients returns every client, oldest first.
+	ListClients(ctx context.Context) ([]Client, error)
+	// RotateClientSecret makes r.NewHash the client's secret and keeps the
+	// replaced one as PrevSecretHash until r.PrevExpiresAt (a previous
+	// secret still in its grace is dropped). An unknown client is
+	// ErrNotFound.
+	RotateClientSecret(ctx context.Context, r SecretRotation) error
+	// SetClientDisabled disables or re-enables a client; an unknown one is
+	// ErrNotFound. Idempotent.
+	SetClientDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
+	// DeleteClient deletes a client; an unknown one is ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+	// TouchClient records that the client obtained a token at `at`. An
+	// unknown client is not an error (it may have been deleted meanwhile).
+	TouchClient(ctx context.Context, id string, at time.Time) error
 
 	// CreateSigningKey stores a new key. An existing ID is ErrAlreadyExists.
 	CreateSigningKey(ctx context.Context, k SigningKey) error

@@ -3,22 +3,20 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/authd/authd/pkg/store"
 )
 
 var _ store.AuditLog = (*Store)(nil)
 
-// maxAuditLimit bounds one RecentAuditEvents read.
+// maxAuditLimit bounds one AuditEvents page.
 const maxAuditLimit = 1000
 
 const (
-	insertAuditSQL = `INSERT INTO audit_events (at, type, outcome, user_id, session_id, ip, user_agent, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	recentAuditSQL = `SELECT id, at, type, outcome, user_id, session_id, ip, user_agent, detail
-		FROM audit_events ORDER BY id DESC LIMIT ?`
-	recentUserAuditSQL = `SELECT id, at, type, outcome, user_id, session_id, ip, user_agent, detail
-		FROM audit_events WHERE user_id = ? ORDER BY id DESC LIMIT ?`
+	auditCols      = `id, at, type, outcome, user_id, actor_id, session_id, ip, user_agent, detail`
+	insertAuditSQL = `INSERT INTO audit_events (at, type, outcome, user_id, actor_id, session_id, ip, user_agent, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 type auditRow struct {
@@ -27,10 +25,16 @@ type auditRow struct {
 	Type      string `db:"type"`
 	Outcome   string `db:"outcome"`
 	UserID    string `db:"user_id"`
+	ActorID   string `db:"actor_id"`
 	SessionID string `db:"session_id"`
 	IP        string `db:"ip"`
 	UserAgent string `db:"user_agent"`
 	Detail    string `db:"detail"`
+}
+
+func (r auditRow) event() store.AuditEvent {
+	return store.AuditEvent{ID: r.ID, At: r.At.Time(), Type: r.Type, Outcome: r.Outcome, UserID: r.UserID,
+		ActorID: r.ActorID, SessionID: r.SessionID, IP: r.IP, UserAgent: r.UserAgent, Detail: r.Detail}
 }
 
 // AppendAuditEvents inserts events in one transaction, in order. A zero At
@@ -48,7 +52,8 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 			if e.At.IsZero() {
 				e.At = s.now()
 			}
-			if _, err := exec(ctx, tx, q, dbTime(e.At), e.Type, e.Outcome, e.UserID, e.SessionID, e.IP, e.UserAgent, e.Detail); err != nil {
+			if _, err := exec(ctx, tx, q, dbTime(e.At), e.Type, e.Outcome, e.UserID, e.ActorID, e.SessionID,
+				e.IP, e.UserAgent, e.Detail); err != nil {
 				return err
 			}
 		}
@@ -60,26 +65,41 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 	return nil
 }
 
-// RecentAuditEvents returns up to limit (at most 1000) events, newest first,
-// of one user when userID is set.
-func (s *Store) RecentAuditEvents(ctx context.Context, limit int, userID string) ([]store.AuditEvent, error) {
-	if limit <= 0 || limit > maxAuditLimit {
-		limit = maxAuditLimit
+// AuditEvents returns up to q.Limit (1 to 1000; anything else is refused)
+// events matching q, newest first by ID. The filters that are set are
+// ANDed; the query text depends only on which are set, so at most sixteen
+// statements are prepared.
+func (s *Store) AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error) {
+	if q.Limit < 1 || q.Limit > maxAuditLimit {
+		return nil, fmt.Errorf("sqlstore: audit events: limit %d outside 1..%d: %w", q.Limit, maxAuditLimit, errInvalid)
 	}
+	var where []string
+	var args []any
+	if q.Before != 0 {
+		where, args = append(where, "id < ?"), append(args, q.Before)
+	}
+	if q.UserID != "" {
+		where, args = append(where, "user_id = ?"), append(args, q.UserID)
+	}
+	if q.Type != "" {
+		where, args = append(where, "type = ?"), append(args, q.Type)
+	}
+	if !q.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, dbTime(q.Since))
+	}
+	query := `SELECT ` + auditCols + ` FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, q.Limit)
 	var rows []auditRow
-	var err error
-	if userID == "" {
-		err = selectAll(ctx, s.rq, &rows, s.d.rebind(recentAuditSQL), limit)
-	} else {
-		err = selectAll(ctx, s.rq, &rows, s.d.rebind(recentUserAuditSQL), userID, limit)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: recent audit events: %w", err)
+	if err := selectAll(ctx, s.rq, &rows, s.d.rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("sqlstore: audit events: %w", err)
 	}
 	out := make([]store.AuditEvent, len(rows))
 	for i, r := range rows {
-		out[i] = store.AuditEvent{ID: r.ID, At: r.At.Time(), Type: r.Type, Outcome: r.Outcome, UserID: r.UserID,
-			SessionID: r.SessionID, IP: r.IP, UserAgent: r.UserAgent, Detail: r.Detail}
+		out[i] = r.event()
 	}
 	return out, nil
 }

@@ -42,6 +42,8 @@ type Store struct {
 	sq sessionQueries
 	kq keyQueries
 	tq tokenQueries
+	cq clientQueries
+	aq adminQueries
 }
 
 // Open connects to the database named by dsn and checks that it answers. It
@@ -80,6 +82,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.sq = newSessionQueries(s.d)
 	s.kq = newKeyQueries(s.d)
 	s.tq = newTokenQueries(s.d)
+	s.cq = newClientQueries(s.d)
+	s.aq = newAdminQueries(s.d)
 	return s, nil
 }
 

@@ -38,6 +38,7 @@ SELECT s.id, s.user_id, s.client_id, s.user_agent, s.ip, s.refresh_jti, s.refres
 	s.prev_refresh_jti, s.rotated_at, s.created_at, s.last_refreshed_at, s.revoked_at, s.credential_version,
 	u.credential_version AS user_credential_version, u.email AS user_email, u.password_hash AS user_password_hash, u.email_verified AS user_email_verified,
 	u.disabled AS user_disabled, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
+	u.last_login_at AS user_last_login_at,
 	` + d.roles("s.user_id") + ` AS user_roles
 FROM s JOIN users u ON u.id = s.user_id`
 }
@@ -53,6 +54,7 @@ type rotationRow struct {
 	UserUpdatedAt     dbTime   `db:"user_updated_at"`
 	UserRoles         roleList `db:"user_roles"`
 	UserCredVersion   int64    `db:"user_credential_version"`
+	UserLastLoginAt   dbTime   `db:"user_last_login_at"`
 }
 
 func (r rotationRow) result() store.RotationResult {
@@ -62,7 +64,7 @@ func (r rotationRow) result() store.RotationResult {
 			ID: r.UserID, Email: r.UserEmail, PasswordHash: r.UserPasswordHash,
 			EmailVerified: r.UserEmailVerified, Disabled: r.UserDisabled,
 			CreatedAt: r.UserCreatedAt, UpdatedAt: r.UserUpdatedAt, Roles: r.UserRoles,
-			CredVersion: r.UserCredVersion,
+			CredVersion: r.UserCredVersion, LastLoginAt: r.UserLastLoginAt,
 		}.user(),
 	}
 }

@@ -15,7 +15,18 @@ import (
 const sessionCols = `id, user_id, client_id, user_agent, ip, refresh_jti, refresh_issued_at, expires_at,
 	prev_refresh_jti, rotated_at, created_at, last_refreshed_at, revoked_at, credential_version`
 
+// sessionInsertCols are the columns CreateSession writes.
+const sessionInsertCols = `id, user_id, client_id, user_agent, ip, refresh_jti,
+	refresh_issued_at, expires_at, created_at, last_refreshed_at, credential_version`
+
+// lastLoginSet moves users.last_login_at to its two (equal) arguments unless
+// it is already later: logins that commit out of order leave the newest.
+const lastLoginSet = `last_login_at = CASE WHEN last_login_at >= ? THEN last_login_at ELSE ? END`
+
 type sessionQueries struct {
+	// loginAt sets last_login_at after insert (SQLite; on Postgres insert
+	// does both).
+	loginAt                                                             string
 	insert, byID, byIDForUpdate, list, revoke, revokeUser, revokeFamily string
 	rotate, rotateWithUser                                              string
 	bumpUser, userVersion, carry                                        string
@@ -26,14 +37,12 @@ func newSessionQueries(d dialect) sessionQueries {
 	q := sessionQueries{
 		// The insert happens only while the user's credential version is
 		// the one the caller verified: one statement, so nothing can change
-		// the version in between. On Postgres FOR SHARE also makes a
-		// concurrent change of the user row wait for this insert to commit
-		// (or this insert wait for it, and then find the new version), so a
-		// change that commits first always sees the session it must end.
-		insert: d.rebind(`INSERT INTO sessions (id, user_id, client_id, user_agent, ip, refresh_jti,
-			refresh_issued_at, expires_at, created_at, last_refreshed_at, credential_version)
+		// the version in between (SQLite runs it in the write transaction
+		// that also sets last_login_at; see loginAt).
+		insert: d.rebind(`INSERT INTO sessions (` + sessionInsertCols + `)
 			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version FROM users u
-			WHERE u.id = ? AND u.credential_version = ?` + d.forShare),
+			WHERE u.id = ? AND u.credential_version = ?`),
+		loginAt:       d.rebind(`UPDATE users SET ` + lastLoginSet + ` WHERE id = ?`),
 		byID:          d.rebind(byID),
 		byIDForUpdate: d.rebind(byID + d.forUpdate),
 		list: d.rebind(`SELECT ` + sessionCols + ` FROM sessions
@@ -55,6 +64,21 @@ func newSessionQueries(d dialect) sessionQueries {
 	}
 	if d.postgres {
 		q.rotateWithUser = d.rebind(rotateWithUserSQL(d))
+		// The same guard, and last_login_at, in one statement and one
+		// round trip: the UPDATE matches only while the version is the one
+		// verified, and the session is inserted only from the row it
+		// returns. Its row lock also makes a concurrent change of the user
+		// (a reset, a disable, a sign-out everywhere) wait for this insert
+		// to commit, so that it sees and ends the session, or this one wait
+		// for the change and then find the new version and insert nothing.
+		// (A FOR SHARE read followed by the UPDATE would deadlock two
+		// concurrent logins of one user, each waiting on the other's share
+		// lock.)
+		q.insert = d.rebind(`WITH u AS (
+			UPDATE users SET ` + lastLoginSet + ` WHERE id = ? AND credential_version = ?
+			RETURNING id, credential_version)
+			INSERT INTO sessions (` + sessionInsertCols + `)
+			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version FROM u`)
 	}
 	return q
 }
@@ -98,9 +122,10 @@ func (r sessionRow) session() store.Session {
 
 // CreateSession starts a session, provided the user's credential version
 // is still ns.CredentialVersion (else store.ErrCredentialsChanged). Its
-// CreatedAt and LastRefreshedAt are s.RefreshIssuedAt: the login time on
-// the caller's clock. A taken ID is store.ErrAlreadyExists; an unknown
-// user is store.ErrNotFound.
+// CreatedAt and LastRefreshedAt, and the user's LastLoginAt (unless it is
+// later already), are s.RefreshIssuedAt: the login time on the caller's
+// clock. A taken ID is store.ErrAlreadyExists; an unknown user is
+// store.ErrNotFound.
 func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.Session, error) {
 	if ns.ID == "" || ns.UserID == "" || ns.RefreshJTI == "" || ns.RefreshIssuedAt.IsZero() || ns.ExpiresAt.IsZero() {
 		return store.Session{}, fmt.Errorf("sqlstore: create session: ID, UserID, RefreshJTI, RefreshIssuedAt and ExpiresAt are required: %w", errInvalid)
@@ -119,14 +144,35 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 
 		CredentialVersion: ns.CredentialVersion,
 	}
-	res, err := exec(ctx, s.wq, s.sq.insert, sess.ID, sess.ClientID, sess.UserAgent, sess.IP,
-		sess.RefreshJTI, dbTime(sess.RefreshIssuedAt), dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt),
-		dbTime(sess.LastRefreshedAt), sess.UserID, sess.CredentialVersion)
-	if err != nil {
-		return store.Session{}, mapWriteErr("create session", err)
+	login := dbTime(sess.CreatedAt)
+	args := []any{sess.ID, sess.ClientID, sess.UserAgent, sess.IP, sess.RefreshJTI, dbTime(sess.RefreshIssuedAt),
+		dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt), dbTime(sess.LastRefreshedAt)}
+	if s.d.postgres {
+		res, err := exec(ctx, s.wq, s.sq.insert, append([]any{login, login, sess.UserID, sess.CredentialVersion}, args...)...)
+		if err != nil {
+			return store.Session{}, mapWriteErr("create session", err)
+		}
+		if err := s.requireVersion(ctx, s.wq, res, sess.UserID); err != nil {
+			return store.Session{}, err
+		}
+		return sess, nil
 	}
-	if err := s.requireVersion(ctx, s.wq, res, sess.UserID); err != nil {
+	err := s.inTx(ctx, func(tx runner) error {
+		res, err := exec(ctx, tx, s.sq.insert, append(args, sess.UserID, sess.CredentialVersion)...)
+		if err != nil {
+			return err
+		}
+		if err := s.requireVersion(ctx, tx, res, sess.UserID); err != nil {
+			return err
+		}
+		_, err = exec(ctx, tx, s.sq.loginAt, login, login, sess.UserID)
+		return err
+	})
+	switch {
+	case err != nil && isVersionErr(err):
 		return store.Session{}, err
+	case err != nil:
+		return store.Session{}, mapWriteErr("create session", err)
 	}
 	return sess, nil
 }

@@ -10,15 +10,17 @@ import (
 	"github.com/authd/authd/pkg/store"
 )
 
+// userCols are the columns of users that userRow scans (roles aside).
+const userCols = `u.id, u.email, u.password_hash, u.email_verified, u.disabled, u.created_at, u.updated_at,
+	u.credential_version, u.last_login_at`
+
 type userQueries struct {
 	insert, byID, byEmail, updateHash, setVerified, grant, revoke string
 	rehash, changeHash, setDisabled                               string
 }
 
 func newUserQueries(d dialect) userQueries {
-	sel := `SELECT u.id, u.email, u.password_hash, u.email_verified, u.disabled, u.created_at, u.updated_at,
-		u.credential_version, ` +
-		d.roles("u.id") + ` AS roles FROM users u `
+	sel := `SELECT ` + userCols + `, ` + d.roles("u.id") + ` AS roles FROM users u `
 	return userQueries{
 		insert: d.rebind(`INSERT INTO users (id, email, password_hash, email_verified, disabled, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -52,6 +54,7 @@ type userRow struct {
 	UpdatedAt     dbTime   `db:"updated_at"`
 	Roles         roleList `db:"roles"`
 	CredVersion   int64    `db:"credential_version"`
+	LastLoginAt   dbTime   `db:"last_login_at"`
 }
 
 func (r userRow) user() store.User {
@@ -64,6 +67,7 @@ func (r userRow) user() store.User {
 		Roles:         normalizeRoles(r.Roles),
 		CreatedAt:     r.CreatedAt.Time(),
 		UpdatedAt:     r.UpdatedAt.Time(),
+		LastLoginAt:   r.LastLoginAt.Time(),
 
 		CredentialVersion: r.CredVersion,
 	}

@@ -39,6 +39,9 @@ func rotate(t *testing.T, s Store, r store.Rotation) store.RotationResult {
 func testRotateRefresh(t *testing.T, s Store) {
 	ctx := ctxT(t)
 	user := newUser(t, s, "u1", "viewer", "admin")
+	// Every case logs in at base(): the user the rotation returns is the
+	// one stored after that login.
+	user.LastLoginAt = base()
 	t1 := base().Add(time.Minute) // time of the setup rotation j0 -> j1
 	const grace = 10 * time.Second
 	cases := []struct {

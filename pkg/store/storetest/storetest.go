@@ -154,7 +154,7 @@ func same[T any](t *testing.T, what string, got, want T) {
 func normalize(v any) any {
 	switch x := v.(type) {
 	case store.User:
-		x.CreatedAt, x.UpdatedAt = x.CreatedAt.UTC(), x.UpdatedAt.UTC()
+		x.CreatedAt, x.UpdatedAt, x.LastLoginAt = x.CreatedAt.UTC(), x.UpdatedAt.UTC(), x.LastLoginAt.UTC()
 		if x.Roles == nil {
 			x.Roles = []string{}
 		}
