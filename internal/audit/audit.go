@@ -59,7 +59,7 @@ func (w *Writer) Record(_ context.Context, e auth.Event) {
 	if at.IsZero() {
 		at = w.now()
 	}
-	ev := store.AuditEvent{At: at, Type: e.Type, Outcome: e.Outcome, UserID: e.UserID, SessionID: e.SessionID,
+	ev := store.AuditEvent{At: at, Type: e.Type, Outcome: e.Outcome, UserID: e.UserID, ActorID: e.ActorID, SessionID: e.SessionID,
 		IP: e.IP, UserAgent: truncate(e.UserAgent, 512), Detail: truncate(e.Detail, 256)}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
