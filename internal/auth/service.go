@@ -18,6 +18,7 @@ import (
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/token"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Store is the part of pkg/store the service uses.
@@ -200,6 +201,9 @@ func (s *Service) revocationHorizon(now time.Time) time.Time {
 	return now.Add(s.cfg.AccessTTL + s.cfg.Leeway)
 }
 
+// amrPassword is the RFC 8176 method of a password login.
+const amrPassword = "pwd"
+
 // mintSession signs the access and refresh tokens of a user's session.
 func (s *Service) mintSession(u store.User, sess store.Session, now time.Time) (*Tokens, error) {
 	key, err := s.signer.SigningKey()
@@ -212,6 +216,10 @@ func (s *Service) mintSession(u store.User, sess store.Session, now time.Time) (
 		SessionID:        sess.ID,
 		ClientID:         s.cfg.ClientID,
 		Roles:            u.Roles,
+		// Every session starts with a password today, and refreshing is
+		// no new authentication: auth_time stays the login's.
+		AMR:      []string{amrPassword},
+		AuthTime: jwt.NewNumericDate(sess.CreatedAt),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: sign access token: %w", err)

@@ -228,21 +228,26 @@ func (v *Verifier) store(raw string, c *Claims, rec *keyRecord, nbf time.Time) {
 
 // clone returns a copy of c that shares no slice with it, so that neither
 // the caller nor the cache can change the other's claims. Audience and
-// Roles share one allocation, each capped so that an append copies.
+// Roles and AMR share one allocation, each capped so that an append
+// copies.
 func (c *Claims) clone() *Claims {
 	out := *c
-	na, nr := len(c.Audience), len(c.Roles)
-	buf := []string{} // not nil, and no allocation when both are empty
-	if na+nr > 0 {
-		buf = make([]string, na+nr)
+	na, nr, nm := len(c.Audience), len(c.Roles), len(c.AMR)
+	buf := []string{} // not nil, and no allocation when all are empty
+	if na+nr+nm > 0 {
+		buf = make([]string, na+nr+nm)
 		copy(buf, c.Audience)
 		copy(buf[na:], c.Roles)
+		copy(buf[na+nr:], c.AMR)
 	}
 	if c.Audience != nil { // nil stays nil: JSON encodes it differently
 		out.Audience = buf[:na:na]
 	}
 	if c.Roles != nil {
 		out.Roles = buf[na : na+nr : na+nr]
+	}
+	if c.AMR != nil {
+		out.AMR = buf[na+nr : na+nr+nm : na+nr+nm]
 	}
 	return &out
 }

@@ -119,20 +119,26 @@ func TestVerifiedCacheClaimsAreCopies(t *testing.T) {
 	k := testKey(t, token.EdDSA, 0)
 	clk := newClock()
 	v, _ := cachedVerifier(t, token.StaticKeySet{k}, clk)
-	raw := mint(t, k, clk.Now(), func(c *token.Payload) { c.Roles = []string{"user", "reader"} })
+	raw := mint(t, k, clk.Now(), func(c *token.Payload) {
+		c.Roles = []string{"user", "reader"}
+		c.AMR = []string{"pwd", "otp"}
+	})
 	for i := range 3 { // the first from the full path, then from the cache
 		c, err := v.Verify(t.Context(), raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Subject != "user-1" || !reflect.DeepEqual(c.Roles, []string{"user", "reader"}) || !reflect.DeepEqual(c.Audience, []string{testAudience}) {
+		if c.Subject != "user-1" || !reflect.DeepEqual(c.Roles, []string{"user", "reader"}) || !reflect.DeepEqual(c.Audience, []string{testAudience}) ||
+			!reflect.DeepEqual(c.AMR, []string{"pwd", "otp"}) {
 			t.Fatalf("call %d: claims %+v were changed by an earlier caller", i, c)
 		}
 		c.Subject = "mallory"
 		c.Roles[0] = "admin"
+		c.AMR[1] = "hwk"
 		c.Audience[0] = "elsewhere"
 		c.Audience = append(c.Audience, "more")
 		c.Roles = append(c.Roles, "root")
+		c.AMR = append(c.AMR, "face")
 	}
 }
 

@@ -25,6 +25,12 @@ type Claims struct {
 	Roles []string
 	// Scope is the space-separated "scope" claim; see Scopes.
 	Scope string
+	// AMR is the RFC 8176 "amr" claim: the methods the user authenticated
+	// with, such as ["pwd"] or ["pwd","otp"]; see HasAMR.
+	AMR []string
+	// AuthTime is "auth_time": when the user last authenticated actively
+	// (zero when the token has none).
+	AuthTime time.Time
 	// IssuedAt is "iat".
 	IssuedAt time.Time
 	// ExpiresAt is "exp".
@@ -52,6 +58,11 @@ func (c *Claims) HasScope(scope string) bool {
 		}
 	}
 	return false
+}
+
+// HasAMR reports whether the amr claim lists method.
+func (c *Claims) HasAMR(method string) bool {
+	return c != nil && method != "" && slices.Contains(c.AMR, method)
 }
 
 // HasRole reports whether the roles claim lists role.

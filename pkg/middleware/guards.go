@@ -3,7 +3,9 @@ package middleware
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // reqKind is what a Requirement looks at.
@@ -12,6 +14,8 @@ type reqKind uint8
 const (
 	kindRoles reqKind = iota + 1
 	kindScopes
+	kindAMR
+	kindFreshAuth
 )
 
 // Requirement is an authorization rule over verified claims: all or any
@@ -23,6 +27,9 @@ type Requirement struct {
 	kind   reqKind
 	any    bool
 	values []string
+	// maxAge bounds the age of auth_time (FreshAuth).
+	maxAge time.Duration
+	now    func() time.Time
 }
 
 // AllRoles requires every one of roles in the token's roles claim.
@@ -45,6 +52,23 @@ func AnyScope(scopes ...string) Requirement {
 	return Requirement{kind: kindScopes, any: true, values: slices.Clone(scopes)}
 }
 
+// AuthMethods requires every one of methods in the token's amr claim
+// (RFC 8176), such as AuthMethods("otp") for a second factor. Unmet, it
+// is the RFC 9470 step-up challenge: 401 insufficient_user_authentication
+// with acr_values naming the methods, so that the client has the user
+// authenticate again with them (authd: POST /v1/mfa/verify).
+func AuthMethods(methods ...string) Requirement {
+	return Requirement{kind: kindAMR, values: slices.Clone(methods)}
+}
+
+// FreshAuth requires the user to have authenticated (auth_time) at most
+// maxAge ago by the system clock; a token without auth_time fails it.
+// Unmet, it is the RFC 9470 challenge with max_age. A maxAge that is not
+// positive is never met.
+func FreshAuth(maxAge time.Duration) Requirement {
+	return Requirement{kind: kindFreshAuth, maxAge: maxAge, now: time.Now}
+}
+
 // Check returns nil when c meets r, ErrNoToken when c is nil (no verified
 // token reached the guard), and an *InsufficientError, which matches
 // ErrInsufficientScope, otherwise.
@@ -59,12 +83,18 @@ func (r Requirement) Check(c *Claims) error {
 }
 
 func (r Requirement) met(c *Claims) bool {
+	if r.kind == kindFreshAuth {
+		return r.maxAge > 0 && !c.AuthTime.IsZero() && r.now().Sub(c.AuthTime) <= r.maxAge
+	}
 	if r.kind == 0 || len(r.values) == 0 {
 		return false
 	}
 	has := c.HasRole
-	if r.kind == kindScopes {
+	switch r.kind {
+	case kindScopes:
 		has = c.HasScope
+	case kindAMR:
+		has = c.HasAMR
 	}
 	if r.any {
 		return slices.ContainsFunc(r.values, has)
@@ -90,6 +120,10 @@ func (r Requirement) String() string {
 		b.WriteString("roles [")
 	case kindScopes:
 		b.WriteString("scopes [")
+	case kindAMR:
+		b.WriteString("authentication methods [")
+	case kindFreshAuth:
+		return "authentication within " + r.maxAge.String()
 	default:
 		return "unset requirement"
 	}
@@ -99,8 +133,10 @@ func (r Requirement) String() string {
 }
 
 // InsufficientError is the error of an unmet Requirement: the token is
-// valid but lacks a role or scope. It matches ErrInsufficientScope and is
-// answered 403 (see ResponseFor).
+// valid but lacks a role or scope, which matches ErrInsufficientScope and
+// is answered 403, or its user authentication is too weak or too old,
+// which matches ErrInsufficientAuthentication and is answered 401 (see
+// ResponseFor).
 type InsufficientError struct {
 	// Requirement is the rule the token did not meet.
 	Requirement Requirement
@@ -108,11 +144,47 @@ type InsufficientError struct {
 
 // Error implements error.
 func (e *InsufficientError) Error() string {
+	if e.stepUp() {
+		return "middleware: insufficient user authentication: the token lacks " + e.Requirement.String()
+	}
 	return "middleware: insufficient scope: the token lacks " + e.Requirement.String()
 }
 
-// Is makes the error match ErrInsufficientScope.
-func (e *InsufficientError) Is(target error) bool { return target == ErrInsufficientScope }
+// Is makes the error match ErrInsufficientScope, or
+// ErrInsufficientAuthentication for AuthMethods and FreshAuth.
+func (e *InsufficientError) Is(target error) bool {
+	if e.stepUp() {
+		return target == ErrInsufficientAuthentication
+	}
+	return target == ErrInsufficientScope
+}
+
+// stepUp reports whether the unmet requirement is about how the user
+// authenticated rather than what the token grants.
+func (e *InsufficientError) stepUp() bool {
+	return e.Requirement.kind == kindAMR || e.Requirement.kind == kindFreshAuth
+}
+
+// challengeParams are the RFC 9470 parameters of a step-up challenge.
+func (r Requirement) challengeParams() string {
+	switch r.kind {
+	case kindAMR:
+		var valid []string
+		for _, m := range r.values {
+			if validScopeToken(m) {
+				valid = append(valid, m)
+			}
+		}
+		if len(valid) > 0 {
+			return `, acr_values="` + strings.Join(valid, " ") + `"`
+		}
+	case kindFreshAuth:
+		if r.maxAge > 0 {
+			return `, max_age="` + strconv.FormatInt(int64(r.maxAge/time.Second), 10) + `"`
+		}
+	}
+	return ""
+}
 
 // Require returns net/http middleware that passes a request on only when
 // the claims in its context (put there by Verifier.Handler, which must run
@@ -168,6 +240,20 @@ func RequireAnyRole(roles ...string) func(http.Handler) http.Handler {
 // list every one of scopes.
 func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 	return Require(AllScopes(scopes...))
+}
+
+// RequireAMR is Require(AuthMethods(methods...)): the user must have
+// authenticated with every one of methods (amr), else the RFC 9470
+// step-up challenge.
+func RequireAMR(methods ...string) func(http.Handler) http.Handler {
+	return Require(AuthMethods(methods...))
+}
+
+// RequireFreshAuth is Require(FreshAuth(maxAge)): the user must have
+// authenticated at most maxAge ago (auth_time), else the RFC 9470
+// challenge with max_age.
+func RequireFreshAuth(maxAge time.Duration) func(http.Handler) http.Handler {
+	return Require(FreshAuth(maxAge))
 }
 
 // RequireAnyScope is Require(AnyScope(scopes...)): the token's scope must

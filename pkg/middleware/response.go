@@ -32,13 +32,16 @@ const (
 	descUnavailable  = "the token could not be checked; retry"
 	descMissingScope = "the token lacks a required scope"
 	descMissingRole  = "the token lacks a required role"
+	descStepUp       = "a stronger or more recent authentication is required"
 )
 
 // ResponseFor maps an error of Verify, Authenticate or a guard to its
 // RFC 6750 response: no token → 401 with a bare Bearer challenge; two
 // Authorization headers → 400 invalid_request; invalid,
 // expired or revoked → 401 invalid_token; a guard's *InsufficientError →
-// 403 insufficient_scope (with the scope attribute for scopes);
+// 403 insufficient_scope (with the scope attribute for scopes), or for an
+// unmet AuthMethods or FreshAuth 401 insufficient_user_authentication
+// (RFC 9470, with acr_values or max_age);
 // unavailable → 503 temporarily_unavailable with Retry-After. Any other
 // error is treated as an invalid token. Descriptions never include the
 // cause.
@@ -55,6 +58,12 @@ func ResponseFor(err error) ErrorResponse {
 	case errors.Is(err, ErrUnavailable):
 		return ErrorResponse{Status: http.StatusServiceUnavailable, RetryAfter: "1",
 			Code: "temporarily_unavailable", Description: descUnavailable}
+	case errors.As(err, &insufficient) && insufficient.stepUp():
+		desc := descStepUp
+		return ErrorResponse{Status: http.StatusUnauthorized,
+			WWWAuthenticate: `Bearer error="insufficient_user_authentication", error_description="` + desc + `"` +
+				insufficient.Requirement.challengeParams(),
+			Code: "insufficient_user_authentication", Description: desc}
 	case errors.As(err, &insufficient):
 		return insufficientResponse(insufficient.Requirement)
 	case errors.Is(err, ErrRevoked):

@@ -30,6 +30,12 @@ var (
 	// ErrInsufficientScope means a valid token lacks a role or scope a
 	// guard requires (403). The error is an *InsufficientError.
 	ErrInsufficientScope = errors.New("middleware: insufficient scope")
+	// ErrInsufficientAuthentication means a valid token's user
+	// authentication is too weak or too old for a guard (AuthMethods,
+	// FreshAuth): the RFC 9470 step-up challenge, 401
+	// insufficient_user_authentication. The error is an
+	// *InsufficientError.
+	ErrInsufficientAuthentication = errors.New("middleware: insufficient user authentication")
 	// ErrInvalidConfig matches every error NewVerifier, NewRemoteKeySet and
 	// NewDiscoveryKeySet return for bad options.
 	ErrInvalidConfig = errors.New("middleware: invalid configuration")
@@ -282,8 +288,12 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 		TokenID:   tc.ID,
 		Roles:     tc.Roles,
 		Scope:     tc.Scope,
+		AMR:       tc.AMR,
 		IssuedAt:  tc.IssuedAt.Time,
 		ExpiresAt: tc.ExpiresAt.Time,
+	}
+	if tc.AuthTime != nil {
+		c.AuthTime = tc.AuthTime.Time
 	}
 	if !v.lifetimeAllowed(c) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errLifetime)

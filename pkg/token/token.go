@@ -57,4 +57,10 @@ type Payload struct {
 	Roles []string `json:"roles,omitempty"`
 	// Scope is the space-separated "scope" claim.
 	Scope string `json:"scope,omitempty"`
+	// AMR is the RFC 8176 "amr" claim: how the user authenticated
+	// (["pwd"], ["pwd","otp"]). Tokens of service clients have none.
+	AMR []string `json:"amr,omitempty"`
+	// AuthTime is the RFC 9068 §2.2.1 "auth_time" claim: when the user
+	// last authenticated actively (the login, or a later step-up).
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }

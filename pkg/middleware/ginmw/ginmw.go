@@ -5,6 +5,8 @@
 package ginmw
 
 import (
+	"time"
+
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/gin-gonic/gin"
 )
@@ -76,6 +78,16 @@ func RequireScopes(scopes ...string) gin.HandlerFunc {
 // RequireAnyScope is Require(middleware.AnyScope(scopes...)).
 func RequireAnyScope(scopes ...string) gin.HandlerFunc {
 	return Require(middleware.AnyScope(scopes...))
+}
+
+// RequireAMR is Require(middleware.AuthMethods(methods...)).
+func RequireAMR(methods ...string) gin.HandlerFunc {
+	return Require(middleware.AuthMethods(methods...))
+}
+
+// RequireFreshAuth is Require(middleware.FreshAuth(maxAge)).
+func RequireFreshAuth(maxAge time.Duration) gin.HandlerFunc {
+	return Require(middleware.FreshAuth(maxAge))
 }
 
 // abort answers err and stops the chain.
