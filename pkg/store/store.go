@@ -44,6 +44,9 @@ var (
 	// CredentialVersion it passed: what the caller verified no longer
 	// holds, and the call did not take effect.
 	ErrCredentialsChanged = errors.New("store: credentials changed")
+	// ErrReplayed means a single-use value was already used: a TOTP step
+	// at or before the last one accepted.
+	ErrReplayed = errors.New("store: already used")
 )
 
 // User is an account. Email is stored normalised (trimmed, lower-cased).
@@ -336,6 +339,52 @@ type Store interface {
 	// TouchClient records that the client obtained a token at `at`. An
 	// unknown client is not an error (it may have been deleted meanwhile).
 	TouchClient(ctx context.Context, id string, at time.Time) error
+
+	// SetPendingTOTP stores a new, unconfirmed TOTP secret for a user,
+	// replacing a pending one. A confirmed one is ErrAlreadyExists (it
+	// must be deleted first); an unknown user is ErrNotFound.
+	SetPendingTOTP(ctx context.Context, userID string, sealed []byte, at time.Time) error
+	// TOTP returns a user's TOTP, pending or confirmed; none is
+	// ErrNotFound.
+	TOTP(ctx context.Context, userID string) (TOTP, error)
+	// ConfirmTOTP activates a pending TOTP whose first code was of step,
+	// and replaces the user's recovery codes with codes (digests), in one
+	// transaction. No pending TOTP (none, or already confirmed) is
+	// ErrNotFound.
+	ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, at time.Time) error
+	// AcceptTOTPStep records that a code of step was accepted, provided
+	// the TOTP is confirmed and step is after LastStep; otherwise
+	// ErrReplayed (no confirmed TOTP: ErrNotFound). Of concurrent calls
+	// with the same step, one succeeds.
+	AcceptTOTPStep(ctx context.Context, userID string, step int64) error
+	// DeleteTOTP removes a user's TOTP and recovery codes; none is
+	// ErrNotFound.
+	DeleteTOTP(ctx context.Context, userID string) error
+	// ReplaceRecoveryCodes replaces a user's recovery codes (digests).
+	ReplaceRecoveryCodes(ctx context.Context, userID string, codes [][]byte, at time.Time) error
+	// ConsumeRecoveryCode marks an unused code of the user used; an
+	// unknown or used one is ErrNotFound. Of concurrent calls with the
+	// same code, one succeeds.
+	ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte, at time.Time) error
+	// RecoveryCodesLeft counts a user's unused recovery codes.
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	// CreateMFAChallenge stores c, deleting the user's challenges that
+	// expired or were used. Digest, Purpose, UserID and ExpiresAt are
+	// required; a taken digest is ErrAlreadyExists, an unknown user
+	// ErrNotFound.
+	CreateMFAChallenge(ctx context.Context, c MFAChallenge) error
+	// MFAChallenge returns the live challenge with this digest and
+	// purpose: unused, unexpired at now and with fewer than maxFailures
+	// failures. Anything else is ErrNotFound.
+	MFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (MFAChallenge, error)
+	// FailMFAChallenge counts a wrong second step against a live
+	// challenge and returns it as updated; one that is not live is
+	// ErrNotFound.
+	FailMFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (MFAChallenge, error)
+	// ConsumeMFAChallenge marks a live challenge used at now and returns
+	// it; one that is not live is ErrNotFound. Of concurrent calls, one
+	// succeeds.
+	ConsumeMFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (MFAChallenge, error)
 
 	// CreateSigningKey stores a new key. An existing ID is ErrAlreadyExists.
 	CreateSigningKey(ctx context.Context, k SigningKey) error

@@ -44,6 +44,7 @@ type Store struct {
 	tq tokenQueries
 	cq clientQueries
 	aq adminQueries
+	mq mfaQueries
 }
 
 // Open connects to the database named by dsn and checks that it answers. It
@@ -84,6 +85,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.tq = newTokenQueries(s.d)
 	s.cq = newClientQueries(s.d)
 	s.aq = newAdminQueries(s.d)
+	s.mq = newMFAQueries(s.d)
 	return s, nil
 }
 

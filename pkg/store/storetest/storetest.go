@@ -70,6 +70,11 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AdvisoryLockExclusion", testAdvisoryLockExclusion},
 		{"AdvisoryLockBehaviour", testAdvisoryLockBehaviour},
 		{"TimePrecision", testTimePrecision},
+		{"TOTPLifecycle", testTOTPLifecycle},
+		{"TOTPConcurrentStep", testTOTPConcurrentStep},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"MFAChallenges", testMFAChallenges},
+		{"MFAGoesWithUser", testMFAGoesWithUser},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
