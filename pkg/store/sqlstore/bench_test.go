@@ -153,3 +153,60 @@ func BenchmarkBareRotationTxPostgres(b *testing.B) {
 		return tx.Commit()
 	})
 }
+
+// benchCreateSession measures logins' store step: CreateSession of user u
+// (which also moves u's last_login_at), one at a time, or from benchConns
+// goroutines at once against the same user (whose row they all update).
+func benchCreateSession(b *testing.B, s *sqlstore.Store, parallel bool) {
+	ctx := context.Background()
+	if _, err := s.CreateUser(ctx, store.User{ID: "u", Email: "u@example.com", PasswordHash: "h"}); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	login := func() error {
+		i := n.Add(1)
+		at := benchNow.Add(time.Duration(i) * time.Microsecond)
+		_, err := s.CreateSession(ctx, store.NewSession{ID: fmt.Sprintf("s%d", i), UserID: "u", ClientID: "web",
+			RefreshJTI: fmt.Sprintf("j%d", i), RefreshIssuedAt: at, ExpiresAt: at.Add(720 * time.Hour)})
+		return err
+	}
+	if !parallel {
+		for b.Loop() {
+			if err := login(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((benchConns + procs - 1) / procs)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := login(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkCreateSessionPostgres measures CreateSession on Postgres, serial
+// (the round trip of one login) and parallel (logins of one user, which
+// queue on its row lock).
+func BenchmarkCreateSessionPostgres(b *testing.B) {
+	for _, parallel := range []bool{false, true} {
+		b.Run(map[bool]string{false: "serial", true: "parallel"}[parallel], func(b *testing.B) {
+			benchCreateSession(b, openMigrated(b, testenv.Postgres(b)), parallel)
+		})
+	}
+}
+
+// BenchmarkCreateSessionSQLite measures CreateSession on a SQLite file.
+func BenchmarkCreateSessionSQLite(b *testing.B) {
+	for _, parallel := range []bool{false, true} {
+		b.Run(map[bool]string{false: "serial", true: "parallel"}[parallel], func(b *testing.B) {
+			benchCreateSession(b, openMigrated(b, "sqlite://"+filepath.Join(b.TempDir(), "bench.db")), parallel)
+		})
+	}
+}

@@ -20,7 +20,10 @@
 //
 // On Postgres, RotateRefresh's common case is a single statement (a
 // data-modifying CTE that rotates and returns the owner with roles); row
-// locks serialize concurrent rotations of one session. On SQLite all writes
+// locks serialize concurrent rotations of one session. CreateSession is one
+// statement too (a CTE that sets the user's last_login_at under the
+// credential-version guard and inserts the session from the row it
+// returns), so a login costs one round trip. On SQLite all writes
 // go through one connection (a pool of one, transactions BEGIN IMMEDIATE),
 // so writers queue in Go instead of failing with SQLITE_BUSY, while reads
 // use a separate read-only pool that WAL lets run beside the writer.

@@ -25,13 +25,7 @@ const migrateLockKey = "sqlstore/migrate"
 // find nothing to do. goose's version table (goose_db_version) lives in the
 // first schema of the connection's search_path, beside authd's tables.
 func (s *Store) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+s.d.name)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	// A Provider has no global state, unlike goose.Up: nothing registered
-	// elsewhere in the binary can leak into our migrations.
-	p, err := goose.NewProvider(s.d.goose, s.w.DB, sub, goose.WithDisableGlobalRegistry(true))
+	p, err := s.migrationProvider()
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
@@ -46,4 +40,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// migrationProvider returns a goose provider of the dialect's embedded
+// migrations on the writer pool.
+func (s *Store) migrationProvider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+s.d.name)
+	if err != nil {
+		return nil, err
+	}
+	// A Provider has no global state, unlike goose.Up: nothing registered
+	// elsewhere in the binary can leak into our migrations.
+	return goose.NewProvider(s.d.goose, s.w.DB, sub, goose.WithDisableGlobalRegistry(true))
 }

@@ -43,7 +43,7 @@ func TestPostgresMigrate(t *testing.T) {
 	}
 	defer db.Close()
 	schema := schemaOf(t, dsn)
-	for _, table := range []string{"goose_db_version", "users", "user_roles", "sessions", "signing_keys", "one_time_tokens"} {
+	for _, table := range []string{"goose_db_version", "users", "user_roles", "sessions", "signing_keys", "one_time_tokens", "clients"} {
 		var n int
 		err := db.QueryRowContext(testCtx(t), `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2`, schema, table).Scan(&n)
 		if err != nil || n != 1 {

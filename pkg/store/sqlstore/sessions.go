@@ -73,7 +73,8 @@ func newSessionQueries(d dialect) sessionQueries {
 		// for the change and then find the new version and insert nothing.
 		// (A FOR SHARE read followed by the UPDATE would deadlock two
 		// concurrent logins of one user, each waiting on the other's share
-		// lock.)
+		// lock.) The price: logins of one user queue on its row, one
+		// commit at a time (docs/benchmarks.md); bcrypt bounds them first.
 		q.insert = d.rebind(`WITH u AS (
 			UPDATE users SET ` + lastLoginSet + ` WHERE id = ? AND credential_version = ?
 			RETURNING id, credential_version)

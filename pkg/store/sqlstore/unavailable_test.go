@@ -38,11 +38,18 @@ func storeCalls(s *sqlstore.Store, now time.Time) []struct {
 		}},
 		{"RevokeUserSessions", func(ctx context.Context) error { _, err := s.RevokeUserSessions(ctx, "a", "", now); return err }},
 		{"ListSessions", func(ctx context.Context) error { _, err := s.ListSessions(ctx, "a", now); return err }},
+		{"ClientByID", func(ctx context.Context) error { _, err := s.ClientByID(ctx, "c1"); return err }},
+		{"TouchClient", func(ctx context.Context) error { return s.TouchClient(ctx, "c1", now) }},
+		{"ListUsers", func(ctx context.Context) error { _, err := s.ListUsers(ctx, store.UserQuery{Limit: 10}); return err }},
+		{"AuditEvents", func(ctx context.Context) error {
+			_, err := s.AuditEvents(ctx, store.AuditQuery{Limit: 10, UserID: "a"})
+			return err
+		}},
 		{"Ping", s.Ping},
 	}
 }
 
-// seed creates user a with session s1 (current jti j1).
+// seed creates user a with session s1 (current jti j1), and client c1.
 func seed(t *testing.T, s *sqlstore.Store, now time.Time) {
 	t.Helper()
 	ctx := testCtx(t)
@@ -50,6 +57,9 @@ func seed(t *testing.T, s *sqlstore.Store, now time.Time) {
 		t.Fatal(err)
 	}
 	if _, err := s.CreateSession(ctx, store.NewSession{ID: "s1", UserID: "a", RefreshJTI: "j1", RefreshIssuedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx, store.Client{ID: "c1", SecretHash: []byte("digest")}); err != nil {
 		t.Fatal(err)
 	}
 }

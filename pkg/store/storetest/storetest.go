@@ -21,8 +21,11 @@ import (
 // by id, revoked or not (store.ErrNotFound when there is none), so that the
 // suite can check what a call left behind. The service has no use for that
 // read, so it is not part of store.Store; a backend's test file adds it.
+// It is the audit log too, since DeleteUser erases the personal data of
+// the user's audit events and the suite checks that.
 type Store interface {
 	store.Store
+	store.AuditLog
 	Session(ctx context.Context, id string) (store.Session, error)
 }
 
@@ -75,6 +78,19 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"MFAChallenges", testMFAChallenges},
 		{"MFAGoesWithUser", testMFAGoesWithUser},
+		{"Clients", testClients},
+		{"ClientErrors", testClientErrors},
+		{"ListClients", testListClients},
+		{"RotateClientSecret", testRotateClientSecret},
+		{"SetClientDisabled", testSetClientDisabled},
+		{"DeleteClient", testDeleteClient},
+		{"TouchClient", testTouchClient},
+		{"LastLoginAt", testLastLoginAt},
+		{"ListUsersPagination", testListUsersPagination},
+		{"ListUsersConcurrentCreates", testListUsersConcurrentCreates},
+		{"ListUsersFilters", testListUsersFilters},
+		{"ListUsersLimit", testListUsersLimit},
+		{"DeleteUser", testDeleteUser},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
@@ -175,6 +191,17 @@ func normalize(v any) any {
 		}
 		return x
 	case []store.Session:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = normalize(x[i])
+		}
+		return out
+	case store.Client:
+		for _, p := range []*time.Time{&x.PrevSecretExpiresAt, &x.CreatedAt, &x.UpdatedAt, &x.LastUsedAt} {
+			*p = p.UTC()
+		}
+		return x
+	case []store.Client:
 		out := make([]any, len(x))
 		for i := range x {
 			out[i] = normalize(x[i])
