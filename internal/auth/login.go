@@ -97,7 +97,7 @@ func (s *Service) authenticatePassword(ctx context.Context, email, pw string, de
 	if rehash {
 		s.upgradeHash(ctx, u.ID, u.CredentialVersion, pw)
 	}
-	return Principal{User: u}, nil
+	return Principal{User: u, AMR: []string{amrPassword}}, nil
 }
 
 // upgradeHash re-hashes a password whose stored hash has a lower cost than

@@ -24,6 +24,9 @@ type Principal struct {
 	// User is the authenticated account as read with the credential that
 	// proved it; its CredentialVersion guards the session started for it.
 	User store.User
+	// AMR is what proved it (RFC 8176 methods, e.g. ["pwd"]), recorded on
+	// the session and carried by its access tokens.
+	AMR []string
 }
 
 // startSession creates a session for an authenticated user on device and
@@ -41,6 +44,7 @@ func (s *Service) startSession(ctx context.Context, p Principal, device Device) 
 		UserAgent: device.UserAgent, IP: device.IP,
 		RefreshJTI: newID(), RefreshIssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
 		CredentialVersion: u.CredentialVersion,
+		AMR:               p.AMR, AuthTime: now,
 	})
 	if errors.Is(err, store.ErrCredentialsChanged) {
 		ev.Detail = detailCredentialsChanged

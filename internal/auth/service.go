@@ -204,6 +204,25 @@ func (s *Service) revocationHorizon(now time.Time) time.Time {
 // amrPassword is the RFC 8176 method of a password login.
 const amrPassword = "pwd"
 
+// sessionAMR is how the session's user authenticated. A session that
+// records nothing began with a password, the only way in when it was
+// created.
+func sessionAMR(sess store.Session) []string {
+	if len(sess.AMR) == 0 {
+		return []string{amrPassword}
+	}
+	return sess.AMR
+}
+
+// sessionAuthTime is when the session's user last authenticated; a session
+// that records nothing did at its creation.
+func sessionAuthTime(sess store.Session) time.Time {
+	if sess.AuthTime.IsZero() {
+		return sess.CreatedAt
+	}
+	return sess.AuthTime
+}
+
 // mintSession signs the access and refresh tokens of a user's session.
 func (s *Service) mintSession(u store.User, sess store.Session, now time.Time) (*Tokens, error) {
 	key, err := s.signer.SigningKey()
@@ -216,10 +235,10 @@ func (s *Service) mintSession(u store.User, sess store.Session, now time.Time) (
 		SessionID:        sess.ID,
 		ClientID:         s.cfg.ClientID,
 		Roles:            u.Roles,
-		// Every session starts with a password today, and refreshing is
-		// no new authentication: auth_time stays the login's.
-		AMR:      []string{amrPassword},
-		AuthTime: jwt.NewNumericDate(sess.CreatedAt),
+		// The session's, so that a refresh, which proves no new
+		// authentication, keeps what the login (or a step-up) proved.
+		AMR:      sessionAMR(sess),
+		AuthTime: jwt.NewNumericDate(sessionAuthTime(sess)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: sign access token: %w", err)

@@ -103,6 +103,11 @@ type Session struct {
 	LastRefreshedAt time.Time
 	// RevokedAt is zero while the session is live.
 	RevokedAt time.Time
+	// AMR is how the user last authenticated in this session (RFC 8176
+	// methods, e.g. ["pwd"], ["pwd","otp"]) and AuthTime when: the login,
+	// or a later step-up. A refresh changes neither.
+	AMR      []string
+	AuthTime time.Time
 	// CredentialVersion is the owner's CredentialVersion the session was
 	// created against (or carried to). A session whose version is no
 	// longer its owner's cannot rotate.
@@ -123,6 +128,10 @@ type NewSession struct {
 	// password hash the caller verified: the session is created only if
 	// it is still the user's.
 	CredentialVersion int64
+	// AMR and AuthTime say how and when the user authenticated; a zero
+	// AuthTime is RefreshIssuedAt.
+	AMR      []string
+	AuthTime time.Time
 }
 
 // PasswordChange replaces a password the caller has just verified.
@@ -299,6 +308,11 @@ type Store interface {
 	// to it, so that a login verified before the call cannot add a
 	// session after it.
 	RevokeUserSessions(ctx context.Context, userID, exceptSessionID string, at time.Time) ([]string, error)
+	// StepUpSession records that the user of a live session (one that
+	// could still rotate) authenticated again at `at` with amr: the
+	// session's AMR and AuthTime become those. Another user's session, or
+	// one that is not live, is ErrNotFound.
+	StepUpSession(ctx context.Context, userID, sessionID string, amr []string, at time.Time) (Session, error)
 	// ListSessions returns a user's live sessions (unrevoked, unexpired at
 	// now, at the user's CredentialVersion: those that could still
 	// rotate), newest first.

@@ -36,6 +36,7 @@ func rotateWithUserSQL(d dialect) string {
 	return `WITH s AS (` + rotateSQL + `)
 SELECT s.id, s.user_id, s.client_id, s.user_agent, s.ip, s.refresh_jti, s.refresh_issued_at, s.expires_at,
 	s.prev_refresh_jti, s.rotated_at, s.created_at, s.last_refreshed_at, s.revoked_at, s.credential_version,
+	s.amr, s.auth_time,
 	u.credential_version AS user_credential_version, u.email AS user_email, u.password_hash AS user_password_hash, u.email_verified AS user_email_verified,
 	u.disabled AS user_disabled, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
 	u.last_login_at AS user_last_login_at,

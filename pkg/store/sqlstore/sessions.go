@@ -13,11 +13,11 @@ import (
 
 // sessionCols are the columns sessionRow scans, in table order.
 const sessionCols = `id, user_id, client_id, user_agent, ip, refresh_jti, refresh_issued_at, expires_at,
-	prev_refresh_jti, rotated_at, created_at, last_refreshed_at, revoked_at, credential_version`
+	prev_refresh_jti, rotated_at, created_at, last_refreshed_at, revoked_at, credential_version, amr, auth_time`
 
 // sessionInsertCols are the columns CreateSession writes.
 const sessionInsertCols = `id, user_id, client_id, user_agent, ip, refresh_jti,
-	refresh_issued_at, expires_at, created_at, last_refreshed_at, credential_version`
+	refresh_issued_at, expires_at, created_at, last_refreshed_at, credential_version, amr, auth_time`
 
 // lastLoginSet moves users.last_login_at to its two (equal) arguments unless
 // it is already later: logins that commit out of order leave the newest.
@@ -30,6 +30,7 @@ type sessionQueries struct {
 	insert, byID, byIDForUpdate, list, revoke, revokeUser, revokeFamily string
 	rotate, rotateWithUser                                              string
 	bumpUser, userVersion, carry                                        string
+	stepUp                                                              string
 }
 
 func newSessionQueries(d dialect) sessionQueries {
@@ -40,7 +41,7 @@ func newSessionQueries(d dialect) sessionQueries {
 		// the version in between (SQLite runs it in the write transaction
 		// that also sets last_login_at; see loginAt).
 		insert: d.rebind(`INSERT INTO sessions (` + sessionInsertCols + `)
-			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version FROM users u
+			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version, ?, ? FROM users u
 			WHERE u.id = ? AND u.credential_version = ?`),
 		loginAt:       d.rebind(`UPDATE users SET ` + lastLoginSet + ` WHERE id = ?`),
 		byID:          d.rebind(byID),
@@ -61,6 +62,11 @@ func newSessionQueries(d dialect) sessionQueries {
 		carry: d.rebind(`UPDATE sessions SET credential_version = ?
 			WHERE id = ? AND user_id = ? AND credential_version = ?`),
 		rotate: d.rebind(rotateSQL),
+		// A step-up applies to a session that could still rotate.
+		stepUp: d.rebind(`UPDATE sessions SET amr = ?, auth_time = ?
+			WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?
+				AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)
+			RETURNING ` + sessionCols),
 	}
 	if d.postgres {
 		q.rotateWithUser = d.rebind(rotateWithUserSQL(d))
@@ -79,7 +85,7 @@ func newSessionQueries(d dialect) sessionQueries {
 			UPDATE users SET ` + lastLoginSet + ` WHERE id = ? AND credential_version = ?
 			RETURNING id, credential_version)
 			INSERT INTO sessions (` + sessionInsertCols + `)
-			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version FROM u`)
+			SELECT ?, u.id, ?, ?, ?, ?, ?, ?, ?, ?, u.credential_version, ?, ? FROM u`)
 	}
 	return q
 }
@@ -99,6 +105,8 @@ type sessionRow struct {
 	LastRefreshedAt dbTime         `db:"last_refreshed_at"`
 	RevokedAt       dbTime         `db:"revoked_at"`
 	CredVersion     int64          `db:"credential_version"`
+	AMR             string         `db:"amr"`
+	AuthTime        dbTime         `db:"auth_time"`
 }
 
 func (r sessionRow) session() store.Session {
@@ -116,6 +124,8 @@ func (r sessionRow) session() store.Session {
 		CreatedAt:       r.CreatedAt.Time(),
 		LastRefreshedAt: r.LastRefreshedAt.Time(),
 		RevokedAt:       r.RevokedAt.Time(),
+		AMR:             splitList(r.AMR),
+		AuthTime:        r.AuthTime.Time(),
 
 		CredentialVersion: r.CredVersion,
 	}
@@ -142,12 +152,24 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 		ExpiresAt:       canon(ns.ExpiresAt),
 		CreatedAt:       canon(ns.RefreshIssuedAt),
 		LastRefreshedAt: canon(ns.RefreshIssuedAt),
+		AMR:             slices.Clone(ns.AMR),
+		AuthTime:        canon(ns.AuthTime),
 
 		CredentialVersion: ns.CredentialVersion,
 	}
+	if sess.AMR == nil {
+		sess.AMR = []string{}
+	}
+	if sess.AuthTime.IsZero() {
+		sess.AuthTime = sess.CreatedAt
+	}
+	amr, err := joinList("amr", sess.AMR)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlstore: create session: %w", err)
+	}
 	login := dbTime(sess.CreatedAt)
 	args := []any{sess.ID, sess.ClientID, sess.UserAgent, sess.IP, sess.RefreshJTI, dbTime(sess.RefreshIssuedAt),
-		dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt), dbTime(sess.LastRefreshedAt)}
+		dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt), dbTime(sess.LastRefreshedAt), amr, dbTime(sess.AuthTime)}
 	if s.d.postgres {
 		res, err := exec(ctx, s.wq, s.sq.insert, append([]any{login, login, sess.UserID, sess.CredentialVersion}, args...)...)
 		if err != nil {
@@ -158,7 +180,7 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 		}
 		return sess, nil
 	}
-	err := s.inTx(ctx, func(tx runner) error {
+	err = s.inTx(ctx, func(tx runner) error {
 		res, err := exec(ctx, tx, s.sq.insert, append(args, sess.UserID, sess.CredentialVersion)...)
 		if err != nil {
 			return err
@@ -247,4 +269,27 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptSessionID 
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// StepUpSession records a new authentication of a live session (a second
+// factor given after login): its AMR and AuthTime become amr and at. A
+// session that is not the user's, or could not rotate any more (revoked,
+// expired at at, of an old credential version), is store.ErrNotFound.
+func (s *Store) StepUpSession(ctx context.Context, userID, sessionID string, amr []string, at time.Time) (store.Session, error) {
+	if at.IsZero() || len(amr) == 0 {
+		return store.Session{}, fmt.Errorf("sqlstore: step up session: amr and time are required: %w", errInvalid)
+	}
+	list, err := joinList("amr", amr)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlstore: step up session: %w", err)
+	}
+	var row sessionRow
+	err = get(ctx, s.wq, &row, s.sq.stepUp, list, dbTime(at), sessionID, userID, dbTime(at))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Session{}, fmt.Errorf("sqlstore: live session %q of %q: %w", sessionID, userID, store.ErrNotFound)
+	case err != nil:
+		return store.Session{}, fmt.Errorf("sqlstore: step up session: %w", err)
+	}
+	return row.session(), nil
 }

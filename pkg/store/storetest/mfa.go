@@ -216,3 +216,56 @@ func testMFAGoesWithUser(t *testing.T, s Store) {
 	_, err = s.MFAChallenge(ctx, digest("m"), "login", 5, base())
 	wantErr(t, "challenge of a deleted user", err, store.ErrNotFound)
 }
+
+func testSessionAuthentication(t *testing.T, s Store) {
+	ctx := ctxT(t)
+	newUser(t, s, "u1")
+	newUser(t, s, "u2")
+	sess, err := s.CreateSession(ctx, store.NewSession{
+		ID: "s1", UserID: "u1", RefreshJTI: "j0", RefreshIssuedAt: base(), ExpiresAt: base().Add(time.Hour),
+		AMR: []string{"pwd"},
+	})
+	wantErr(t, "CreateSession", err, nil)
+	if !reflect.DeepEqual(sess.AMR, []string{"pwd"}) || !sess.AuthTime.Equal(base()) {
+		t.Fatalf("created session: AMR %v, AuthTime %v; want [pwd], the login time", sess.AMR, sess.AuthTime)
+	}
+	read, err := s.Session(ctx, "s1")
+	wantErr(t, "Session", err, nil)
+	if !reflect.DeepEqual(read.AMR, []string{"pwd"}) || !read.AuthTime.Equal(base()) {
+		t.Fatalf("stored session: AMR %v, AuthTime %v", read.AMR, read.AuthTime)
+	}
+
+	stepAt := base().Add(10 * time.Minute)
+	_, err = s.StepUpSession(ctx, "u2", "s1", []string{"pwd", "otp"}, stepAt)
+	wantErr(t, "StepUpSession of another user's session", err, store.ErrNotFound)
+	up, err := s.StepUpSession(ctx, "u1", "s1", []string{"pwd", "otp"}, stepAt)
+	wantErr(t, "StepUpSession", err, nil)
+	if !reflect.DeepEqual(up.AMR, []string{"pwd", "otp"}) || !up.AuthTime.Equal(stepAt) || up.RefreshJTI != "j0" {
+		t.Fatalf("stepped-up session = %+v", up)
+	}
+	// A rotation carries the authentication forward unchanged.
+	res, err := s.RotateRefresh(ctx, store.Rotation{SessionID: "s1", PresentedJTI: "j0", NewJTI: "j1",
+		NewIssuedAt: stepAt.Add(time.Minute), NewExpiresAt: stepAt.Add(time.Hour), Now: stepAt.Add(time.Minute)})
+	wantErr(t, "RotateRefresh", err, nil)
+	if !reflect.DeepEqual(res.Session.AMR, []string{"pwd", "otp"}) || !res.Session.AuthTime.Equal(stepAt) {
+		t.Fatalf("rotated session: AMR %v, AuthTime %v", res.Session.AMR, res.Session.AuthTime)
+	}
+	if list, _ := s.ListSessions(ctx, "u1", stepAt); len(list) != 1 || !list[0].AuthTime.Equal(stepAt) {
+		t.Fatalf("ListSessions: %+v", list)
+	}
+
+	// Only a session that could still rotate steps up.
+	wantErr(t, "RevokeSession", s.RevokeSession(ctx, "u1", "s1", stepAt), nil)
+	_, err = s.StepUpSession(ctx, "u1", "s1", []string{"pwd", "otp"}, stepAt.Add(time.Minute))
+	wantErr(t, "StepUpSession of a revoked session", err, store.ErrNotFound)
+	newSession(t, s, "s2", "u1", base(), time.Hour)
+	_, err = s.StepUpSession(ctx, "u1", "s2", []string{"pwd", "otp"}, base().Add(time.Hour))
+	wantErr(t, "StepUpSession of an expired session", err, store.ErrNotFound)
+	newSession(t, s, "s3", "u1", base(), time.Hour)
+	_, err = s.RevokeUserSessions(ctx, "u1", "", base())
+	wantErr(t, "RevokeUserSessions", err, nil)
+	_, err = s.StepUpSession(ctx, "u1", "s3", []string{"pwd", "otp"}, base())
+	wantErr(t, "StepUpSession after sign-out everywhere", err, store.ErrNotFound)
+	_, err = s.StepUpSession(ctx, "u1", "nope", []string{"pwd", "otp"}, base())
+	wantErr(t, "StepUpSession of an unknown session", err, store.ErrNotFound)
+}

@@ -16,6 +16,8 @@ func testCreateAndReadSession(t *testing.T, s Store) {
 		ID: "s1", UserID: "u1", ClientID: "web", UserAgent: "ua-login", IP: "192.0.2.1",
 		RefreshJTI: "s1-j0", RefreshIssuedAt: iat, ExpiresAt: iat.Add(24 * time.Hour),
 		CreatedAt: iat, LastRefreshedAt: iat,
+		// No AMR given; AuthTime defaults to the login time.
+		AMR: []string{}, AuthTime: iat,
 	}
 	got := newSession(t, s, "s1", "u1", iat, 24*time.Hour)
 	same(t, "CreateSession result", got, want)

@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"MFAChallenges", testMFAChallenges},
 		{"MFAGoesWithUser", testMFAGoesWithUser},
+		{"SessionAuthentication", testSessionAuthentication},
 		{"Clients", testClients},
 		{"ClientErrors", testClientErrors},
 		{"ListClients", testListClients},

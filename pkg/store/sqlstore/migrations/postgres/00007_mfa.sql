@@ -35,7 +35,16 @@ CREATE TABLE mfa_challenges (
 );
 CREATE INDEX mfa_challenges_user_id_idx ON mfa_challenges (user_id);
 
+-- How the session's user last authenticated (RFC 8176 amr, space
+-- separated) and when: the login, or a later step-up. Sessions from before
+-- began with a password at their creation.
+ALTER TABLE sessions ADD COLUMN amr text NOT NULL DEFAULT 'pwd';
+ALTER TABLE sessions ADD COLUMN auth_time bigint;
+UPDATE sessions SET auth_time = created_at;
+
 -- +goose Down
+ALTER TABLE sessions DROP COLUMN auth_time;
+ALTER TABLE sessions DROP COLUMN amr;
 DROP TABLE mfa_challenges;
 DROP TABLE recovery_codes;
 DROP TABLE user_totp;

@@ -33,7 +33,13 @@ CREATE TABLE mfa_challenges (
 ) STRICT;
 CREATE INDEX mfa_challenges_user_id_idx ON mfa_challenges (user_id);
 
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+ALTER TABLE sessions ADD COLUMN auth_time INTEGER;
+UPDATE sessions SET auth_time = created_at;
+
 -- +goose Down
+ALTER TABLE sessions DROP COLUMN auth_time;
+ALTER TABLE sessions DROP COLUMN amr;
 DROP TABLE mfa_challenges;
 DROP TABLE recovery_codes;
 DROP TABLE user_totp;
