@@ -144,13 +144,13 @@ func (s *Store) rotateTx(ctx context.Context, tx runner, r store.Rotation, tryRo
 	if err := get(ctx, tx, &version, s.sq.userVersion, sess.UserID); err != nil {
 		return rotateOutcome{}, fmt.Errorf("read owner's credential version: %w", err)
 	}
-	switch {
-	case !sess.RevokedAt.IsZero() || !sess.ExpiresAt.After(r.Now) || sess.CredentialVersion != version:
+	switch store.DecideRotation(sess, version, r) {
+	case store.RotateDead:
 		// A stale credential version is a session ended by a password
 		// change or a sign-out everywhere: refused like a revoked one,
 		// whichever jti was presented.
 		return rotateOutcome{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrSessionRevoked)
-	case r.PresentedJTI == sess.RefreshJTI:
+	case store.RotateFresh:
 		// The rotating UPDATE matched nothing a moment ago, yet the row now
 		// allows it: it changed in between (in practice unreachable). Rotate
 		// under the lock rather than misreport a reuse.
@@ -159,7 +159,7 @@ func (s *Store) rotateTx(ctx context.Context, tx runner, r store.Rotation, tryRo
 			err = errors.New("session changed under lock")
 		}
 		return rotateOutcome{res: res}, err
-	case inGrace(sess, r):
+	case store.RotateReplay:
 		u, err := s.getUser(ctx, tx, s.uq.byID, sess.UserID)
 		return rotateOutcome{res: store.RotationResult{Session: sess, User: u, Replayed: true}}, err
 	default:
@@ -168,14 +168,6 @@ func (s *Store) rotateTx(ctx context.Context, tx runner, r store.Rotation, tryRo
 		}
 		return rotateOutcome{reused: true}, nil
 	}
-}
-
-// inGrace reports whether r presents the session's previous jti within the
-// grace window. A negative age (the rotating replica's clock ahead of ours)
-// counts as within.
-func inGrace(sess store.Session, r store.Rotation) bool {
-	return r.Grace > 0 && sess.PrevRefreshJTI != "" && r.PresentedJTI == sess.PrevRefreshJTI &&
-		r.Now.Sub(sess.RotatedAt) <= r.Grace
 }
 
 // rotateRow runs rotateSQL in tx and, when it matched, reads the owner.
