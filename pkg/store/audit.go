@@ -7,7 +7,9 @@ import (
 
 // AuditEvent is one entry of the append-only audit trail: who did what,
 // from where, with what outcome. It never carries a secret (no password,
-// token or key); Detail is a short machine-readable reason.
+// token or key); Detail is a short machine-readable reason. Once stored it
+// never changes, but for Store.DeleteUser emptying IP and UserAgent of the
+// deleted user's events.
 type AuditEvent struct {
 	ID      int64
 	At      time.Time
@@ -30,7 +32,7 @@ type AuditLog interface {
 	// AppendAuditEvents inserts events in one transaction, in order.
 	AppendAuditEvents(ctx context.Context, events []AuditEvent) error
 	// AuditEvents returns up to q.Limit events matching q, newest first
-	// (by ID).
+	// (by ID). A Limit outside 1 to 1000 is an error matching no sentinel.
 	AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
 }
 

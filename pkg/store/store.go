@@ -271,7 +271,8 @@ type Store interface {
 	GrantRole(ctx context.Context, userID, role string) error
 	RevokeRole(ctx context.Context, userID, role string) error
 	// ListUsers returns up to q.Limit users after q.After in (CreatedAt,
-	// ID) order that match q's filters, roles included.
+	// ID) order that match q's filters, roles included. A Limit outside 1
+	// to 1000 is an error matching no sentinel (the caller's mistake).
 	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
 	// DeleteUser deletes a user with their roles, sessions and one-time
 	// tokens, and erases the personal data of their audit events (IP and
@@ -333,7 +334,9 @@ type Store interface {
 	ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (OneTimeToken, error)
 
 	// CreateClient stores a new client; CreatedAt/UpdatedAt are set by
-	// the store when zero. A taken ID is ErrAlreadyExists.
+	// the store when zero. ID and SecretHash are required, and a scope or
+	// audience that is empty or holds white space is refused (an error
+	// matching no sentinel). A taken ID is ErrAlreadyExists.
 	CreateClient(ctx context.Context, c Client) error
 	// ClientByID returns a client, disabled or not; an unknown (or
 	// deleted) one is ErrNotFound.
@@ -350,8 +353,9 @@ type Store interface {
 	SetClientDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
 	// DeleteClient deletes a client; an unknown one is ErrNotFound.
 	DeleteClient(ctx context.Context, id string) error
-	// TouchClient records that the client obtained a token at `at`. An
-	// unknown client is not an error (it may have been deleted meanwhile).
+	// TouchClient records that the client obtained a token at `at`;
+	// LastUsedAt never moves back. An unknown client is not an error (it
+	// may have been deleted meanwhile).
 	TouchClient(ctx context.Context, id string, at time.Time) error
 
 	// SetPendingTOTP stores a new, unconfirmed TOTP secret for a user,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/authd/authd/pkg/store"
 )
@@ -80,15 +81,11 @@ func (r clientRow) client() store.Client {
 // back as itself, so it is refused.
 func joinList(what string, values []string) (string, error) {
 	for _, v := range values {
-		if v == "" || strings.ContainsFunc(v, isListSpace) {
+		if v == "" || strings.ContainsFunc(v, unicode.IsSpace) {
 			return "", fmt.Errorf("%s: a value is empty or contains white space: %w", what, errInvalid)
 		}
 	}
 	return strings.Join(values, " "), nil
-}
-
-func isListSpace(r rune) bool {
-	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
 }
 
 // splitList reads a list joinList wrote; never nil.

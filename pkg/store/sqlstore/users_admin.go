@@ -71,12 +71,12 @@ func (s *Store) listUsersSQL(q store.UserQuery) (string, []any) {
 	return s.d.rebind(query), append(args, q.Limit)
 }
 
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // likePrefix is a LIKE pattern (with ESCAPE '\') matching the strings
 // that start with prefix, taken literally: its %, _ and \ are escaped.
-func likePrefix(prefix string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(prefix) + "%"
-}
+func likePrefix(prefix string) string { return likeEscaper.Replace(prefix) + "%" }
 
 // ListUsers returns up to q.Limit (1 to 1000; anything else is refused)
 // users after q.After in (CreatedAt, ID) order that match q's filters. The
