@@ -57,6 +57,11 @@ type RateLimits struct {
 	LoginIP, LoginAccount, RegisterIP, TokenIP, ForgotIP, ForgotAccount, EmailVerifyIP, ResetIP RateLimit
 
 	ChangeIP, ChangeAccount RateLimit
+
+	// ClientID and ClientIP are failure budgets (Rate failures per
+	// Period, no burst) of client authentication; internal/app turns them into
+	// backoff policies.
+	ClientID, ClientIP RateLimit
 }
 
 // rateLimitSettings pairs each limit's variable and value with where its
@@ -79,6 +84,8 @@ func (c Config) rateLimitSettings(out *RateLimits) []struct {
 		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP},
 		{"AUTHD_RATELIMIT_CHANGE_IP", c.RateLimitChangeIP, &out.ChangeIP},
 		{"AUTHD_RATELIMIT_CHANGE_ACCOUNT", c.RateLimitChangeAccount, &out.ChangeAccount},
+		{"AUTHD_RATELIMIT_CLIENT_ID", c.RateLimitClientID, &out.ClientID},
+		{"AUTHD_RATELIMIT_CLIENT_IP", c.RateLimitClientIP, &out.ClientIP},
 	}
 }
 
@@ -92,6 +99,14 @@ func (c Config) RateLimits() (RateLimits, error) {
 			return RateLimits{}, errors.New(problem(s.env, "%v", err))
 		}
 		*s.dst = l
+	}
+	for _, f := range []struct {
+		env   string
+		value RateLimit
+	}{{"AUTHD_RATELIMIT_CLIENT_ID", out.ClientID}, {"AUTHD_RATELIMIT_CLIENT_IP", out.ClientIP}} {
+		if f.value.Burst != f.value.Rate {
+			return RateLimits{}, errors.New(problem(f.env, "a failure budget is N/period, without a burst"))
+		}
 	}
 	return out, nil
 }
