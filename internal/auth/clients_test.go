@@ -184,7 +184,9 @@ func TestClientCredentialsGrant(t *testing.T) {
 		{name: "audience not allowed", cc: basic(id, secret), mod: func(r *auth.TokenRequest) { r.Audiences = []string{"https://other"} }, wantErr: auth.ErrInvalidTarget},
 		{name: "two resources", cc: basic(id, secret), mod: func(r *auth.TokenRequest) { r.Resources = []string{"api", "https://billing.example"} }, wantErr: auth.ErrInvalidTarget},
 		{name: "audience differs from resource", cc: basic(id, secret),
-			mod: func(r *auth.TokenRequest) { r.Resources, r.Audiences = []string{"api"}, []string{"https://billing.example"} }, wantErr: auth.ErrInvalidRequest},
+			mod: func(r *auth.TokenRequest) {
+				r.Resources, r.Audiences = []string{"api"}, []string{"https://billing.example"}
+			}, wantErr: auth.ErrInvalidRequest},
 		{name: "wrong secret", cc: basic(id, secret+"x"), wantErr: auth.ErrInvalidClient},
 		{name: "empty secret", cc: basic(id, ""), wantErr: auth.ErrInvalidClient},
 		{name: "unknown well-formed id", cc: basic("svc_"+strings.Repeat("a", 26), secret), wantErr: auth.ErrInvalidClient},
