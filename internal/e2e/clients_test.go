@@ -525,8 +525,10 @@ func TestCLIClients(t *testing.T) {
 	decodeClientToken(t, s.clientGrant(id, secret, nil))
 	decodeClientToken(t, s.clientGrant(id, newSecret, nil))
 
+	// On the embedded default the CLI cannot reach the server's
+	// in-process denylist (as for users disable): the store refuses new
+	// grants at once; tokens already issued die with their TTL.
 	c.mustRun("", "clients", "disable", id)
-	s.get("/v1/verify", tk.AccessToken).wantError(t, http.StatusUnauthorized, "invalid_token")
 	s.clientGrant(id, newSecret, nil).wantError(t, http.StatusUnauthorized, "invalid_client")
 	c.mustRun("", "clients", "enable", id)
 	decodeClientToken(t, s.clientGrant(id, newSecret, nil))
