@@ -100,15 +100,26 @@ func (c Config) RateLimits() (RateLimits, error) {
 		}
 		*s.dst = l
 	}
-	for _, f := range []struct {
-		env   string
-		value RateLimit
-	}{{"AUTHD_RATELIMIT_CLIENT_ID", out.ClientID}, {"AUTHD_RATELIMIT_CLIENT_IP", out.ClientIP}} {
+	for _, f := range failureBudgets(out) {
 		if f.value.Burst != f.value.Rate {
-			return RateLimits{}, errors.New(problem(f.env, "a failure budget is N/period, without a burst"))
+			return RateLimits{}, errors.New(problem(f.env, errFailureBudgetBurst))
 		}
 	}
 	return out, nil
+}
+
+const errFailureBudgetBurst = "a failure budget is N/period, without a burst"
+
+// failureBudgets are the limits that are failure budgets (backoffs), which
+// take no burst.
+func failureBudgets(l RateLimits) []struct {
+	env   string
+	value RateLimit
+} {
+	return []struct {
+		env   string
+		value RateLimit
+	}{{"AUTHD_RATELIMIT_CLIENT_ID", l.ClientID}, {"AUTHD_RATELIMIT_CLIENT_IP", l.ClientIP}}
 }
 
 // Bounds of the bcrypt gate and the password policy.
@@ -146,16 +157,25 @@ func (c Config) abuseChecks() []struct {
 	}
 	var parsed RateLimits
 	for _, s := range c.rateLimitSettings(&parsed) {
-		_, err := ParseRateLimit(s.value)
+		l, err := ParseRateLimit(s.value)
 		msg := ""
 		if err != nil {
 			msg = err.Error()
+		} else {
+			*s.dst = l
 		}
 		rows = append(rows, struct {
 			bad  bool
 			name string
 			msg  string
 		}{err != nil, s.env, msg})
+	}
+	for _, f := range failureBudgets(parsed) {
+		rows = append(rows, struct {
+			bad  bool
+			name string
+			msg  string
+		}{f.value.Burst != f.value.Rate, f.env, errFailureBudgetBurst})
 	}
 	return rows
 }
