@@ -437,12 +437,10 @@ func anyStrings(v any) []string {
 // while the delay lasts the right secret gets 429 too.
 func TestClientAuthenticationRateLimit(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		cfg.RateLimitEnabled = true
+		cfg := abuseConfig(t, b)
 		cfg.RateLimitTokenIP = "10000/1m"
 		cfg.RateLimitClientID = "2/1h"
 		cfg.RateLimitClientIP = "5/1h"
-		b.configure(t, &cfg)
 		s := start(t, cfg, newClock())
 		admin := s.adminToken("root@example.com")
 		c := s.createClient(admin, map[string]any{"name": "svc"})
