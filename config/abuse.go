@@ -57,6 +57,11 @@ type RateLimits struct {
 	LoginIP, LoginAccount, RegisterIP, TokenIP, ForgotIP, ForgotAccount, EmailVerifyIP, ResetIP RateLimit
 
 	ChangeIP, ChangeAccount RateLimit
+
+	// ClientID and ClientIP are failure budgets (Rate failures per
+	// Period, no burst) of client authentication; internal/app turns them into
+	// backoff policies.
+	ClientID, ClientIP RateLimit
 }
 
 // rateLimitSettings pairs each limit's variable and value with where its
@@ -79,6 +84,8 @@ func (c Config) rateLimitSettings(out *RateLimits) []struct {
 		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP},
 		{"AUTHD_RATELIMIT_CHANGE_IP", c.RateLimitChangeIP, &out.ChangeIP},
 		{"AUTHD_RATELIMIT_CHANGE_ACCOUNT", c.RateLimitChangeAccount, &out.ChangeAccount},
+		{"AUTHD_RATELIMIT_CLIENT_ID", c.RateLimitClientID, &out.ClientID},
+		{"AUTHD_RATELIMIT_CLIENT_IP", c.RateLimitClientIP, &out.ClientIP},
 	}
 }
 
@@ -93,7 +100,26 @@ func (c Config) RateLimits() (RateLimits, error) {
 		}
 		*s.dst = l
 	}
+	for _, f := range failureBudgets(out) {
+		if f.value.Burst != f.value.Rate {
+			return RateLimits{}, errors.New(problem(f.env, errFailureBudgetBurst))
+		}
+	}
 	return out, nil
+}
+
+const errFailureBudgetBurst = "a failure budget is N/period, without a burst"
+
+// failureBudgets are the limits that are failure budgets (backoffs), which
+// take no burst.
+func failureBudgets(l RateLimits) []struct {
+	env   string
+	value RateLimit
+} {
+	return []struct {
+		env   string
+		value RateLimit
+	}{{"AUTHD_RATELIMIT_CLIENT_ID", l.ClientID}, {"AUTHD_RATELIMIT_CLIENT_IP", l.ClientIP}}
 }
 
 // Bounds of the bcrypt gate and the password policy.
@@ -131,16 +157,25 @@ func (c Config) abuseChecks() []struct {
 	}
 	var parsed RateLimits
 	for _, s := range c.rateLimitSettings(&parsed) {
-		_, err := ParseRateLimit(s.value)
+		l, err := ParseRateLimit(s.value)
 		msg := ""
 		if err != nil {
 			msg = err.Error()
+		} else {
+			*s.dst = l
 		}
 		rows = append(rows, struct {
 			bad  bool
 			name string
 			msg  string
 		}{err != nil, s.env, msg})
+	}
+	for _, f := range failureBudgets(parsed) {
+		rows = append(rows, struct {
+			bad  bool
+			name string
+			msg  string
+		}{f.value.Burst != f.value.Rate, f.env, errFailureBudgetBurst})
 	}
 	return rows
 }

@@ -59,7 +59,8 @@ func TestDefaultRateLimitsParse(t *testing.T) {
 	}
 	for name, l := range map[string]config.RateLimit{"register": limits.RegisterIP, "token": limits.TokenIP,
 		"forgot ip": limits.ForgotIP, "forgot account": limits.ForgotAccount, "verify": limits.EmailVerifyIP, "reset": limits.ResetIP,
-		"change ip": limits.ChangeIP, "change account": limits.ChangeAccount} {
+		"change ip": limits.ChangeIP, "change account": limits.ChangeAccount,
+		"client id": limits.ClientID, "client ip": limits.ClientIP} {
 		if l.Rate < 1 || l.Burst < 1 || l.Period < time.Second {
 			t.Errorf("%s: %+v", name, l)
 		}
@@ -77,6 +78,8 @@ func TestAbuseSettingsNameTheVariable(t *testing.T) {
 		{"reset burst", map[string]string{"AUTHD_RATELIMIT_RESET_IP": "5/1h:x"}, "AUTHD_RATELIMIT_RESET_IP: the burst"},
 		{"change ip", map[string]string{"AUTHD_RATELIMIT_CHANGE_IP": "0/1h"}, "AUTHD_RATELIMIT_CHANGE_IP: the count"},
 		{"change account", map[string]string{"AUTHD_RATELIMIT_CHANGE_ACCOUNT": "5"}, "AUTHD_RATELIMIT_CHANGE_ACCOUNT: must be N/period[:burst]"},
+		{"client id burst", map[string]string{"AUTHD_RATELIMIT_CLIENT_ID": "10/1h:20"}, "AUTHD_RATELIMIT_CLIENT_ID: a failure budget is N/period, without a burst"},
+		{"client ip period", map[string]string{"AUTHD_RATELIMIT_CLIENT_IP": "10/2d"}, "AUTHD_RATELIMIT_CLIENT_IP: the period"},
 		{"enabled", map[string]string{"AUTHD_RATELIMIT_ENABLED": "sometimes"}, "AUTHD_RATELIMIT_ENABLED: \"sometimes\" is not true or false"},
 		{"prefix", map[string]string{"AUTHD_RATELIMIT_KEY_PREFIX": " "}, "AUTHD_RATELIMIT_KEY_PREFIX: must not be empty"},
 		{"min length below NIST", map[string]string{"AUTHD_PASSWORD_MIN_LENGTH": "6"}, "AUTHD_PASSWORD_MIN_LENGTH: must be between 8"},

@@ -128,6 +128,14 @@ type Config struct {
 	RateLimitResetIP       string `yaml:"ratelimit_reset_ip" env:"AUTHD_RATELIMIT_RESET_IP"`
 	RateLimitChangeIP      string `yaml:"ratelimit_change_ip" env:"AUTHD_RATELIMIT_CHANGE_IP"`
 	RateLimitChangeAccount string `yaml:"ratelimit_change_account" env:"AUTHD_RATELIMIT_CHANGE_ACCOUNT"`
+	// RateLimitClientID and RateLimitClientIP are failure budgets of
+	// client authentication (the client_credentials grant), "N/period":
+	// N failures of one client id, or from one client IP, are free within
+	// a period; each further one doubles a wait (2 s, 4 s, … 15 min)
+	// during which that id or IP gets 429 before any store read. The count
+	// restarts after a period without a failure.
+	RateLimitClientID string `yaml:"ratelimit_client_id" env:"AUTHD_RATELIMIT_CLIENT_ID"`
+	RateLimitClientIP string `yaml:"ratelimit_client_ip" env:"AUTHD_RATELIMIT_CLIENT_IP"`
 	// BcryptMaxConcurrent bounds the bcrypt computations running at once;
 	// 0 means one per CPU when bcrypt runs niced (BcryptNice), else one per
 	// CPU but one (at least 1).
@@ -209,6 +217,8 @@ func Default() Config {
 		RateLimitResetIP:       "20/1h:10",
 		RateLimitChangeIP:      "20/1h:10",
 		RateLimitChangeAccount: "10/1h:5",
+		RateLimitClientID:      "10/1h",
+		RateLimitClientIP:      "30/1h",
 		BcryptMaxWait:          2 * time.Second,
 		BcryptNice:             10,
 		PasswordMinLength:      8,

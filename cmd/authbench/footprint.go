@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
+	"github.com/authd/authd/internal/loadgen"
 	"github.com/authd/authd/internal/loadgen/footprint"
 )
 
 // footprintErrors checks the -footprint flags.
 func (o options) footprintErrors() []error {
 	if !o.footprint {
-		if o.authdBin != "" || len(o.authdEnv) > 0 {
-			return []error{errors.New("-authd-bin and -authd-env are for -footprint")}
+		// The client_credentials scenario creates its client with them.
+		usesClient := strings.Contains(o.scenario, string(loadgen.ClientCredentials)) ||
+			strings.Contains(o.scenario, "mixed") && strings.Contains(o.mix, string(loadgen.ClientCredentials))
+		if (o.authdBin != "" || len(o.authdEnv) > 0) && !usesClient {
+			return []error{errors.New("-authd-bin and -authd-env are for -footprint and the client_credentials scenario")}
 		}
 		return nil
 	}

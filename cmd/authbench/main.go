@@ -11,6 +11,7 @@
 //
 //	authbench [flags]
 //	authbench -target http://127.0.0.1:8080 -scenario refresh -duration 15s -concurrency 32
+//	authbench -scenario client_credentials,verify -authd-bin ./authd -authd-env AUTHD_DATABASE_URL=… -authd-env AUTHD_MASTER_KEY=…
 //	authbench -limits -postgres 'postgres://postgres@127.0.0.1/postgres?sslmode=disable'
 //
 // See docs/benchmarks.md for what the figures mean and how make bench runs
@@ -82,6 +83,9 @@ type options struct {
 	limitDuration time.Duration
 	serverPID     int
 
+	clientID     string
+	clientSecret string
+
 	footprint  bool
 	authdBin   string
 	authdEnv   []string
@@ -104,7 +108,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the authd to load (loopback only unless -allow-remote)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a -target outside the loopback range (only an address you run yourself)")
 	fs.StringVar(&o.client, "client", clientDirect, "how workers speak HTTP: "+clientDirect+" (each its own keep-alive connection, requests written and answers parsed in the worker: the least CPU taken from a server on the same machine) or "+clientNetHTTP+" (net/http's Transport); https targets always use "+clientNetHTTP)
-	fs.StringVar(&o.scenario, "scenario", "mixed", "phases to run one after another: a comma list of register, login, refresh, me, verify, logout, mixed")
+	fs.StringVar(&o.scenario, "scenario", "mixed", "phases to run one after another: a comma list of register, login, refresh, me, verify, logout, client_credentials, mixed")
+	fs.StringVar(&o.clientID, "client-id", "", "service client of the client_credentials scenario (default: one created with -authd-bin clients create)")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "secret of -client-id (or AUTHBENCH_CLIENT_SECRET, kept out of the process list)")
 	fs.StringVar(&o.mix, "mix", loadgen.DefaultMix, "weights of the mixed scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "workers, each with one request in flight")
 	fs.IntVar(&o.users, "users", 0, "users to register before the load (default: -concurrency)")
@@ -123,7 +129,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.limitDuration, "limit-duration", 5*time.Second, "length of the rotation and JWT bound measurements")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the authd under load, when on this machine: each phase then reports its CPU use (Linux)")
 	fs.BoolVar(&o.footprint, "footprint", false, "instead of loading -target, start -authd-bin and measure its startup time and memory (idle and under -footprint-conns connections) against the footprint targets (Linux)")
-	fs.StringVar(&o.authdBin, "authd-bin", "", "the authd binary -footprint starts")
+	fs.StringVar(&o.authdBin, "authd-bin", "", "the authd binary -footprint starts, and that creates the client_credentials scenario's client (with -authd-env)")
 	fs.Func("authd-env", "a KEY=VALUE setting for the authd -footprint starts (repeatable; none: the embedded default)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
 			return fmt.Errorf("%q: want KEY=VALUE", s)
@@ -175,6 +181,8 @@ type report struct {
 	Limits      *limitsReport     `json:"limits,omitempty"`
 	Phases      []*loadgen.Result `json:"phases,omitempty"`
 	Checks      []limits.Check    `json:"checks,omitempty"`
+	// GrantRatio compares the client_credentials and verify phases.
+	GrantRatio *grantRatio `json:"client_credentials_vs_verify,omitempty"`
 	// Footprint is the -footprint measurement (its checks are in it).
 	Footprint *footprint.Result `json:"footprint,omitempty"`
 }
@@ -220,9 +228,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !o.quiet {
 		progress = stderr
 	}
+	var svcClient loadgen.ServiceClient
+	if needsServiceClient(phases) {
+		if svcClient, err = serviceClient(ctx, o, "authbench-"+time.Now().UTC().Format("20060102T150405")); err != nil {
+			fmt.Fprintf(stderr, "authbench: %v\n", err)
+			return 2
+		}
+	}
 	runner, err := loadgen.NewRunner(loadgen.Config{
 		Target: target, Client: client, Dial: dial, Concurrency: o.concurrency, Users: o.users,
 		Duration: o.duration, Requests: o.requests, Progress: progress, ServerPID: o.serverPID,
+		ServiceClient: svcClient,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authbench: %v\n", err)
@@ -265,6 +281,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if rep.Limits != nil {
 		rep.Checks = checks(rep.Limits, rep.Phases)
 	}
+	rep.GrantRatio = grantRatioOf(rep.Phases)
 
 	if o.jsonFile != "" {
 		if err := writeJSONFile(o.jsonFile, rep); err != nil {
@@ -485,6 +502,7 @@ func writeText(w io.Writer, rep report) error {
 	if err := loadgen.WriteText(w, rep.Phases); err != nil {
 		return err
 	}
+	writeGrantRatio(w, rep.GrantRatio)
 	if rep.Limits == nil {
 		return nil
 	}

@@ -13,6 +13,8 @@
 //	authd [--config FILE] users disable|enable EMAIL
 //	authd [--config FILE] users import FILE [--format jsonl|csv]
 //	authd [--config FILE] users grant|revoke EMAIL ROLE
+//	authd [--config FILE] clients create NAME [--scope S]... [--audience A]...
+//	authd [--config FILE] clients list|rotate-secret ID [--grace D]|disable|enable|delete ID
 //	authd [--config FILE] audit tail [-n N] [--user ID]  print recent audit events
 //	authd [--config FILE] config check   validate the configuration and exit
 //	authd version
@@ -74,6 +76,13 @@ const usage = `usage:
   authd [--config FILE] users import FILE [--format jsonl|csv]
                                             import users with their bcrypt hashes (idempotent)
   authd [--config FILE] users grant|revoke EMAIL ROLE
+  authd [--config FILE] clients create NAME [--scope S]... [--audience A]...
+                                            create a service client; prints {"client_id","client_secret",...} (JSON only)
+  authd [--config FILE] clients list       list service clients (JSON lines, no secrets)
+  authd [--config FILE] clients rotate-secret ID [--grace 24h]
+                                            new secret (JSON); the old one works for the grace
+  authd [--config FILE] clients disable|enable|delete ID
+                                            disable and delete refuse the client's tokens at once
   authd [--config FILE] audit tail [-n N] [--user ID]
                                             print the newest audit events, oldest first
   authd [--config FILE] config check       validate the configuration and exit
@@ -100,6 +109,8 @@ func (c *command) dispatch(ctx context.Context, args []string) error {
 		return c.keys(ctx, args[1:])
 	case "user", "users":
 		return c.users(ctx, args[1:])
+	case "client", "clients":
+		return c.clients(ctx, args[1:])
 	case "audit":
 		return c.audit(ctx, args[1:])
 	case "config":

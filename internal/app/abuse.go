@@ -61,12 +61,21 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 	if err != nil {
 		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("login backoff: %w", err)
 	}
+	clientID, err := a.newBackoff(clientBackoff(parsed.ClientID))
+	if err != nil {
+		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_ID: %w", err)
+	}
+	clientIP, err := a.newBackoff(clientBackoff(parsed.ClientIP))
+	if err != nil {
+		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_IP: %w", err)
+	}
 	fo := newFailOpen(a.log)
 	limiter = failOpenLimiter{limiter, fo}
 	backoff = failOpenBackoff{backoff, fo}
 	return hasher, policy,
 		auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
-			ChangeAccount: limit(parsed.ChangeAccount)},
+			ChangeAccount: limit(parsed.ChangeAccount),
+			ClientID:      failOpenBackoff{clientID, fo}, ClientIP: failOpenBackoff{clientIP, fo}},
 		httpapi.RateLimits{Limiter: limiter, Login: limit(parsed.LoginIP), Register: limit(parsed.RegisterIP), Token: limit(parsed.TokenIP),
 			Forgot: limit(parsed.ForgotIP), EmailVerify: limit(parsed.EmailVerifyIP), Reset: limit(parsed.ResetIP), Change: limit(parsed.ChangeIP)},
 		nil
@@ -129,6 +138,23 @@ func (a *App) bcryptQueue() int {
 		return -1
 	}
 	return a.cfg.BcryptMaxQueue
+}
+
+// newBackoff builds a backoff of policy p where the limiter lives: Redis
+// when configured, else in process.
+func (a *App) newBackoff(p ratelimit.BackoffPolicy) (ratelimit.Backoff, error) {
+	if a.redis != nil {
+		return ratelimit.NewRedisBackoff(a.redis, p, ratelimit.WithKeyPrefix(a.cfg.RateLimitKeyPrefix))
+	}
+	return ratelimit.NewMemoryBackoff(p, ratelimit.WithClock(a.clock))
+}
+
+// clientBackoff is the backoff policy of a client failure budget
+// (AUTHD_RATELIMIT_CLIENT_*, "N/period"): N failures are free, each
+// further one doubles a wait from 2 s up to 15 minutes, and the count
+// restarts after a period without a failure.
+func clientBackoff(l config.RateLimit) ratelimit.BackoffPolicy {
+	return ratelimit.BackoffPolicy{Free: l.Rate, Base: time.Second, Max: 15 * time.Minute, Window: l.Period}
 }
 
 // limit converts a parsed config limit.

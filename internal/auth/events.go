@@ -22,6 +22,17 @@ const (
 	EventUserImport     = "user_import"
 	EventKeyRotation    = "key_rotation"
 	EventKeyRevocation  = "key_revocation"
+
+	// Service clients: the event's UserID is the client id (the trail's
+	// subject), ActorID the admin who acted.
+	EventClientCreated       = "client_created"
+	EventClientSecretRotated = "client_secret_rotated"
+	EventClientDisabled      = "client_disabled"
+	EventClientEnabled       = "client_enabled"
+	EventClientDeleted       = "client_deleted"
+	// EventClientCredentials is a client_credentials grant, issued or
+	// refused.
+	EventClientCredentials = "client_credentials"
 )
 
 // Event outcomes.

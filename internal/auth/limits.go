@@ -37,6 +37,12 @@ type Limits struct {
 	// Backoff delays the next login of an account, from the network
 	// (IPv4 /24, IPv6 /64) whose attempts failed; nil disables it.
 	Backoff ratelimit.Backoff
+	// ClientID and ClientIP delay client authentication (the
+	// client_credentials grant) after failures of one client id, and from
+	// one client IP (IPv6: its /64); nil disables each. They are asked
+	// before any store read or digest.
+	ClientID ratelimit.Backoff
+	ClientIP ratelimit.Backoff
 }
 
 // Limiter and backoff key prefixes; see the README's key layout.

@@ -18,16 +18,22 @@ import (
 //  3. mint: a user's session gets an access and a refresh token; a client
 //     gets an access token alone.
 
-// Principal is who a token is minted for: today a user, authenticated by a
-// password.
+// Principal is who a token is minted for: a user, authenticated by a
+// password, or a service client, authenticated by its secret.
 type Principal struct {
 	// User is the authenticated account as read with the credential that
 	// proved it; its CredentialVersion guards the session started for it.
+	// Zero for a client.
 	User store.User
 	// AMR is what proved it (RFC 8176 methods, e.g. ["pwd"]), recorded on
 	// the session and carried by its access tokens.
 	AMR []string
+	// Client is the authenticated service client; nil for a user.
+	Client *store.Client
 }
+
+// IsClient reports whether the principal is a service client.
+func (p Principal) IsClient() bool { return p.Client != nil }
 
 // startSession creates a session for an authenticated user on device and
 // mints its first tokens. A credential change that completed while the

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/authd/authd/internal/mail"
@@ -40,6 +41,7 @@ type Store interface {
 	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
 	GrantRole(ctx context.Context, userID, role string) error
 	RevokeRole(ctx context.Context, userID, role string) error
+	ClientStore
 }
 
 // Outbox sends mail off the request path (a mail.Queue). Enqueue must
@@ -173,12 +175,16 @@ func (k legacyRefreshKeys) VerificationKey(ctx context.Context, kid string) (*to
 	return k.RefreshKeys.VerificationKey(ctx, kid)
 }
 
-// Tokens is what a successful login or refresh hands to the client.
+// Tokens is what a successful login, refresh or grant hands to the client.
 type Tokens struct {
-	AccessToken      string
-	AccessExpiresIn  time.Duration
+	AccessToken     string
+	AccessExpiresIn time.Duration
+	// RefreshToken is empty for a service client, which has no session.
 	RefreshToken     string
 	RefreshExpiresIn time.Duration
+	// Scope is the granted scope (space-separated) of a client's token;
+	// empty for a user's.
+	Scope string
 }
 
 // Device is the user agent and IP a request comes from, recorded on sessions
@@ -221,6 +227,27 @@ func sessionAuthTime(sess store.Session) time.Time {
 		return sess.CreatedAt
 	}
 	return sess.AuthTime
+}
+
+// mintClient signs a service client's access token: sub and client_id are
+// the client's id, no sid (no session), no roles ([] as every access
+// token), scope as granted and aud the one audience chosen.
+func (s *Service) mintClient(c *store.Client, scopes []string, audience string, now time.Time) (*Tokens, error) {
+	key, err := s.signer.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	exp := now.Add(s.cfg.AccessTTL)
+	scope := strings.Join(scopes, " ")
+	access, err := token.Sign(key, token.TypeAccess, &token.Payload{
+		RegisteredClaims: registered(s.cfg.Issuer, c.ID, audience, newID(), now, exp),
+		ClientID:         c.ID,
+		Scope:            scope,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign access token: %w", err)
+	}
+	return &Tokens{AccessToken: access, AccessExpiresIn: exp.Sub(now), Scope: scope}, nil
 }
 
 // mintSession signs the access and refresh tokens of a user's session.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -336,12 +337,18 @@ func (a *API) decodeForm(c *gin.Context) (url.Values, bool) {
 // parseForm parses a form body, refusing repeated parameters. Its error
 // messages are safe to show to the client, as strictUnmarshal's.
 func parseForm(body []byte) (url.Values, error) {
+	return parseFormRepeatable(body)
+}
+
+// parseFormRepeatable is parseForm letting the parameters named in
+// repeatable appear more than once.
+func parseFormRepeatable(body []byte, repeatable ...string) (url.Values, error) {
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, errors.New("the form body is malformed")
 	}
 	for k, v := range vals {
-		if len(v) > 1 {
+		if len(v) > 1 && !slices.Contains(repeatable, k) {
 			if safeName(k) {
 				return nil, fmt.Errorf("parameter %q is repeated", k)
 			}

@@ -51,3 +51,45 @@ func TestDiscoveryOIDCMembers(t *testing.T) {
 		})
 	}
 }
+
+// Discovery lists the client_credentials grant and its authentication
+// methods from the service's grant table, and always the introspection
+// endpoint (a client token with authd:introspect may call it), with Basic
+// only when a credential is configured.
+func TestDiscoveryClientMembers(t *testing.T) {
+	tests := []struct {
+		name    string
+		secret  clientSecret
+		methods []string
+	}{
+		{"no introspection credential", clientSecret{}, []string{"Bearer"}},
+		{"introspection credential", newClientSecret("kong", "s3cret"), []string{"client_secret_basic", "Bearer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &API{cfg: Config{Issuer: "https://auth.example.com"}, keys: staticJWKS(`{"keys":[]}`), log: slog.New(slog.DiscardHandler),
+				introspection: tt.secret}
+			gin.SetMode(gin.ReleaseMode)
+			r := gin.New()
+			r.GET("/.well-known/openid-configuration", a.discovery)
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/.well-known/openid-configuration", nil))
+			var doc struct {
+				Grants        []string `json:"grant_types_supported"`
+				AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+				Introspection string   `json:"introspection_endpoint"`
+				IntroMethods  []string `json:"introspection_endpoint_auth_methods_supported"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(doc.Grants, []string{"refresh_token", "client_credentials"}) ||
+				!slices.Equal(doc.AuthMethods, []string{"none", "client_secret_basic", "client_secret_post"}) {
+				t.Fatalf("grants %v, auth methods %v", doc.Grants, doc.AuthMethods)
+			}
+			if doc.Introspection != "https://auth.example.com/v1/introspect" || !slices.Equal(doc.IntroMethods, tt.methods) {
+				t.Fatalf("introspection %q %v, want methods %v", doc.Introspection, doc.IntroMethods, tt.methods)
+			}
+		})
+	}
+}

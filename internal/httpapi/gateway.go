@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/store"
 	"github.com/gin-gonic/gin"
@@ -53,8 +54,13 @@ func gatewayRoles(roles []string) []string {
 // introspect is RFC 7662 token introspection for gateways that prefer
 // asking to verifying. Only access tokens can be active; anything invalid,
 // expired, revoked or of another type is {"active":false}.
+//
+// The caller authenticates with the configured HTTP Basic credential
+// (AUTHD_INTROSPECTION_CLIENT_*), or with a Bearer access token of a
+// service client holding the scope authd:introspect; either way no store
+// is read.
 func (a *API) introspect(c *gin.Context) {
-	if !authenticateClient(c, a.introspection, "authd introspection") {
+	if !a.introspectionCaller(c) {
 		return
 	}
 	if mediaType(c) != "application/x-www-form-urlencoded" {
@@ -100,4 +106,33 @@ func (a *API) introspect(c *gin.Context) {
 		resp["scope"] = claims.Scope
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// introspectionCaller authenticates the caller of /v1/introspect and
+// answers the request itself when it fails. A Bearer token must be a
+// service client's with the scope authd:introspect: an invalid one is 401
+// invalid_token, another valid one 403 insufficient_scope. Anything else
+// goes to the configured Basic credential.
+func (a *API) introspectionCaller(c *gin.Context) bool {
+	values := c.Request.Header.Values("Authorization")
+	if len(values) != 1 {
+		return authenticateClient(c, a.introspection, "authd introspection")
+	}
+	scheme, _, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return authenticateClient(c, a.introspection, "authd introspection")
+	}
+	claims, err := a.verifier.Authenticate(c.Request)
+	if err != nil {
+		_ = c.Error(err)
+		middleware.WriteError(c.Writer, err)
+		c.Abort()
+		return false
+	}
+	if !claims.IsClient() || !claims.HasScope(auth.ScopeIntrospect) {
+		c.Header("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+auth.ScopeIntrospect+`"`)
+		writeCode(c, http.StatusForbidden, auth.ErrForbidden.Error(), "introspection needs a service client's token with the scope "+auth.ScopeIntrospect)
+		return false
+	}
+	return true
 }

@@ -32,11 +32,14 @@ type meResponse struct {
 }
 
 type tokenResponse struct {
-	AccessToken      string `json:"access_token"`
-	TokenType        string `json:"token_type"`
-	ExpiresIn        int64  `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token"`
-	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	// A service client's answer has no refresh token (RFC 6749 §4.4.3)
+	// and names the granted scope.
+	RefreshToken     string `json:"refresh_token,omitempty"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in,omitempty"`
+	Scope            string `json:"scope,omitempty"`
 }
 
 func (a *API) register(c *gin.Context) {
@@ -70,30 +73,60 @@ func (a *API) login(c *gin.Context) {
 }
 
 // token is the RFC 6749 §3.2 token endpoint: it decodes the request and
-// the service dispatches on its grant type.
+// the client authentication (client_secret_basic or client_secret_post)
+// and the service dispatches on its grant type.
 func (a *API) token(c *gin.Context) {
 	req := auth.TokenRequest{Device: deviceOf(c)}
+	var post postedClient
 	switch mediaType(c) {
 	case "application/x-www-form-urlencoded":
-		form, ok := a.decodeForm(c)
-		if !ok {
+		body, err := readBody(c)
+		if err != nil {
+			a.answerBodyError(c, err)
 			return
 		}
-		req.GrantType, req.RefreshToken = form.Get("grant_type"), form.Get("refresh_token")
+		// RFC 8707 lets resource repeat; audience likewise. The service
+		// decides what several values mean.
+		form, err := parseFormRepeatable(body, "resource", "audience")
+		if err != nil {
+			a.writeError(c, badRequest(err.Error()))
+			return
+		}
+		req.GrantType, req.RefreshToken, req.Scope = form.Get("grant_type"), form.Get("refresh_token"), form.Get("scope")
+		req.Audiences, req.Resources = form["audience"], form["resource"]
+		post = postedClient{id: form.Get("client_id"), secret: form.Get("client_secret"), hasSecret: form.Has("client_secret")}
 	case "application/json":
 		var body struct {
 			GrantType    string `json:"grant_type"`
 			RefreshToken string `json:"refresh_token"`
+			Scope        string `json:"scope"`
+			Audience     string `json:"audience"`
+			Resource     string `json:"resource"`
+			ClientID     string `json:"client_id"`
+			ClientSecret string `json:"client_secret"`
 		}
 		if !a.decodeJSON(c, &body) {
 			return
 		}
-		req.GrantType, req.RefreshToken = body.GrantType, body.RefreshToken
+		req.GrantType, req.RefreshToken, req.Scope = body.GrantType, body.RefreshToken, body.Scope
+		if body.Audience != "" {
+			req.Audiences = []string{body.Audience}
+		}
+		if body.Resource != "" {
+			req.Resources = []string{body.Resource}
+		}
+		post = postedClient{id: body.ClientID, secret: body.ClientSecret, hasSecret: body.ClientSecret != ""}
 	default:
 		writeCode(c, http.StatusUnsupportedMediaType, "invalid_request",
 			"Content-Type must be application/x-www-form-urlencoded or application/json")
 		return
 	}
+	cc, err := tokenClient(c.Request, post)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	req.Client = cc
 	tokens, err := a.svc.Token(c.Request.Context(), req)
 	if err != nil {
 		a.writeError(c, err)
@@ -180,10 +213,15 @@ func (a *API) discovery(c *gin.Context) {
 		// assume RS256 without it: it lists what the published keys sign.
 		"id_token_signing_alg_values_supported": a.publishedAlgorithms(),
 	}
+	// Introspection always takes a service client's access token with
+	// the scope authd:introspect (RFC 8414 §2 lets an access token type
+	// name a method), and the configured credential when there is one.
+	doc["introspection_endpoint"] = iss + "/v1/introspect"
+	methods := []string{"Bearer"}
 	if a.introspection.enabled {
-		doc["introspection_endpoint"] = iss + "/v1/introspect"
-		doc["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic"}
+		methods = append([]string{"client_secret_basic"}, methods...)
 	}
+	doc["introspection_endpoint_auth_methods_supported"] = methods
 	c.JSON(http.StatusOK, doc)
 }
 
@@ -232,6 +270,7 @@ func writeTokens(c *gin.Context, t *auth.Tokens) {
 		ExpiresIn:        int64(t.AccessExpiresIn / time.Second),
 		RefreshToken:     t.RefreshToken,
 		RefreshExpiresIn: int64(t.RefreshExpiresIn / time.Second),
+		Scope:            t.Scope,
 	})
 }
 

@@ -11,12 +11,20 @@ import (
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/loadgen"
 )
 
 // startAuthd runs a real authd on the embedded default on a loopback port
 // until the test ends and returns its base URL.
 func startAuthd(t *testing.T) string {
+	t.Helper()
+	base, _ := startAuthdApp(t)
+	return base
+}
+
+// startAuthdApp is startAuthd, also returning the running App.
+func startAuthdApp(t *testing.T) (string, *app.App) {
 	t.Helper()
 	// Through the environment, so that settings an authd version does not
 	// know are ignored rather than failing to compile: per-IP rate limits
@@ -57,7 +65,18 @@ func startAuthd(t *testing.T) string {
 		}
 		a.Close()
 	})
-	return "http://" + cfg.Addr
+	return "http://" + cfg.Addr, a
+}
+
+// serviceClient creates a service client in a, as `authd clients create`
+// does.
+func serviceClient(t *testing.T, a *app.App) loadgen.ServiceClient {
+	t.Helper()
+	cs, err := a.Service.CreateClient(context.Background(), auth.Actor{}, auth.NewClient{Name: "authbench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadgen.ServiceClient{ID: cs.Client.ID, Secret: cs.Secret}
 }
 
 func newRunner(t *testing.T, base string, cfg loadgen.Config) *loadgen.Runner {
@@ -84,7 +103,8 @@ func newRunner(t *testing.T, base string, cfg loadgen.Config) *loadgen.Runner {
 // endpoint must answer, and without a single error (refresh chains
 // included: each worker presents the token it was just given).
 func TestRunAgainstAuthd(t *testing.T) {
-	base := startAuthd(t)
+	base, a := startAuthdApp(t)
+	sc := serviceClient(t, a)
 	for _, tc := range []struct {
 		name string
 		dial loadgen.Dialer
@@ -92,15 +112,16 @@ func TestRunAgainstAuthd(t *testing.T) {
 		{"net/http", nil},
 		{"direct", loadgen.NewDialer(false)},
 	} {
-		t.Run(tc.name, func(t *testing.T) { runEveryScenario(t, base, tc.dial) })
+		t.Run(tc.name, func(t *testing.T) { runEveryScenario(t, base, tc.dial, sc) })
 	}
 }
 
-func runEveryScenario(t *testing.T, base string, dial loadgen.Dialer) {
+func runEveryScenario(t *testing.T, base string, dial loadgen.Dialer, sc loadgen.ServiceClient) {
 	var progress bytes.Buffer
 	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 150 * time.Millisecond, Dial: dial,
-		Progress: &progress, ProgressInterval: 50 * time.Millisecond})
-	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,mixed", "verify=5,me=2,refresh=3,login=1,logout=1,register=1")
+		Progress: &progress, ProgressInterval: 50 * time.Millisecond, ServiceClient: sc})
+	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,client_credentials,mixed",
+		"verify=5,me=2,refresh=3,login=1,logout=1,register=1,client_credentials=2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +208,20 @@ func TestCancelStopsPromptly(t *testing.T) {
 	}
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("took %s to stop", d)
+	}
+}
+
+// The client_credentials scenario needs a service client: without one a
+// phase is refused before any request.
+func TestClientCredentialsNeedsServiceClient(t *testing.T) {
+	target, _ := loadgen.ValidateTarget(context.Background(), "http://127.0.0.1:1", false, nil)
+	r, err := loadgen.NewRunner(loadgen.Config{Target: target, Client: loadgen.NewClient(1, time.Second, false), Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Run(context.Background(), loadgen.Phase{Name: "client_credentials", Mix: []loadgen.Weight{{Scenario: loadgen.ClientCredentials, Weight: 1}}})
+	if err == nil || !strings.Contains(err.Error(), "service client") {
+		t.Fatalf("err = %v", err)
 	}
 }
 

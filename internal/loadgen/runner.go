@@ -53,9 +53,18 @@ type Config struct {
 	Progress io.Writer
 	// ProgressInterval is the time between progress lines (default 1s).
 	ProgressInterval time.Duration
+	// ServiceClient is the service client the client_credentials scenario
+	// authenticates as (authd clients create, or POST /v1/admin/clients);
+	// required by that scenario only.
+	ServiceClient ServiceClient
 	// ServerPID, when the server runs on this machine, lets each Result
 	// say how much CPU it used (Linux /proc; 0: not measured).
 	ServerPID int
+}
+
+// ServiceClient is a service client's id and secret.
+type ServiceClient struct {
+	ID, Secret string
 }
 
 // Runner drives one authd through phases. Its users and the workers'
@@ -71,6 +80,8 @@ type Runner struct {
 	users    [][]byte             // login request bodies, one per prepared user
 	sessions []*session
 	regSeq   atomic.Int64
+	// clientGrant is the form body of a client_credentials grant.
+	clientGrant []byte
 }
 
 // session is the state of one worker's own login.
@@ -115,6 +126,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, prefix: "ab" + randomHex(5), password: "pw-" + randomHex(12)}
+	if c := cfg.ServiceClient; c.ID != "" {
+		r.clientGrant = []byte(url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ID}, "client_secret": {c.Secret}}.Encode())
+	}
 	for i, ep := range endpoints {
 		r.urls[i] = cfg.Target.String() + ep.path
 		r.paths[i] = cfg.Target.EscapedPath() + ep.path
@@ -235,6 +249,9 @@ func (r *Runner) Run(ctx context.Context, p Phase) (*Result, error) {
 	for _, w := range p.Mix {
 		if w.Scenario.index() < 0 || w.Weight <= 0 {
 			return nil, fmt.Errorf("phase %q: bad weight %v", p.Name, w)
+		}
+		if w.Scenario == ClientCredentials && r.clientGrant == nil {
+			return nil, fmt.Errorf("phase %q: %s needs a service client (Config.ServiceClient)", p.Name, ClientCredentials)
 		}
 		total += w.Weight
 	}

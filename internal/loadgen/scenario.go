@@ -29,10 +29,14 @@ const (
 	// Logout is a login (recorded under login) then POST /v1/logout of
 	// that new session (204): every logout needs a live session of its own.
 	Logout Scenario = "logout"
+	// ClientCredentials is POST /v1/token, client_credentials grant of
+	// the run's service client (Config.ServiceClient) with
+	// client_secret_post (200): one store read and one ES256 signature.
+	ClientCredentials Scenario = "client_credentials"
 )
 
 // Scenarios lists every scenario, in report order.
-var Scenarios = []Scenario{Register, Login, Refresh, Me, Verify, Logout}
+var Scenarios = []Scenario{Register, Login, Refresh, Me, Verify, Logout, ClientCredentials}
 
 // index returns the scenario's position in Scenarios, or -1.
 func (s Scenario) index() int { return slices.Index(Scenarios, s) }

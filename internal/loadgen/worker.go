@@ -24,6 +24,7 @@ const (
 	epMe
 	epVerify
 	epLogout
+	epClientCredentials
 	numEndpoints
 )
 
@@ -39,6 +40,7 @@ var endpoints = [numEndpoints]struct {
 	{Me, http.MethodGet, "/v1/me"},
 	{Verify, http.MethodGet, "/v1/verify"},
 	{Logout, http.MethodPost, "/v1/logout"},
+	{ClientCredentials, http.MethodPost, "/v1/token"},
 }
 
 // Error classes besides HTTP status codes.
@@ -226,6 +228,10 @@ func (w *worker) run(ctx context.Context, sc Scenario, deadline time.Time) {
 			return
 		}
 		w.sess.access, w.sess.refresh = tokenFields(b)
+	case ClientCredentials:
+		if _, _, ok := w.measure(ctx, epClientCredentials, "application/x-www-form-urlencoded", r.clientGrant, "", http.StatusOK, validAccessToken); !ok {
+			w.backoff(ctx, deadline, transportBackoff)
+		}
 	case Me, Verify:
 		if !w.ensureSession(ctx, deadline) {
 			return
@@ -306,6 +312,18 @@ func credentialsBody(email, password string) []byte {
 func validTokens(b []byte) bool {
 	a, r := tokenFields(b)
 	return a != "" && r != ""
+}
+
+// validAccessToken reports whether b is a token response with an access
+// token (a client's has no refresh token).
+func validAccessToken(b []byte) bool {
+	if jsonString(b, `"access_token":"`) != "" {
+		return true
+	}
+	var t struct {
+		Access string `json:"access_token"`
+	}
+	return json.Unmarshal(b, &t) == nil && t.Access != ""
 }
 
 // tokenFields returns the access and refresh tokens of a token response.

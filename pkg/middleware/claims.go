@@ -11,7 +11,8 @@ import (
 type Claims struct {
 	// Issuer is "iss".
 	Issuer string
-	// Subject is "sub": the user id.
+	// Subject is "sub": the user id, or a service client's id (see
+	// IsClient).
 	Subject string
 	// Audience is "aud".
 	Audience []string
@@ -63,6 +64,16 @@ func (c *Claims) HasScope(scope string) bool {
 // HasAMR reports whether the amr claim lists method.
 func (c *Claims) HasAMR(method string) bool {
 	return c != nil && method != "" && slices.Contains(c.AMR, method)
+}
+
+// IsClient reports whether the token is a service client's (obtained
+// with the client_credentials grant) rather than a user's: it has no
+// session ("sid" empty) and its "client_id" is its "sub" (RFC 9068 §2.2:
+// a token for the client itself). A user's token always carries the sid
+// of the login session it came from. Use it to keep endpoints about a
+// person's account away from machines.
+func (c *Claims) IsClient() bool {
+	return c != nil && c.SessionID == "" && c.ClientID != "" && c.ClientID == c.Subject
 }
 
 // HasRole reports whether the roles claim lists role.

@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/pkg/middleware/ginmw"
+	"github.com/gin-gonic/gin"
+)
+
+// adminClientRoutes registers the service-client part of the admin API on
+// g, whose requests already carry a verified token with the admin role.
+func (a *API) adminClientRoutes(g *gin.RouterGroup) {
+	g.GET("/clients", a.adminListClients)
+	g.POST("/clients", a.adminCreateClient)
+	g.GET("/clients/:id", a.adminGetClient)
+	g.POST("/clients/:id/rotate-secret", a.adminRotateClientSecret)
+	g.POST("/clients/:id/disable", a.adminDisableClient)
+	g.POST("/clients/:id/enable", a.adminEnableClient)
+	g.DELETE("/clients/:id", a.adminDeleteClient)
+}
+
+// clientResponse is a client as the admin API shows it: never a secret.
+type clientResponse struct {
+	ClientID            string     `json:"client_id"`
+	Name                string     `json:"name"`
+	Scopes              []string   `json:"scopes"`
+	Audiences           []string   `json:"audiences"`
+	Disabled            bool       `json:"disabled"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+	LastUsedAt          *time.Time `json:"last_used_at"`
+	PrevSecretExpiresAt *time.Time `json:"prev_secret_expires_at,omitempty"`
+}
+
+// clientSecretResponse adds the secret, shown once (create, rotation).
+type clientSecretResponse struct {
+	clientResponse
+	ClientSecret string `json:"client_secret"`
+}
+
+func toClientResponse(ci auth.ClientInfo) clientResponse {
+	r := clientResponse{ClientID: ci.ID, Name: ci.Name, Scopes: ci.Scopes, Audiences: ci.Audiences,
+		Disabled: ci.Disabled, CreatedAt: ci.CreatedAt, UpdatedAt: ci.UpdatedAt}
+	if !ci.LastUsedAt.IsZero() {
+		t := ci.LastUsedAt
+		r.LastUsedAt = &t
+	}
+	if !ci.PrevSecretExpiresAt.IsZero() {
+		t := ci.PrevSecretExpiresAt
+		r.PrevSecretExpiresAt = &t
+	}
+	return r
+}
+
+// clientAdminActor is the admin making the request, for the audit trail.
+func clientAdminActor(c *gin.Context) auth.Actor {
+	claims, _ := ginmw.ClaimsFrom(c)
+	return auth.Actor{UserID: claims.Subject, Device: deviceOf(c)}
+}
+
+func (a *API) adminListClients(c *gin.Context) {
+	cs, err := a.svc.ListClients(c.Request.Context())
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	out := make([]clientResponse, len(cs))
+	for i, ci := range cs {
+		out[i] = toClientResponse(ci)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"clients": out})
+}
+
+func (a *API) adminCreateClient(c *gin.Context) {
+	var req struct {
+		Name      string   `json:"name" authd:"required"`
+		Scopes    []string `json:"scopes"`
+		Audiences []string `json:"audiences"`
+	}
+	if !a.decodeJSON(c, &req) {
+		return
+	}
+	cs, err := a.svc.CreateClient(c.Request.Context(), clientAdminActor(c),
+		auth.NewClient{Name: req.Name, Scopes: req.Scopes, Audiences: req.Audiences})
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
+}
+
+func (a *API) adminGetClient(c *gin.Context) {
+	ci, err := a.svc.Client(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, toClientResponse(ci))
+}
+
+func (a *API) adminRotateClientSecret(c *gin.Context) {
+	var grace time.Duration
+	if c.Request.ContentLength != 0 {
+		var req struct {
+			Grace string `json:"grace"`
+		}
+		if !a.decodeJSON(c, &req) {
+			return
+		}
+		if req.Grace != "" {
+			d, err := time.ParseDuration(req.Grace)
+			if err != nil {
+				a.writeError(c, badRequest(`grace is a duration such as "24h"`))
+				return
+			}
+			grace = d
+		}
+	}
+	cs, err := a.svc.RotateClientSecret(c.Request.Context(), clientAdminActor(c), c.Param("id"), grace)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
+}
+
+func (a *API) adminDisableClient(c *gin.Context) {
+	a.adminClientAction(c, a.svc.DisableClient)
+}
+
+func (a *API) adminEnableClient(c *gin.Context) {
+	a.adminClientAction(c, a.svc.EnableClient)
+}
+
+func (a *API) adminDeleteClient(c *gin.Context) {
+	a.adminClientAction(c, a.svc.DeleteClient)
+}
+
+// adminClientAction runs one action on the client named in the path and
+// answers 204.
+func (a *API) adminClientAction(c *gin.Context, act func(ctx context.Context, actor auth.Actor, id string) error) {
+	if err := act(c.Request.Context(), clientAdminActor(c), c.Param("id")); err != nil {
+		a.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
