@@ -21,14 +21,14 @@ func benchmarkCheck(b *testing.B, dl denylist.Denylist, n int) {
 	for i := range sids {
 		id := strconv.Itoa(i)
 		sids[i] = "sid-" + id
-		if err := dl.RevokeToken(ctx, "jti-"+id, until); err != nil {
+		if err := dl.RevokeToken(ctx, "user-"+id, "jti-"+id, until); err != nil {
 			b.Fatal(err)
 		}
 		if err := dl.RevokeUserBefore(ctx, "user-"+id, now.Add(-time.Hour), until); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if err := dl.RevokeSessions(ctx, sids, until); err != nil {
+	if err := dl.RevokeSessions(ctx, "user-s", sids, until); err != nil {
 		b.Fatal(err)
 	}
 	tok := denylist.Token{JTI: "jti-fresh", SID: "sid-fresh", Subject: "user-42", IssuedAt: now}
@@ -72,8 +72,8 @@ type mirrorOf struct {
 
 func (d *mirrorOf) Check(ctx context.Context, tok denylist.Token) error { return d.m.Check(ctx, tok) }
 
-func (d *mirrorOf) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
-	if err := d.Redis.RevokeSessions(ctx, sids, until); err != nil {
+func (d *mirrorOf) RevokeSessions(ctx context.Context, subject string, sids []string, until time.Time) error {
+	if err := d.Redis.RevokeSessions(ctx, subject, sids, until); err != nil {
 		return err
 	}
 	return d.m.CatchUp(ctx) // benchmarkCheck's last write
