@@ -264,8 +264,8 @@ func (s *Sentinel) MasterAddr(ctx context.Context) (string, error) {
 }
 
 // Failover has the sentinels promote the replica (SENTINEL FAILOVER) and
-// waits until the sentinels name it and it acts as primary; it returns
-// the new primary's address.
+// waits until the sentinels name it, it acts as primary and the old
+// primary acts as its replica; it returns the new primary's address.
 func (s *Sentinel) Failover(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
@@ -297,6 +297,21 @@ func (s *Sentinel) Failover(t testing.TB) string {
 			return fmt.Errorf("%s is %v", addr, role)
 		}
 		now = addr
+		return nil
+	})
+	// The old primary takes writes until the sentinels turn it into a
+	// replica (and then drops them): wait for that too, so that a caller
+	// reaching it from now on is refused, not silently diverted.
+	oc := redis.NewClient(&redis.Options{Addr: old, MaxRetries: -1})
+	defer oc.Close()
+	waitFor(t, "the old primary to become a replica", func(ctx context.Context) error {
+		role, err := oc.Do(ctx, "ROLE").Slice()
+		if err != nil {
+			return err
+		}
+		if len(role) == 0 || role[0] != "slave" {
+			return fmt.Errorf("%s is %v", old, role)
+		}
 		return nil
 	})
 	return now
