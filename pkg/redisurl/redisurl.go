@@ -118,9 +118,11 @@ func parseMulti(top Topology, rest string) (*Config, error) {
 	if i := strings.IndexByte(query, '#'); i >= 0 {
 		return nil, invalid("a fragment is not allowed")
 	}
-	authority, path, _ := strings.Cut(rest, "/")
-	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-		user, pass, hasPass := strings.Cut(authority[:at], ":")
+	// The user info ends at the last '@', looked for before splitting off
+	// the path, so that a password holding '/' is never mistaken for a
+	// host (and quoted in an error).
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		user, pass, hasPass := strings.Cut(rest[:at], ":")
 		var err error
 		if c.Username, err = url.PathUnescape(user); err != nil {
 			return nil, invalid("bad escape in the user name")
@@ -130,8 +132,9 @@ func parseMulti(top Topology, rest string) (*Config, error) {
 				return nil, invalid("bad escape in the password")
 			}
 		}
-		authority = authority[at+1:]
+		rest = rest[at+1:]
 	}
+	authority, path, _ := strings.Cut(rest, "/")
 	if authority == "" {
 		return nil, invalid("no host:port")
 	}
