@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/denylist"
 )
@@ -105,4 +107,27 @@ func BenchmarkRedisCheckConcurrent(b *testing.B) {
 	client, prefix := testenv.Redis(b)
 	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
 	benchmarkCheck(b, denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)), 1_000)
+}
+
+// BenchmarkTopologyCheck compares a check on one Redis (the shared test
+// server) and on a Redis Cluster of 3 primaries started for the run, for
+// each key layout, from 32 goroutines as BenchmarkRedisCheckConcurrent:
+// on the cluster a v2 check reads one slot, a v1+v2 check up to four
+// (the v1 keys of one token hash apart), each batch one pipelined round
+// trip per shard.
+func BenchmarkTopologyCheck(b *testing.B) {
+	single, prefix := testenv.Redis(b)
+	cluster := testenv.RedisCluster(b).Client(b)
+	for _, top := range []struct {
+		name   string
+		client redis.UniversalClient
+	}{{"single", single}, {"cluster", cluster}} {
+		for _, l := range []denylist.Layout{denylist.LayoutV1V2, denylist.LayoutV2} {
+			b.Run(top.name+"/"+l.String(), func(b *testing.B) {
+				b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+				p := prefix + top.name + l.String() + ":"
+				benchmarkCheck(b, denylist.NewRedis(top.client, denylist.WithKeyPrefix(p), denylist.WithLayout(l)), 1_000)
+			})
+		}
+	}
 }
