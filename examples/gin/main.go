@@ -26,8 +26,8 @@ import (
 
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
-	"github.com/authd/authd/pkg/redisurl"
 	"github.com/authd/authd/pkg/middleware/ginmw"
+	"github.com/authd/authd/pkg/redisurl"
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 )

@@ -2,10 +2,10 @@ package main
 
 import (
 	"io"
-	"strings"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 

@@ -74,9 +74,13 @@ type keys struct{ prefix string }
 
 // v2 key names: <prefix>{<sub>}:jti:<jti>, <prefix>{<sub>}:sid:<sid>,
 // <prefix>{<sub>}:cut. The braces make the subject the hash tag.
-func (k keys) token(sub, jti string) string   { return k.prefix + "{" + sub + "}:" + kindToken + ":" + jti }
-func (k keys) session(sub, sid string) string { return k.prefix + "{" + sub + "}:" + kindSession + ":" + sid }
-func (k keys) cutoff(sub string) string       { return k.prefix + "{" + sub + "}:" + kindCutoff }
+func (k keys) token(sub, jti string) string {
+	return k.prefix + "{" + sub + "}:" + kindToken + ":" + jti
+}
+func (k keys) session(sub, sid string) string {
+	return k.prefix + "{" + sub + "}:" + kindSession + ":" + sid
+}
+func (k keys) cutoff(sub string) string { return k.prefix + "{" + sub + "}:" + kindCutoff }
 
 // v1 key names: <prefix><kind>:<id>.
 func (k keys) v1(kind, id string) string { return k.prefix + kind + ":" + id }

@@ -66,7 +66,7 @@ type Mirror struct {
 
 	mu      sync.Mutex
 	current []*redis.PubSub // the subscriptions of the running session
-	changed chan struct{} // closed and replaced whenever set or fresh changes
+	changed chan struct{}   // closed and replaced whenever set or fresh changes
 	closed  bool
 }
 
