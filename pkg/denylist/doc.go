@@ -52,6 +52,10 @@
 // for once no v1-only reader or writer is left and one access-token
 // lifetime has passed (README, "Logout and the denylist").
 //
+// Any other key under the prefix is neither read by a check nor copied by
+// a Mirror, which leaves room for bookkeeping keys (such as a generation
+// marker) beside the entries.
+//
 // Every key expires at the `until` it was written with: its TTL is
 // until − now rounded up to a whole millisecond (SET ... PX), now being the
 // writer's clock. A relative TTL rather than PXAT keeps expiry on the same
