@@ -49,8 +49,8 @@ func TestRedisCluster(t *testing.T) {
 	}
 }
 
-// TestRedisSentinel: the sentinels name the primary, the URL reaches it,
-// and Failover promotes the replica.
+// TestRedisSentinel: the sentinels name the primary and the URL reaches
+// it.
 func TestRedisSentinel(t *testing.T) {
 	s := testenv.RedisSentinel(t)
 	ctx := t.Context()
@@ -66,7 +66,5 @@ func TestRedisSentinel(t *testing.T) {
 	if err := client.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if now := s.Failover(t); now != s.Replica.Addr {
-		t.Errorf("after the failover the primary is %s, want %s", now, s.Replica.Addr)
-	}
+	// Failover is exercised by pkg/denylist's TestSentinel/Failover.
 }

@@ -78,7 +78,8 @@ type Config struct {
 }
 
 // ClientOptions tunes the client NewClient builds; a zero field keeps
-// go-redis's default.
+// go-redis's default, and a timeout a redis:// URL sets itself
+// (dial_timeout=…) wins.
 type ClientOptions struct {
 	DialTimeout, ReadTimeout, WriteTimeout time.Duration
 }
@@ -253,13 +254,14 @@ func (c *Config) NewClient(o ClientOptions) redis.UniversalClient {
 				opts.Addr = c.Addrs[0]
 			}
 		}
-		if o.DialTimeout > 0 {
+		// A timeout given in the URL (dial_timeout=…) wins over o's.
+		if opts.DialTimeout == 0 {
 			opts.DialTimeout = o.DialTimeout
 		}
-		if o.ReadTimeout > 0 {
+		if opts.ReadTimeout == 0 {
 			opts.ReadTimeout = o.ReadTimeout
 		}
-		if o.WriteTimeout > 0 {
+		if opts.WriteTimeout == 0 {
 			opts.WriteTimeout = o.WriteTimeout
 		}
 		return redis.NewClient(&opts)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -117,6 +118,30 @@ func TestNewClient(t *testing.T) {
 		c.Close()
 		if got != tc.want {
 			t.Errorf("NewClient(%s) = %T, want %s", tc.url, c, tc.want)
+		}
+	}
+}
+
+// TestNewClientTimeouts: ClientOptions fill the timeouts a redis:// URL
+// leaves unset, and never override one it sets.
+func TestNewClientTimeouts(t *testing.T) {
+	o := redisurl.ClientOptions{DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second}
+	for _, tc := range []struct {
+		url        string
+		dial, read time.Duration
+	}{
+		{"redis://127.0.0.1:1/0", 2 * time.Second, time.Second},
+		{"redis://127.0.0.1:1/0?dial_timeout=3s&read_timeout=500ms", 3 * time.Second, 500 * time.Millisecond},
+	} {
+		cfg, err := redisurl.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cfg.NewClient(o).(*redis.Client)
+		got := c.Options()
+		c.Close()
+		if got.DialTimeout != tc.dial || got.ReadTimeout != tc.read {
+			t.Errorf("%s: dial %v read %v, want %v %v", tc.url, got.DialTimeout, got.ReadTimeout, tc.dial, tc.read)
 		}
 	}
 }
