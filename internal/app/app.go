@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/authd/authd/config"
@@ -244,6 +245,10 @@ func (a *App) openDenylist(ctx context.Context) error {
 	a.redis = rcfg.NewClient(redisurl.ClientOptions{DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	a.log.LogAttrs(ctx, slog.LevelInfo, "redis denylist", slog.String("topology", string(rcfg.Topology)),
 		slog.String("url", rcfg.String()), slog.String("layout", layout.String()))
+	if rcfg.Topology == redisurl.Cluster && strings.ContainsAny(a.cfg.RedisKeyPrefix+a.cfg.RateLimitKeyPrefix, "{}") {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "a Redis key prefix holds a hash tag: its keys all land on one cluster shard",
+			slog.String("denylist_prefix", a.cfg.RedisKeyPrefix), slog.String("ratelimit_prefix", a.cfg.RateLimitKeyPrefix))
+	}
 	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLayout(layout))
 	a.Denylist = writer
 	if a.cfg.RevocationMirror {
