@@ -127,6 +127,21 @@ func tail(s string, n int) string {
 	return s
 }
 
+// RedisServer starts one redis-server of its own on a spare loopback port
+// (never 6379), without persistence, killed when the test ends: for tests
+// that need a server no other test touches, or two servers. It skips (or
+// fails with AUTHD_TEST_REQUIRE_SERVICES=1) when redis-server is not
+// installed.
+func RedisServer(t testing.TB) *RedisNode {
+	t.Helper()
+	requireRedisServer(t)
+	dir := t.TempDir()
+	port := spareAddr(t)
+	p := strconv.Itoa(port)
+	return startNode(t, dir, port, "--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--logfile", filepath.Join(dir, "redis-"+p+".log"))
+}
+
 // Cluster is a Redis Cluster of three primaries, each with one replica,
 // started by RedisCluster.
 type Cluster struct {

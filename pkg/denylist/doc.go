@@ -132,7 +132,9 @@
 // (a publish reaches the other nodes over the cluster bus, ordered only on
 // the node that ran it). Each event arrives once per master, which the
 // rules above make harmless. Through Sentinel, a failover breaks the
-// subscription and the mirror copies again from the new master. A
+// subscription and the mirror copies again from the new master; it also
+// reads the server's run_id every ping interval and copies again when its
+// ordinary commands reach another server than its subscription did. A
 // Mirror's expiry follows its clock (WithClock); entries learnt from
 // events are kept until their until rounded up to the second.
 package denylist

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -94,6 +95,12 @@ func (m *Mirror) session() (synced bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	// On one server or through Sentinel, note which server process the
+	// subscription reaches (see watchServer).
+	var runID string
+	if _, cluster := m.client.(*redis.ClusterClient); !cluster {
+		runID = m.serverRunID(sctx)
+	}
 	subs := make([]*redis.PubSub, len(nodes))
 	for i, c := range nodes {
 		subs[i] = c.Subscribe(sctx, m.channel)
@@ -128,6 +135,13 @@ func (m *Mirror) session() (synced bool, err error) {
 			return false, err
 		}
 	}
+	if runID != "" && m.serverRunID(sctx) != runID {
+		return false, errServerChanged
+	}
+	var switched atomic.Bool
+	if runID != "" {
+		go m.watchServer(sctx, runID, func() { switched.Store(true); stop() })
+	}
 	st := &followState{m: m, set: NewMemory(WithClock(m.cfg.now)), started: time.Now(), fresh: make([]int64, len(subs))}
 	for i := range st.fresh {
 		st.fresh[i] = -1
@@ -137,6 +151,9 @@ func (m *Mirror) session() (synced bool, err error) {
 	}
 	if len(subs) == 1 {
 		err := m.follow(sctx, subs[0], st, 0)
+		if switched.Load() {
+			err = errServerChanged
+		}
 		return st.isSynced(), err
 	}
 	errs := make(chan error, len(subs))
@@ -149,6 +166,53 @@ func (m *Mirror) session() (synced bool, err error) {
 		<-errs
 	}
 	return st.isSynced(), err
+}
+
+// errServerChanged ends a session whose server is no longer the one the
+// client reaches.
+var errServerChanged = errors.New("the Redis server changed (failover or restart): subscribing again")
+
+// serverRunID returns the run_id of the server the client's ordinary
+// commands reach (the master, through Sentinel), or "" when it cannot
+// tell (an error, INFO refused by an ACL).
+func (m *Mirror) serverRunID(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.staleness)
+	defer cancel()
+	info, err := m.client.Info(ctx, "server").Result()
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, "run_id:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// watchServer calls changed once the server the client's ordinary
+// commands reach is no longer the process with runID. Through Sentinel,
+// go-redis moves its ordinary connections to a new master at once, but a
+// subscription stays where it was: on an old master that still runs
+// (until the sentinels reconfigure it, seconds later) it hears nothing of
+// the new master's publishes, yet answers PINGs. Checking every ping
+// interval bounds that blind spot to about one interval. An unknown
+// run_id (an error) proves nothing and is ignored: the PINGs judge
+// liveness.
+func (m *Mirror) watchServer(ctx context.Context, runID string, changed func()) {
+	t := time.NewTicker(m.pingInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if now := m.serverRunID(ctx); now != "" && now != runID {
+			changed()
+			return
+		}
+	}
 }
 
 // subscribeNodes returns the clients to subscribe with: every master of a

@@ -259,3 +259,46 @@ func testFailover(t *testing.T, s *testenv.Sentinel, client redis.UniversalClien
 	expect(t, m, after, denylist.ErrRevoked)
 	expect(t, m, denylist.Token{JTI: "j-other", Subject: "u-other"}, nil)
 }
+
+// TestMirrorFollowsServerSwitch: when the client's ordinary connections
+// reach another server (a Sentinel failover moves them at once) while the
+// subscription still reaches the old one, which keeps answering PINGs,
+// the mirror notices within about a ping interval and copies from the new
+// server.
+func TestMirrorFollowsServerSwitch(t *testing.T) {
+	a, b := testenv.RedisServer(t), testenv.RedisServer(t)
+	ctx := t.Context()
+	until := time.Now().Add(time.Hour)
+	onA := denylist.NewRedis(a.Client(t))
+	onB := denylist.NewRedis(b.Client(t))
+	if err := onA.RevokeToken(ctx, "u", "j-a", until); err != nil {
+		t.Fatal(err)
+	}
+	if err := onB.RevokeToken(ctx, "u", "j-b", until); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, a.Addr)
+	// Short-lived pooled connections stand for go-redis dropping its
+	// connections to the old master on a switch.
+	client := redis.NewClient(&redis.Options{Addr: proxy.Addr, ConnMaxLifetime: 20 * time.Millisecond})
+	t.Cleanup(func() { client.Close() })
+	const bound = 400 * time.Millisecond
+	m := newMirror(t, client, denylist.WithMaxStaleness(bound))
+	catchUp(t, m)
+	expect(t, m, denylist.Token{JTI: "j-a", Subject: "u"}, denylist.ErrRevoked)
+	expect(t, m, denylist.Token{JTI: "j-b", Subject: "u"}, nil)
+
+	proxy.Retarget(b.Addr)
+	start := time.Now()
+	for {
+		if errors.Is(m.Check(ctx, denylist.Token{JTI: "j-b", Subject: "u"}), denylist.ErrRevoked) {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the mirror still follows the old server 5s after the switch")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("copied from the new server %v after the switch (bound %v)", time.Since(start), bound)
+	expect(t, m, denylist.Token{JTI: "j-a", Subject: "u"}, nil) // the old server's copy is gone
+}
