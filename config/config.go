@@ -28,11 +28,18 @@ type Config struct {
 	// DatabaseURL selects the store: empty for SQLite in DataDir,
 	// postgres://… for Postgres.
 	DatabaseURL string `yaml:"database_url" env:"AUTHD_DATABASE_URL" secret:"true"`
-	// RedisURL selects the denylist: empty for in-process, redis://… for
-	// Redis (required when running more than one replica).
+	// RedisURL selects the denylist: empty for in-process, or one of the
+	// forms of pkg/redisurl (one server, Redis Cluster, Sentinel) for
+	// Redis (required when running more than one replica). The same
+	// client serves the rate limiter, the backoff and the mirror.
 	RedisURL string `yaml:"redis_url" env:"AUTHD_REDIS_URL" secret:"true"`
 	// RedisKeyPrefix prefixes every denylist key in Redis.
 	RedisKeyPrefix string `yaml:"redis_key_prefix" env:"AUTHD_REDIS_KEY_PREFIX"`
+	// DenylistLayout is the Redis key layout of the denylist: "v1+v2"
+	// (write both, read v2 then v1: safe during a rolling upgrade from
+	// a release that knows only v1) or "v2" (once every writer and
+	// verifier reads v2 and one access TTL has passed).
+	DenylistLayout string `yaml:"denylist_layout" env:"AUTHD_DENYLIST_LAYOUT"`
 	// RevocationMirror answers revocation checks from an in-memory copy
 	// of the Redis denylist kept current by its events (denylist.Mirror)
 	// instead of one Redis round trip per check; writes still go to
@@ -186,6 +193,7 @@ func Default() Config {
 		Issuer:              "http://localhost:8080",
 		DataDir:             "./data",
 		RedisKeyPrefix:      "authd:dl:",
+		DenylistLayout:      "v1+v2",
 		AccessTTL:           15 * time.Minute,
 		RefreshTTL:          720 * time.Hour,
 		RefreshReuseGrace:   10 * time.Second,

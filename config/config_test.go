@@ -62,6 +62,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"issuer trailing slash", map[string]string{"AUTHD_ISSUER": "https://a.example/"}, "AUTHD_ISSUER:"},
 		{"database", map[string]string{"AUTHD_DATABASE_URL": "mysql://x"}, "AUTHD_DATABASE_URL:"},
 		{"redis", map[string]string{"AUTHD_REDIS_URL": "localhost:6379"}, "AUTHD_REDIS_URL:"},
+		{"redis names the forms", map[string]string{"AUTHD_REDIS_URL": "redis+cluster://h1:7000,h2"}, "AUTHD_REDIS_URL: must be empty (in-process denylist) or one of redis://"},
+		{"redis sentinel without master", map[string]string{"AUTHD_REDIS_URL": "redis+sentinel://s1:26379"}, "AUTHD_REDIS_URL:"},
+		{"denylist layout", map[string]string{"AUTHD_DENYLIST_LAYOUT": "v3"}, "AUTHD_DENYLIST_LAYOUT: must be v1+v2"},
 		{"master key size", map[string]string{"AUTHD_MASTER_KEY": "c2hvcnQ="}, "AUTHD_MASTER_KEY: must be the base64 encoding of exactly 32 bytes"},
 		{"postgres without master key", map[string]string{"AUTHD_DATABASE_URL": "postgres://x/y"}, "AUTHD_MASTER_KEY: is required with Postgres"},
 		{"leeway", map[string]string{"AUTHD_LEEWAY": "5m"}, "AUTHD_LEEWAY:"},
@@ -205,5 +208,48 @@ func TestVerifiedCacheSize(t *testing.T) {
 	cfg, err := config.Load("", envOf(map[string]string{"AUTHD_VERIFIED_CACHE_SIZE": "0"}))
 	if err != nil || cfg.VerifiedCacheSize != 0 {
 		t.Fatalf("AUTHD_VERIFIED_CACHE_SIZE=0: %d, %v; want 0 and no error", cfg.VerifiedCacheSize, err)
+	}
+}
+
+// TestRedisURLForms: every topology's form is accepted, and a bad one is
+// reported on one line that names the variable and the accepted forms
+// but never the password.
+func TestRedisURLForms(t *testing.T) {
+	for _, tc := range []struct {
+		name, url string
+		ok        bool
+	}{
+		{"one server", "redis://127.0.0.1:6379/0", true},
+		{"TLS", "rediss://:pw@redis.example.com:6380/0", true},
+		{"cluster", "redis+cluster://u:pw@h1:7000,h2:7001?tls=true", true},
+		{"sentinel", "redis+sentinel://s1:26379,s2:26379/mymaster/1", true},
+		{"cluster without port", "redis+cluster://u:s3cret@h1", false},
+		{"unknown scheme", "memcached://u:s3cret@h1:1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Load("", envOf(map[string]string{"AUTHD_REDIS_URL": tc.url}))
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if cfg.RedisURL != tc.url {
+					t.Errorf("RedisURL = %q", cfg.RedisURL)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Load accepted it")
+			}
+			msg := err.Error()
+			var line string
+			for _, l := range strings.Split(msg, "\n") {
+				if strings.Contains(l, "AUTHD_REDIS_URL") {
+					line = l
+				}
+			}
+			if line == "" || !strings.Contains(line, "redis+cluster://") || !strings.Contains(line, "redis+sentinel://") || strings.Contains(msg, "s3cret") {
+				t.Errorf("error = %q, want one AUTHD_REDIS_URL line naming the forms, without the password", msg)
+			}
+		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/authd/authd/pkg/redisurl"
 )
 
 // Limits on durations: long enough to be useful, short enough to be safe.
@@ -29,6 +31,10 @@ func isPostgresURL(s string) bool {
 // environment variable.
 func (c Config) validate() []string {
 	keysBad, keysMsg := c.tooManyKeys()
+	var redisErr error
+	if c.RedisURL != "" {
+		_, redisErr = redisurl.Parse(c.RedisURL)
+	}
 	checks := []struct {
 		bad  bool
 		name string
@@ -38,7 +44,8 @@ func (c Config) validate() []string {
 		{!validHTTPURL(c.Issuer), "AUTHD_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://auth.example.com"},
 		{c.DataDir == "", "AUTHD_DATA_DIR", "must not be empty"},
 		{c.DatabaseURL != "" && !isPostgresURL(c.DatabaseURL), "AUTHD_DATABASE_URL", "must be empty (embedded SQLite) or a postgres:// URL"},
-		{c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"), "AUTHD_REDIS_URL", "must be empty (in-process denylist) or a redis:// or rediss:// URL"},
+		{redisErr != nil, "AUTHD_REDIS_URL", fmt.Sprintf("must be empty (in-process denylist) or one of %s (%v)", redisurl.Forms, redisErr)},
+		{c.DenylistLayout != "v1+v2" && c.DenylistLayout != "v2", "AUTHD_DENYLIST_LAYOUT", "must be v1+v2 (during an upgrade from a release that knows only v1) or v2"},
 		{c.RedisKeyPrefix == "", "AUTHD_REDIS_KEY_PREFIX", "must not be empty"},
 		{c.RevocationMirror && c.RedisURL == "", "AUTHD_REVOCATION_MIRROR", "needs AUTHD_REDIS_URL: it mirrors the Redis denylist (the in-process one is already local)"},
 		{c.AccessTTL < time.Minute || c.AccessTTL > 24*time.Hour, "AUTHD_ACCESS_TTL", "must be between 1m and 24h"},

@@ -4,8 +4,11 @@
 //
 //	AUTHD_ISSUER            authd's issuer URL (required); keys come from its discovery document
 //	AUTHD_AUDIENCE          the audience tokens must name (default: the issuer)
-//	AUTHD_REDIS_URL         authd's Redis, to refuse revoked tokens (optional)
+//	AUTHD_REDIS_URL         authd's Redis, to refuse revoked tokens (optional), in any form
+//	                        authd accepts: redis://, rediss://, redis+cluster://h1:p1,h2:p2,
+//	                        redis+sentinel://s1:p1,s2:p2/MASTER_NAME[/DB] (pkg/redisurl)
 //	AUTHD_REDIS_KEY_PREFIX  authd's denylist prefix (default "authd:dl:")
+//	AUTHD_DENYLIST_LAYOUT   authd's key layout: v1+v2 (default) or v2, as authd is set
 //	ADDR                    listen address (default ":8082")
 package main
 
@@ -24,6 +27,7 @@ import (
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/middleware/ginmw"
+	"github.com/authd/authd/pkg/redisurl"
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 )
@@ -51,14 +55,19 @@ func newVerifier(getenv func(string) string, log *slog.Logger) (*middleware.Veri
 		middleware.WithDiscovery(),
 		middleware.WithLogger(log),
 	}
-	var client *redis.Client
+	var client redis.UniversalClient
 	if u := getenv("AUTHD_REDIS_URL"); u != "" {
-		ropts, err := redis.ParseURL(u)
+		rcfg, err := redisurl.Parse(u)
 		if err != nil {
-			return nil, nil, fmt.Errorf("AUTHD_REDIS_URL: %w", err)
+			return nil, nil, fmt.Errorf("AUTHD_REDIS_URL: must be one of %s: %w", redisurl.Forms, err)
 		}
-		client = redis.NewClient(ropts)
-		dl := denylist.NewRedis(client, denylist.WithKeyPrefix(cmp.Or(getenv("AUTHD_REDIS_KEY_PREFIX"), denylist.DefaultKeyPrefix)))
+		layout, err := denylist.ParseLayout(cmp.Or(getenv("AUTHD_DENYLIST_LAYOUT"), "v1+v2"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("AUTHD_DENYLIST_LAYOUT: %w", err)
+		}
+		client = rcfg.NewClient(redisurl.ClientOptions{DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+		dl := denylist.NewRedis(client, denylist.WithKeyPrefix(cmp.Or(getenv("AUTHD_REDIS_KEY_PREFIX"), denylist.DefaultKeyPrefix)),
+			denylist.WithLayout(layout))
 		opts = append(opts, middleware.WithRevocation(dl, middleware.FailClosed))
 	}
 	v, err := middleware.NewVerifier(opts...)

@@ -34,7 +34,7 @@ func TestService(t *testing.T) {
 	user, _ := authd.Token(t, "user")
 	admin, _ := authd.Token(t, "user", "admin")
 	revoked, jti := authd.Token(t, "admin")
-	if err := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)).RevokeToken(t.Context(), jti, time.Now().Add(time.Hour)); err != nil {
+	if err := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)).RevokeToken(t.Context(), "user-1", jti, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

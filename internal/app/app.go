@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/authd/authd/config"
@@ -26,6 +27,7 @@ import (
 	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
+	"github.com/authd/authd/pkg/redisurl"
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/redis/go-redis/v9"
@@ -40,9 +42,11 @@ type App struct {
 	Keys     *keys.Manager
 	Service  *auth.Service
 	handler  http.Handler
-	redis    *redis.Client
+	redis    redis.UniversalClient
 	// mirror answers revocation checks with AUTHD_REVOCATION_MIRROR.
 	mirror *denylist.Mirror
+	// layout is the denylist's Redis key layout (AUTHD_DENYLIST_LAYOUT).
+	layout denylist.Layout
 	clock  func() time.Time
 	// Mail sends the service's mail; Stats counts what failed.
 	Mail     *mail.Queue
@@ -225,17 +229,27 @@ func (a *App) openDenylist(ctx context.Context) error {
 		a.Denylist = denylist.NewMemory(denylist.WithClock(a.clock))
 		return nil
 	}
-	opts, err := redis.ParseURL(a.cfg.RedisURL)
+	rcfg, err := redisurl.Parse(a.cfg.RedisURL)
 	if err != nil {
+		// config.Load has checked it; the message never repeats the URL.
 		return fmt.Errorf("AUTHD_REDIS_URL: %w", err)
 	}
+	layout, err := denylist.ParseLayout(a.cfg.DenylistLayout)
+	if err != nil {
+		return fmt.Errorf("AUTHD_DENYLIST_LAYOUT: %w", err)
+	}
+	a.layout = layout
 	// Short timeouts: a slow Redis must fail a request fast (503), not
-	// hold it.
-	opts.DialTimeout = 2 * time.Second
-	opts.ReadTimeout = time.Second
-	opts.WriteTimeout = time.Second
-	a.redis = redis.NewClient(opts)
-	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock))
+	// hold it. One client, whatever the topology, serves the denylist,
+	// the mirror, the rate limiter and the backoff.
+	a.redis = rcfg.NewClient(redisurl.ClientOptions{DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	a.log.LogAttrs(ctx, slog.LevelInfo, "redis denylist", slog.String("topology", string(rcfg.Topology)),
+		slog.String("url", rcfg.String()), slog.String("layout", layout.String()))
+	if rcfg.Topology == redisurl.Cluster && strings.ContainsAny(a.cfg.RedisKeyPrefix+a.cfg.RateLimitKeyPrefix, "{}") {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "a Redis key prefix holds a hash tag: its keys all land on one cluster shard",
+			slog.String("denylist_prefix", a.cfg.RedisKeyPrefix), slog.String("ratelimit_prefix", a.cfg.RateLimitKeyPrefix))
+	}
+	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLayout(layout))
 	a.Denylist = writer
 	if a.cfg.RevocationMirror {
 		a.openMirror(ctx, writer)
@@ -263,7 +277,7 @@ func (a *App) openDenylist(ctx context.Context) error {
 // ends: ctx only bounds Open.
 func (a *App) openMirror(ctx context.Context, writer *denylist.Redis) {
 	a.mirror = denylist.NewMirror(context.WithoutCancel(ctx), a.redis,
-		denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLogger(a.log))
+		denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLogger(a.log), denylist.WithLayout(a.layout))
 	a.Denylist = newMirroredDenylist(writer, a.mirror, denylist.DefaultMaxStaleness, a.log)
 }
 

@@ -39,13 +39,13 @@ func (d *mirroredDenylist) Check(ctx context.Context, t denylist.Token) error {
 }
 
 // RevokeToken writes to Redis, then waits for the mirror (caughtUp).
-func (d *mirroredDenylist) RevokeToken(ctx context.Context, jti string, until time.Time) error {
-	return d.caughtUp(ctx, d.Redis.RevokeToken(ctx, jti, until))
+func (d *mirroredDenylist) RevokeToken(ctx context.Context, subject, jti string, until time.Time) error {
+	return d.caughtUp(ctx, d.Redis.RevokeToken(ctx, subject, jti, until))
 }
 
 // RevokeSessions writes to Redis, then waits for the mirror (caughtUp).
-func (d *mirroredDenylist) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
-	return d.caughtUp(ctx, d.Redis.RevokeSessions(ctx, sids, until))
+func (d *mirroredDenylist) RevokeSessions(ctx context.Context, subject string, sids []string, until time.Time) error {
+	return d.caughtUp(ctx, d.Redis.RevokeSessions(ctx, subject, sids, until))
 }
 
 // RevokeUserBefore writes to Redis, then waits for the mirror (caughtUp).

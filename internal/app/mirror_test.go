@@ -35,8 +35,8 @@ func TestMirroredDenylistReadsItsWrites(t *testing.T) {
 			revoke func() error
 			tok    denylist.Token
 		}{
-			{"token", func() error { return dl.RevokeToken(ctx, "j"+id, until) }, denylist.Token{JTI: "j" + id}},
-			{"session", func() error { return dl.RevokeSessions(ctx, []string{"s" + id}, until) }, denylist.Token{JTI: "x", SID: "s" + id}},
+			{"token", func() error { return dl.RevokeToken(ctx, "u"+id, "j"+id, until) }, denylist.Token{JTI: "j" + id, Subject: "u" + id}},
+			{"session", func() error { return dl.RevokeSessions(ctx, "u"+id, []string{"s" + id}, until) }, denylist.Token{JTI: "x", SID: "s" + id, Subject: "u" + id}},
 			{"user", func() error { return dl.RevokeUserBefore(ctx, "u"+id, time.Now(), until) }, denylist.Token{JTI: "x", Subject: "u" + id, IssuedAt: iat}},
 		} {
 			if err := c.revoke(); err != nil {
@@ -65,7 +65,7 @@ func TestMirroredDenylistCatchUpFails(t *testing.T) {
 	ctx := t.Context()
 
 	began := time.Now()
-	if err := dl.RevokeToken(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
+	if err := dl.RevokeToken(ctx, "u1", "j1", time.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("RevokeToken = %v, want nil: Redis has it", err)
 	}
 	if took := time.Since(began); took < staleness {
@@ -74,8 +74,10 @@ func TestMirroredDenylistCatchUpFails(t *testing.T) {
 	if !strings.Contains(logs.String(), "has not caught up") {
 		t.Errorf("the lag was not logged: %q", logs.String())
 	}
-	if n, err := client.Exists(ctx, prefix+"jti:j1").Result(); err != nil || n != 1 {
-		t.Fatalf("the revocation is not in Redis: %d %v", n, err)
+	for _, key := range []string{prefix + "{u1}:jti:j1", prefix + "jti:j1"} { // v2, and v1 by default
+		if n, err := client.Exists(ctx, key).Result(); err != nil || n != 1 {
+			t.Fatalf("the revocation is not in Redis at %s: %d %v", key, n, err)
+		}
 	}
 	if err := dl.Check(ctx, denylist.Token{JTI: "j2"}); !errors.Is(err, denylist.ErrUnavailable) {
 		t.Errorf("Check on an unsynced mirror = %v, want ErrUnavailable", err)
@@ -85,7 +87,7 @@ func TestMirroredDenylistCatchUpFails(t *testing.T) {
 	}
 
 	logs.Reset()
-	if err := dl.RevokeToken(ctx, "", time.Now().Add(time.Hour)); !errors.Is(err, denylist.ErrInvalidArgument) {
+	if err := dl.RevokeToken(ctx, "u1", "", time.Now().Add(time.Hour)); !errors.Is(err, denylist.ErrInvalidArgument) {
 		t.Errorf("RevokeToken(\"\") = %v, want ErrInvalidArgument", err)
 	}
 	if logs.Len() != 0 {

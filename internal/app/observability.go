@@ -151,12 +151,12 @@ func (d countedDenylist) Check(ctx context.Context, t denylist.Token) error {
 	return d.count(d.Denylist.Check(ctx, t))
 }
 
-func (d countedDenylist) RevokeToken(ctx context.Context, jti string, until time.Time) error {
-	return d.count(d.Denylist.RevokeToken(ctx, jti, until))
+func (d countedDenylist) RevokeToken(ctx context.Context, subject, jti string, until time.Time) error {
+	return d.count(d.Denylist.RevokeToken(ctx, subject, jti, until))
 }
 
-func (d countedDenylist) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
-	return d.count(d.Denylist.RevokeSessions(ctx, sids, until))
+func (d countedDenylist) RevokeSessions(ctx context.Context, subject string, sids []string, until time.Time) error {
+	return d.count(d.Denylist.RevokeSessions(ctx, subject, sids, until))
 }
 
 func (d countedDenylist) RevokeUserBefore(ctx context.Context, sub string, cutoff, until time.Time) error {

@@ -60,10 +60,10 @@ func (s *Service) Logout(ctx context.Context, c Caller, scope LogoutScope) error
 		if err := s.store.RevokeSession(ctx, c.UserID, c.SessionID, now); err != nil && !isNotFound(err) {
 			return unavailable(err)
 		}
-		if err := s.denylist.RevokeSessions(ctx, []string{c.SessionID}, horizon); err != nil {
+		if err := s.denylist.RevokeSessions(ctx, c.UserID, []string{c.SessionID}, horizon); err != nil {
 			return unavailable(err)
 		}
-		if err := s.denylist.RevokeToken(ctx, c.TokenID, c.ExpiresAt); err != nil {
+		if err := s.denylist.RevokeToken(ctx, c.UserID, c.TokenID, c.ExpiresAt); err != nil {
 			return unavailable(err)
 		}
 	case LogoutOthers:
@@ -94,7 +94,7 @@ func (s *Service) endOtherSessions(ctx context.Context, userID, keepSID string, 
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.denylist.RevokeSessions(ctx, ids, s.revocationHorizon(now))
+	return s.denylist.RevokeSessions(ctx, userID, ids, s.revocationHorizon(now))
 }
 
 // endAllSessions ends every session of userID and refuses every token of
@@ -113,7 +113,7 @@ func (s *Service) endAllSessions(ctx context.Context, userID, currentSID string,
 	}
 	horizon := s.revocationHorizon(now)
 	if len(ids) > 0 {
-		if err := s.denylist.RevokeSessions(ctx, ids, horizon); err != nil {
+		if err := s.denylist.RevokeSessions(ctx, userID, ids, horizon); err != nil {
 			return err
 		}
 	}

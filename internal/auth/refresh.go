@@ -39,7 +39,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, device Devic
 		s.record(ctx, ev)
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "refresh token reuse detected: session revoked",
 			slog.String("user_id", claims.Subject), slog.String("session_id", claims.SessionID))
-		if err := s.denylist.RevokeSessions(ctx, []string{claims.SessionID}, s.revocationHorizon(now)); err != nil {
+		if err := s.denylist.RevokeSessions(ctx, claims.Subject, []string{claims.SessionID}, s.revocationHorizon(now)); err != nil {
 			s.cfg.Logger.LogAttrs(ctx, slog.LevelError, "denylisting a reused session failed; its access tokens live until they expire",
 				slog.String("session_id", claims.SessionID), slog.Any("error", err))
 		}

@@ -45,7 +45,7 @@ func (s *Service) RevokeSession(ctx context.Context, c Caller, sessionID string)
 	} else if err != nil {
 		return failWith(ErrUnavailable, "the session could not be ended; retry", err)
 	}
-	if err := s.denylist.RevokeSessions(ctx, []string{sessionID}, s.revocationHorizon(now)); err != nil {
+	if err := s.denylist.RevokeSessions(ctx, c.UserID, []string{sessionID}, s.revocationHorizon(now)); err != nil {
 		return failWith(ErrUnavailable, "the session could not be ended; retry", err)
 	}
 	ev := deviceEvent(EventSessionRevoked, OutcomeSuccess, c.Device)

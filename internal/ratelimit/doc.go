@@ -37,7 +37,11 @@
 //	                                 PTTL is the delay left
 //
 // The braces make both backoff keys of one account hash to the same Redis
-// Cluster slot, so Success deletes them with one DEL. Every operation is
+// Cluster slot, so Success deletes them with one DEL, and each account to
+// its own slot, so accounts spread over a cluster's shards; a limiter key
+// is one key, hashed whole, so limited keys spread too. A prefix with a
+// hash tag of its own ("{...}") would put every key in one slot: keep
+// braces out of it. Every operation is
 // one round trip (two once after Redis has lost its script cache, to
 // reload the script); time is the Redis server's, so replicas' clocks need
 // not agree.

@@ -97,7 +97,7 @@ func (p *Proxy) forward(c net.Conn) {
 		return
 	}
 	p.mu.Lock()
-	hold := p.hold
+	hold, target := p.hold, p.target
 	p.mu.Unlock()
 	if hold {
 		// Read and drop until the client or Cut closes it.
@@ -105,7 +105,7 @@ func (p *Proxy) forward(c net.Conn) {
 		p.drop(c)
 		return
 	}
-	up, err := net.Dial("tcp", p.target)
+	up, err := net.Dial("tcp", target)
 	if err != nil {
 		p.drop(c)
 		return
@@ -117,6 +117,15 @@ func (p *Proxy) forward(c net.Conn) {
 	go func() { _, _ = io.Copy(up, c); p.drop(up) }()
 	_, _ = io.Copy(c, up)
 	p.drop(c)
+}
+
+// Retarget sends the connections accepted from now on to target; those
+// already open stay where they are, as a client's connections to an old
+// primary do after a failover.
+func (p *Proxy) Retarget(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = target
 }
 
 // track registers c, or closes it when the proxy is cut.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/denylist"
 )
@@ -21,14 +23,14 @@ func benchmarkCheck(b *testing.B, dl denylist.Denylist, n int) {
 	for i := range sids {
 		id := strconv.Itoa(i)
 		sids[i] = "sid-" + id
-		if err := dl.RevokeToken(ctx, "jti-"+id, until); err != nil {
+		if err := dl.RevokeToken(ctx, "user-"+id, "jti-"+id, until); err != nil {
 			b.Fatal(err)
 		}
 		if err := dl.RevokeUserBefore(ctx, "user-"+id, now.Add(-time.Hour), until); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if err := dl.RevokeSessions(ctx, sids, until); err != nil {
+	if err := dl.RevokeSessions(ctx, "user-s", sids, until); err != nil {
 		b.Fatal(err)
 	}
 	tok := denylist.Token{JTI: "jti-fresh", SID: "sid-fresh", Subject: "user-42", IssuedAt: now}
@@ -72,8 +74,8 @@ type mirrorOf struct {
 
 func (d *mirrorOf) Check(ctx context.Context, tok denylist.Token) error { return d.m.Check(ctx, tok) }
 
-func (d *mirrorOf) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
-	if err := d.Redis.RevokeSessions(ctx, sids, until); err != nil {
+func (d *mirrorOf) RevokeSessions(ctx context.Context, subject string, sids []string, until time.Time) error {
+	if err := d.Redis.RevokeSessions(ctx, subject, sids, until); err != nil {
 		return err
 	}
 	return d.m.CatchUp(ctx) // benchmarkCheck's last write
@@ -105,4 +107,27 @@ func BenchmarkRedisCheckConcurrent(b *testing.B) {
 	client, prefix := testenv.Redis(b)
 	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
 	benchmarkCheck(b, denylist.NewRedis(client, denylist.WithKeyPrefix(prefix)), 1_000)
+}
+
+// BenchmarkTopologyCheck compares a check on one Redis (the shared test
+// server) and on a Redis Cluster of 3 primaries started for the run, for
+// each key layout, from 32 goroutines as BenchmarkRedisCheckConcurrent:
+// on the cluster a v2 check reads one slot, a v1+v2 check up to four
+// (the v1 keys of one token hash apart), each batch one pipelined round
+// trip per shard.
+func BenchmarkTopologyCheck(b *testing.B) {
+	single, prefix := testenv.Redis(b)
+	cluster := testenv.RedisCluster(b).Client(b)
+	for _, top := range []struct {
+		name   string
+		client redis.UniversalClient
+	}{{"single", single}, {"cluster", cluster}} {
+		for _, l := range []denylist.Layout{denylist.LayoutV1V2, denylist.LayoutV2} {
+			b.Run(top.name+"/"+l.String(), func(b *testing.B) {
+				b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+				p := prefix + top.name + l.String() + ":"
+				benchmarkCheck(b, denylist.NewRedis(top.client, denylist.WithKeyPrefix(p), denylist.WithLayout(l)), 1_000)
+			})
+		}
+	}
 }

@@ -38,11 +38,15 @@ type Checker interface {
 // Denylist records revocations and answers checks.
 type Denylist interface {
 	Checker
-	// RevokeToken refuses the access token jti until `until` (its exp).
-	RevokeToken(ctx context.Context, jti string, until time.Time) error
-	// RevokeSessions refuses every access token carrying one of sids until
-	// `until` (the latest exp any of them can have). One round trip.
-	RevokeSessions(ctx context.Context, sids []string, until time.Time) error
+	// RevokeToken refuses the access token jti of subject (its sub
+	// claim) until `until` (its exp). The subject places the entry: a
+	// Redis denylist keys it under the subject's hash tag (layout v2),
+	// so a check finds it with the token's sub.
+	RevokeToken(ctx context.Context, subject, jti string, until time.Time) error
+	// RevokeSessions refuses every access token carrying one of sids, all
+	// sessions of subject, until `until` (the latest exp any of them can
+	// have). One round trip.
+	RevokeSessions(ctx context.Context, subject string, sids []string, until time.Time) error
 	// RevokeUserBefore refuses every token of subject whose iat is before
 	// cutoff (compared in whole seconds: iat < cutoff.Unix()), until
 	// `until`. A later cutoff replaces an earlier one, never the reverse.

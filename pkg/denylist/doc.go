@@ -31,13 +31,30 @@
 //
 // The layout is a contract: other services read these keys directly, so
 // changing it is a breaking change. <prefix> is "authd:dl:" unless set with
-// WithKeyPrefix; ids are used verbatim (Redis keys are binary safe).
+// WithKeyPrefix; ids are used verbatim (Redis keys are binary safe). Two
+// layouts exist (Layout); v2 puts the subject in braces, the Redis
+// Cluster hash tag, so that one token's keys share a slot and different
+// users' keys spread over the shards:
 //
-//	<prefix>jti:<jti>  "1"       the access token jti is revoked
-//	<prefix>sid:<sid>  "1"       every access token of session sid is revoked
-//	<prefix>sub:<sub>  <cutoff>  every token of subject sub whose iat, in unix
-//	                             seconds, is < cutoff is revoked; cutoff is
-//	                             decimal unix seconds, e.g. "1767225600"
+//	v2                          v1                  value
+//	<prefix>{<sub>}:jti:<jti>   <prefix>jti:<jti>   "1"       the access token jti of sub is revoked
+//	<prefix>{<sub>}:sid:<sid>   <prefix>sid:<sid>   "1"       every access token of session sid is revoked
+//	<prefix>{<sub>}:cut         <prefix>sub:<sub>   <cutoff>  every token of subject sub whose iat, in unix
+//	                                                          seconds, is < cutoff is revoked; cutoff is
+//	                                                          decimal unix seconds, e.g. "1767225600"
+//
+// A v2 jti or sid entry is found with the subject of the token checked
+// (its sub claim), which is why RevokeToken and RevokeSessions take it.
+// With LayoutV1V2, the default, every entry is written under both
+// layouts and a check reads both, v2 first; LayoutV2 writes and reads v2
+// alone. A release that knows only v1 and one with LayoutV1V2 refuse each
+// other's revocations, which makes the rolling upgrade safe; LayoutV2 is
+// for once no v1-only reader or writer is left and one access-token
+// lifetime has passed (README, "Logout and the denylist").
+//
+// Any other key under the prefix is neither read by a check nor copied by
+// a Mirror, which leaves room for bookkeeping keys (such as a generation
+// marker) beside the entries.
 //
 // Every key expires at the `until` it was written with: its TTL is
 // until − now rounded up to a whole millisecond (SET ... PX), now being the
@@ -53,15 +70,17 @@
 // for that reason. Checks that arrive while another is in flight are sent
 // together, as one MGET of all their keys (at most 256 checks): a lone check
 // costs what it always did, and under load one round trip, one write and
-// one read on each side serve a whole batch. With Redis Cluster give a
-// prefix with a hash tag, such as "{authd:dl}:", so that those keys share a
-// slot and the MGET stays one round trip.
+// one read on each side serve a whole batch. On Redis Cluster (a
+// *redis.ClusterClient) the keys of a batch are grouped by slot, one MGET
+// per slot, all pipelined: one round trip per shard. A prefix with a hash
+// tag of its own ("{authd:dl}:") still works but puts every key on one
+// shard.
 //
 // # Revocation events
 //
 // Every revocation that is written is also published, by the same script
 // and so in the same round trip, on the channel <prefix>events, one message
-// per entry:
+// per entry (with LayoutV1V2 the v2 write publishes, the v1 copy does not):
 //
 //	jti <until> <jti>
 //	sid <until> <sid>
@@ -108,9 +127,14 @@
 //     bound runs out; the mirror then resubscribes and resyncs, retrying at
 //     least once a second.
 //
-// With Redis Cluster, give a prefix with a hash tag as above; the copy
-// scans every master and the bound holds for the node the mirror is
-// subscribed to, which receives other nodes' publishes over the cluster
-// bus. A Mirror's expiry follows its clock (WithClock); entries learnt
-// from events are kept until their until rounded up to the second.
+// On Redis Cluster the mirror subscribes on every master and copies every
+// master; the bound then holds for every master, each of which is pinged
+// (a publish reaches the other nodes over the cluster bus, ordered only on
+// the node that ran it). Each event arrives once per master, which the
+// rules above make harmless. Through Sentinel, a failover breaks the
+// subscription and the mirror copies again from the new master; it also
+// reads the server's run_id every ping interval and copies again when its
+// ordinary commands reach another server than its subscription did. A
+// Mirror's expiry follows its clock (WithClock); entries learnt from
+// events are kept until their until rounded up to the second.
 package denylist

@@ -1,6 +1,7 @@
 package denylist
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -30,3 +31,6 @@ func validateIDs(what string, ids ...string) error {
 func cutoffRevokes(cutoff int64, iat time.Time) bool {
 	return iat.Unix() < cutoff
 }
+
+// errMGetLength is a reply of the wrong length, which Redis never sends.
+var errMGetLength = errors.New("MGET returned the wrong number of values")

@@ -17,7 +17,7 @@ func ExampleMemory() {
 
 	// Logging a session out refuses every access token it was issued,
 	// until the last of them would have expired anyway.
-	if err := dl.RevokeSessions(ctx, []string{"session-1"}, exp); err != nil {
+	if err := dl.RevokeSessions(ctx, "alice", []string{"session-1"}, exp); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -71,8 +71,9 @@ func (m *Memory) Check(_ context.Context, t Token) error {
 	return nil
 }
 
-// RevokeToken implements Denylist.
-func (m *Memory) RevokeToken(_ context.Context, jti string, until time.Time) error {
+// RevokeToken implements Denylist. Memory keys tokens and sessions by
+// their id alone (ids are unique), so the subject is not needed.
+func (m *Memory) RevokeToken(_ context.Context, _, jti string, until time.Time) error {
 	if err := validateIDs("jti", jti); err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (m *Memory) RevokeToken(_ context.Context, jti string, until time.Time) err
 }
 
 // RevokeSessions implements Denylist.
-func (m *Memory) RevokeSessions(_ context.Context, sids []string, until time.Time) error {
+func (m *Memory) RevokeSessions(_ context.Context, _ string, sids []string, until time.Time) error {
 	if err := validateIDs("sid", sids...); err != nil {
 		return err
 	}

@@ -45,10 +45,10 @@ func TestMemoryExpiresOnRead(t *testing.T) {
 	ctx := t.Context()
 	until := clock.Now().Add(10 * time.Minute)
 	iat := clock.Now().Add(-time.Minute)
-	if err := m.RevokeToken(ctx, "j1", until); err != nil {
+	if err := m.RevokeToken(ctx, "u1", "j1", until); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RevokeSessions(ctx, []string{"s1"}, until); err != nil {
+	if err := m.RevokeSessions(ctx, "u1", []string{"s1"}, until); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.RevokeUserBefore(ctx, "u1", clock.Now(), until); err != nil {
@@ -90,17 +90,17 @@ func TestMemorySweep(t *testing.T) {
 	for i := range 100 {
 		until := clock.Now().Add(30 * time.Second)
 		id := string(rune('a'+i%26)) + time.Duration(i).String()
-		if err := m.RevokeToken(ctx, "j"+id, until); err != nil {
+		if err := m.RevokeToken(ctx, "u1", "j"+id, until); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.RevokeSessions(ctx, []string{"s" + id}, until); err != nil {
+		if err := m.RevokeSessions(ctx, "u1", []string{"s" + id}, until); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.RevokeUserBefore(ctx, "u"+id, clock.Now(), until); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := m.RevokeToken(ctx, "long", clock.Now().Add(time.Hour)); err != nil {
+	if err := m.RevokeToken(ctx, "u1", "long", clock.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := m.Len(); got != 301 {
@@ -108,7 +108,7 @@ func TestMemorySweep(t *testing.T) {
 	}
 
 	clock.Advance(45 * time.Second) // entries expired, interval not elapsed
-	if err := m.RevokeToken(ctx, "x1", clock.Now().Add(time.Hour)); err != nil {
+	if err := m.RevokeToken(ctx, "u1", "x1", clock.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := m.Len(); got != 302 {
@@ -116,7 +116,7 @@ func TestMemorySweep(t *testing.T) {
 	}
 
 	clock.Advance(15 * time.Second) // interval elapsed: the next write sweeps
-	if err := m.RevokeToken(ctx, "x2", clock.Now().Add(time.Hour)); err != nil {
+	if err := m.RevokeToken(ctx, "u1", "x2", clock.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := m.Len(); got != 3 {
@@ -132,7 +132,7 @@ func TestMemoryCheckAllocs(t *testing.T) {
 	m := denylist.NewMemory()
 	ctx := t.Context()
 	now := time.Now()
-	if err := m.RevokeToken(ctx, "revoked", now.Add(time.Hour)); err != nil {
+	if err := m.RevokeToken(ctx, "u1", "revoked", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.RevokeUserBefore(ctx, "u1", now.Add(-time.Hour), now.Add(time.Hour)); err != nil {

@@ -65,14 +65,15 @@ type Mirror struct {
 	done   chan struct{} // closed when the goroutine has ended
 
 	mu      sync.Mutex
-	current *redis.PubSub // the subscription of the running session
-	changed chan struct{} // closed and replaced whenever set or fresh changes
+	current []*redis.PubSub // the subscriptions of the running session
+	changed chan struct{}   // closed and replaced whenever set or fresh changes
 	closed  bool
 }
 
 // mirrorConfig is what the MirrorOptions set.
 type mirrorConfig struct {
 	prefix    string
+	layout    Layout
 	now       func() time.Time
 	staleness time.Duration
 	logger    *slog.Logger
@@ -166,7 +167,7 @@ func (m *Mirror) CatchUp(ctx context.Context) error {
 	for {
 		changed := m.watch()
 		m.mu.Lock()
-		closed, ps := m.closed, m.current
+		closed, subs := m.closed, m.current
 		m.mu.Unlock()
 		if closed {
 			return errMirrorClosed
@@ -175,9 +176,13 @@ func (m *Mirror) CatchUp(ctx context.Context) error {
 			if time.Duration(m.fresh.Load()) >= target {
 				return nil
 			}
-			if !asked && ps != nil {
+			if !asked && len(subs) > 0 {
 				// Optional: the periodic confirmation would do, later.
-				asked = ps.Ping(ctx, pingPayload(m.mono())) == nil
+				asked = true
+				now := pingPayload(m.mono())
+				for _, ps := range subs {
+					asked = ps.Ping(ctx, now) == nil && asked
+				}
 			}
 		}
 		select {

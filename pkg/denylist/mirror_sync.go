@@ -9,6 +9,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -79,44 +81,220 @@ func (m *Mirror) unsync() {
 
 // session subscribes, copies the entries and follows the events until the
 // subscription is lost; synced says whether the copy was ever in use.
+//
+// On Redis Cluster it subscribes on every master: a PUBLISH reaches every
+// node over the cluster bus, but only the node that ran it delivers it
+// before answering a later PING on the same node, so the staleness bound
+// holds only for a node the mirror pings. Each event then arrives once
+// per master, which the rules of the entries make harmless; the copy is
+// fresh up to the oldest answered PING of all the masters.
 func (m *Mirror) session() (synced bool, err error) {
-	ps := m.client.Subscribe(m.life, m.channel)
-	defer ps.Close()
+	sctx, stop := context.WithCancel(m.life)
+	defer stop()
+	nodes, err := m.subscribeNodes(sctx)
+	if err != nil {
+		return false, err
+	}
+	// On one server or through Sentinel, note which server process the
+	// subscription reaches (see watchServer).
+	var runID string
+	if _, cluster := m.client.(*redis.ClusterClient); !cluster {
+		runID = m.serverRunID(sctx)
+	}
+	subs := make([]*redis.PubSub, len(nodes))
+	for i, c := range nodes {
+		subs[i] = c.Subscribe(sctx, m.channel)
+	}
+	// Closing the subscriptions wakes a receive in progress when the
+	// mirror is closed, its context ends or another node's follower fails.
+	defer context.AfterFunc(sctx, func() {
+		for _, ps := range subs {
+			ps.Close()
+		}
+	})()
+	defer func() {
+		for _, ps := range subs {
+			ps.Close()
+		}
+	}()
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return false, errMirrorClosed
 	}
-	m.current = ps
+	m.current = subs
 	m.mu.Unlock()
-	// Closing ps wakes a receive in progress when the mirror is closed or
-	// its context ends.
-	defer context.AfterFunc(m.life, func() { ps.Close() })()
 	defer func() {
 		m.mu.Lock()
 		m.current = nil
 		m.mu.Unlock()
 	}()
 
-	if err := m.awaitSubscription(ps); err != nil {
-		return false, err
+	for _, ps := range subs {
+		if err := m.awaitSubscription(sctx, ps); err != nil {
+			return false, err
+		}
 	}
-	started := time.Now()
-	set := NewMemory(WithClock(m.cfg.now))
-	if err := m.load(m.life, set); err != nil {
+	if runID != "" && m.serverRunID(sctx) != runID {
+		return false, errServerChanged
+	}
+	var switched atomic.Bool
+	if runID != "" {
+		go m.watchServer(sctx, runID, func() { switched.Store(true); stop() })
+	}
+	st := &followState{m: m, set: NewMemory(WithClock(m.cfg.now)), started: time.Now(), fresh: make([]int64, len(subs))}
+	for i := range st.fresh {
+		st.fresh[i] = -1
+	}
+	if err := m.load(sctx, st.set); err != nil {
 		return false, fmt.Errorf("copy the entries: %w", err)
 	}
-	return m.follow(ps, set, started)
+	if len(subs) == 1 {
+		err := m.follow(sctx, subs[0], st, 0)
+		if switched.Load() {
+			err = errServerChanged
+		}
+		return st.isSynced(), err
+	}
+	errs := make(chan error, len(subs))
+	for i, ps := range subs {
+		go func() { errs <- m.follow(sctx, ps, st, i) }()
+	}
+	err = <-errs // the first follower to stop ends the session
+	stop()
+	for range len(subs) - 1 {
+		<-errs
+	}
+	return st.isSynced(), err
+}
+
+// errServerChanged ends a session whose server is no longer the one the
+// client reaches.
+var errServerChanged = errors.New("the Redis server changed (failover or restart): subscribing again")
+
+// serverRunID returns the run_id of the server the client's ordinary
+// commands reach (the master, through Sentinel), or "" when it cannot
+// tell (an error, INFO refused by an ACL).
+func (m *Mirror) serverRunID(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.staleness)
+	defer cancel()
+	info, err := m.client.Info(ctx, "server").Result()
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, "run_id:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// watchServer calls changed once the server the client's ordinary
+// commands reach is no longer the process with runID. Through Sentinel,
+// go-redis moves its ordinary connections to a new master at once, but a
+// subscription stays where it was: on an old master that still runs
+// (until the sentinels reconfigure it, seconds later) it hears nothing of
+// the new master's publishes, yet answers PINGs. Checking every ping
+// interval bounds that blind spot to about one interval. An unknown
+// run_id (an error) proves nothing and is ignored: the PINGs judge
+// liveness.
+func (m *Mirror) watchServer(ctx context.Context, runID string, changed func()) {
+	t := time.NewTicker(m.pingInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if now := m.serverRunID(ctx); now != "" && now != runID {
+			changed()
+			return
+		}
+	}
+}
+
+// subscribeNodes returns the clients to subscribe with: every master of a
+// cluster, or the client itself.
+func (m *Mirror) subscribeNodes(ctx context.Context) ([]redis.UniversalClient, error) {
+	c, ok := m.client.(*redis.ClusterClient)
+	if !ok {
+		return []redis.UniversalClient{m.client}, nil
+	}
+	var (
+		mu    sync.Mutex
+		nodes []redis.UniversalClient
+	)
+	err := c.ForEachMaster(ctx, func(_ context.Context, node *redis.Client) error {
+		mu.Lock()
+		nodes = append(nodes, node)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the cluster's masters: %w", err)
+	}
+	if len(nodes) == 0 {
+		return nil, errors.New("the cluster has no master")
+	}
+	return nodes, nil
+}
+
+// followState is what the followers of one session share.
+type followState struct {
+	m       *Mirror
+	set     *Memory
+	started time.Time
+
+	mu     sync.Mutex
+	fresh  []int64 // per subscription, send time of its latest answered PING; -1 before the first
+	synced bool
+}
+
+// isSynced reports whether the session's copy was ever in use.
+func (s *followState) isSynced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.synced
+}
+
+// pong records that subscription i answered a PING sent at ns. The copy
+// is published for Check once every subscription has answered one sent
+// after the copy began, and is fresh up to the oldest of their latest.
+func (s *followState) pong(i int, ns int64) {
+	m := s.m
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fresh[i] = max(s.fresh[i], ns)
+	low := s.fresh[0]
+	for _, f := range s.fresh[1:] {
+		low = min(low, f)
+	}
+	if low < 0 {
+		return
+	}
+	if low > m.fresh.Load() {
+		m.fresh.Store(low)
+	}
+	if !s.synced {
+		m.set.Store(s.set)
+		s.synced = true
+		m.cfg.logger.LogAttrs(m.life, slog.LevelInfo, "revocation mirror in sync",
+			slog.String("channel", m.channel), slog.Int("entries", s.set.Len()),
+			slog.Int("subscriptions", len(s.fresh)), slog.Duration("took", time.Since(s.started)))
+	}
+	m.notify()
 }
 
 // awaitSubscription waits for Redis to confirm SUBSCRIBE: from then on
 // every event is delivered on ps.
-func (m *Mirror) awaitSubscription(ps *redis.PubSub) error {
+func (m *Mirror) awaitSubscription(ctx context.Context, ps *redis.PubSub) error {
 	deadline := time.Now().Add(subscribeTimeout)
 	for {
-		msg, err := ps.ReceiveTimeout(m.life, m.pingInterval())
+		msg, err := ps.ReceiveTimeout(ctx, m.pingInterval())
 		switch {
-		case err != nil && isTimeout(err) && time.Now().Before(deadline) && m.life.Err() == nil:
+		case err != nil && isTimeout(err) && time.Now().Before(deadline) && ctx.Err() == nil:
 			continue
 		case err != nil:
 			return fmt.Errorf("subscribe: %w", err)
@@ -128,38 +306,39 @@ func (m *Mirror) awaitSubscription(ps *redis.PubSub) error {
 	}
 }
 
-// follow applies events to set, which is published for Check once the
-// first PING sent after the copy is answered (everything that arrived
-// during the copy has then been applied), and keeps confirming freshness
-// every pingInterval until the connection fails or goes silent for the
-// staleness bound.
-func (m *Mirror) follow(ps *redis.PubSub, set *Memory, started time.Time) (synced bool, err error) {
+// follow applies the events of subscription i (ps) to the session's copy,
+// which is published for Check once the first PING sent after the copy is
+// answered on every subscription (everything that arrived during the copy
+// has then been applied), and keeps confirming freshness every
+// pingInterval until the connection fails or goes silent for the
+// staleness bound, or ctx ends.
+func (m *Mirror) follow(ctx context.Context, ps *redis.PubSub, st *followState, i int) error {
 	interval, bound := m.pingInterval(), m.cfg.staleness
 	var barrier, lastSent time.Duration
 	pending := false // a PING of ours awaits its answer
 	send := func() error {
 		now := m.mono()
-		if err := ps.Ping(m.life, pingPayload(now)); err != nil {
+		if err := ps.Ping(ctx, pingPayload(now)); err != nil {
 			return fmt.Errorf("ping: %w", err)
 		}
 		lastSent, pending = now, true
 		return nil
 	}
 	if err := send(); err != nil {
-		return false, err
+		return err
 	}
 	barrier = lastSent
 	for {
-		if err := m.life.Err(); err != nil {
-			return synced, err
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		now := m.mono()
 		if pending && now-lastSent > bound {
-			return synced, errNoPong
+			return errNoPong
 		}
 		if !pending && now-lastSent >= interval {
 			if err := send(); err != nil {
-				return synced, err
+				return err
 			}
 			continue
 		}
@@ -167,12 +346,12 @@ func (m *Mirror) follow(ps *redis.PubSub, set *Memory, started time.Time) (synce
 		if pending {
 			next = lastSent + bound
 		}
-		msg, err := ps.ReceiveTimeout(m.life, max(next-now, time.Millisecond))
+		msg, err := ps.ReceiveTimeout(ctx, max(next-now, time.Millisecond))
 		if err != nil {
 			if isTimeout(err) {
 				continue
 			}
-			return synced, fmt.Errorf("receive: %w", err)
+			return fmt.Errorf("receive: %w", err)
 		}
 		switch msg := msg.(type) {
 		case *redis.Message:
@@ -182,9 +361,9 @@ func (m *Mirror) follow(ps *redis.PubSub, set *Memory, started time.Time) (synce
 			e, err := ParseEvent(msg.Payload)
 			if err != nil {
 				// Its entry is in Redis: a new copy will have it.
-				return synced, fmt.Errorf("unreadable event, copying again: %w", err)
+				return fmt.Errorf("unreadable event, copying again: %w", err)
 			}
-			set.apply(e)
+			st.set.apply(e)
 		case *redis.Pong:
 			ns, err := strconv.ParseInt(msg.Payload, 10, 64)
 			if err != nil {
@@ -197,21 +376,11 @@ func (m *Mirror) follow(ps *redis.PubSub, set *Memory, started time.Time) (synce
 			if sent < barrier {
 				continue // cannot happen: nothing pings this connection before the barrier
 			}
-			if ns > m.fresh.Load() {
-				m.fresh.Store(ns)
-			}
-			if !synced {
-				m.set.Store(set)
-				synced = true
-				m.cfg.logger.LogAttrs(m.life, slog.LevelInfo, "revocation mirror in sync",
-					slog.String("channel", m.channel), slog.Int("entries", set.Len()),
-					slog.Duration("took", time.Since(started)))
-			}
-			m.notify()
+			st.pong(i, ns)
 		case *redis.Subscription:
 			// go-redis re-subscribed on a new connection: events may
 			// have been lost in between.
-			return synced, errors.New("the subscription was renewed on a new connection")
+			return errors.New("the subscription was renewed on a new connection")
 		}
 	}
 }
@@ -269,9 +438,10 @@ func (m *Mirror) loadNode(ctx context.Context, c redis.Cmdable, set *Memory) err
 
 // loadedKey is one entry being read.
 type loadedKey struct {
-	kind, id string
-	pttl     *redis.DurationCmd
-	value    *redis.StringCmd // the cutoff, for kindUser
+	key     string
+	entries []parsedKey // every reading of the key's name
+	pttl    *redis.DurationCmd
+	value   *redis.StringCmd // the cutoff, when a reading is kindUser
 }
 
 // loadKeys reads the TTL (and cutoff) of each entry among keys in one
@@ -279,14 +449,18 @@ type loadedKey struct {
 func (m *Mirror) loadKeys(ctx context.Context, c redis.Cmdable, set *Memory, keys []string) error {
 	pipe := c.Pipeline()
 	entries := make([]loadedKey, 0, len(keys))
+	names := m.keys()
 	for _, k := range keys {
-		kind, id, ok := m.parseKey(k)
-		if !ok {
+		parsed := names.parse(k, m.cfg.layout)
+		if len(parsed) == 0 {
 			continue
 		}
-		e := loadedKey{kind: kind, id: id, pttl: pipe.PTTL(ctx, k)}
-		if kind == kindUser {
-			e.value = pipe.Get(ctx, k)
+		e := loadedKey{key: k, entries: parsed, pttl: pipe.PTTL(ctx, k)}
+		for _, p := range parsed {
+			if p.kind == kindUser {
+				e.value = pipe.Get(ctx, k)
+				break
+			}
 		}
 		entries = append(entries, e)
 	}
@@ -311,46 +485,38 @@ func (m *Mirror) loadKeys(ctx context.Context, c redis.Cmdable, set *Memory, key
 		default:
 			until = now.Add(ttl) // never before Redis forgets it
 		}
-		switch e.kind {
-		case kindToken:
-			set.revoke(set.tokens, e.id, until)
-		case kindSession:
-			set.revoke(set.sessions, e.id, until)
-		case kindUser:
-			v, err := e.value.Result()
-			if errors.Is(err, redis.Nil) {
-				continue
+		for _, p := range e.entries {
+			switch p.kind {
+			case kindToken:
+				set.revoke(set.tokens, p.id, until)
+			case kindSession:
+				set.revoke(set.sessions, p.id, until)
+			case kindUser:
+				v, err := e.value.Result()
+				if errors.Is(err, redis.Nil) {
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("GET: %w", err)
+				}
+				cutoff, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					// Redis.Check cannot read it either and fails closed
+					// for this user; so does the mirror, by refusing every
+					// token of the user until the entry expires.
+					m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "revocation mirror: unreadable user cutoff; refusing all of the user's tokens",
+						slog.String("key", e.key))
+					cutoff = math.MaxInt64
+				}
+				set.revokeUser(p.id, cutoff, until)
 			}
-			if err != nil {
-				return fmt.Errorf("GET: %w", err)
-			}
-			cutoff, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				// Redis.Check cannot read it either and fails closed
-				// for this user; so does the mirror, by refusing every
-				// token of the user until the entry expires.
-				m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "revocation mirror: unreadable user cutoff; refusing all of the user's tokens",
-					slog.String("key", m.cfg.prefix+kindUser+":"+e.id))
-				cutoff = math.MaxInt64
-			}
-			set.revokeUser(e.id, cutoff, until)
 		}
 	}
 	return nil
 }
 
-// parseKey splits <prefix><kind>:<id>; ok is false for any other key.
-func (m *Mirror) parseKey(key string) (kind, id string, ok bool) {
-	rest, ok := strings.CutPrefix(key, m.cfg.prefix)
-	if !ok {
-		return "", "", false
-	}
-	kind, id, ok = strings.Cut(rest, ":")
-	if !ok || id == "" || (kind != kindToken && kind != kindSession && kind != kindUser) {
-		return "", "", false
-	}
-	return kind, id, true
-}
+// keys returns the key names of the mirror's prefix.
+func (m *Mirror) keys() keys { return keys{prefix: m.cfg.prefix} }
 
 // globEscape escapes the characters special to Redis glob patterns.
 func globEscape(s string) string {

@@ -113,9 +113,9 @@ func TestMirrorCopiesEntries(t *testing.T) {
 			dl := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix), denylist.WithClock(clock.Now))
 			now := clock.Now()
 			err := errors.Join(
-				dl.RevokeToken(ctx, "j1", now.Add(time.Hour)),
-				dl.RevokeToken(ctx, "j-short", now.Add(time.Minute)),
-				dl.RevokeSessions(ctx, []string{"s1", "s 2"}, now.Add(time.Hour)),
+				dl.RevokeToken(ctx, "u1", "j1", now.Add(time.Hour)),
+				dl.RevokeToken(ctx, "u1", "j-short", now.Add(time.Minute)),
+				dl.RevokeSessions(ctx, "u1", []string{"s1", "s 2"}, now.Add(time.Hour)),
 				dl.RevokeUserBefore(ctx, "u1", now, now.Add(time.Hour)),
 				dl.RevokeUserBefore(ctx, "u1", now.Add(-time.Hour), now.Add(time.Hour)), // lower: ignored
 				client.Set(ctx, prefix+"jti:forever", "1", 0).Err(),
@@ -185,8 +185,8 @@ func TestMirrorFollowsEvents(t *testing.T) {
 		expect(t, m, tok, nil)
 	}
 	err := errors.Join(
-		dl.RevokeToken(ctx, "j1", now.Add(10*time.Minute)),
-		dl.RevokeSessions(ctx, []string{"s1"}, now.Add(10*time.Minute)),
+		dl.RevokeToken(ctx, "u1", "j1", now.Add(10*time.Minute)),
+		dl.RevokeSessions(ctx, "u1", []string{"s1"}, now.Add(10*time.Minute)),
 		dl.RevokeUserBefore(ctx, "u1", now, now.Add(10*time.Minute)),
 		dl.RevokeUserBefore(ctx, "u1", now.Add(-time.Hour), now.Add(20*time.Minute)), // lower cutoff, later until
 	)
@@ -275,7 +275,7 @@ func TestMirrorResyncsAfterDisconnect(t *testing.T) {
 			ctx := t.Context()
 			until := time.Now().Add(time.Hour)
 			catchUp(t, m)
-			if err := dl.RevokeToken(ctx, "before", until); err != nil {
+			if err := dl.RevokeToken(ctx, "u1", "before", until); err != nil {
 				t.Fatal(err)
 			}
 			catchUp(t, m)
@@ -288,8 +288,8 @@ func TestMirrorResyncsAfterDisconnect(t *testing.T) {
 				t.Errorf("failed closed only after %v; the bound is %v", took, bound)
 			}
 			err := errors.Join(
-				dl.RevokeToken(ctx, "during", until),
-				dl.RevokeSessions(ctx, []string{"s-during"}, until),
+				dl.RevokeToken(ctx, "u1", "during", until),
+				dl.RevokeSessions(ctx, "u1", []string{"s-during"}, until),
 				dl.RevokeUserBefore(ctx, "u-during", time.Now(), until),
 			)
 			if err != nil {
@@ -413,7 +413,7 @@ func TestMirrorCheckAllocs(t *testing.T) {
 	dl := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix))
 	m := newMirror(t, client, denylist.WithKeyPrefix(prefix))
 	ctx := t.Context()
-	if err := dl.RevokeToken(ctx, "revoked", time.Now().Add(time.Hour)); err != nil {
+	if err := dl.RevokeToken(ctx, "u1", "revoked", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	catchUp(t, m)
@@ -460,7 +460,7 @@ func measurePropagation(t testing.TB, dl *denylist.Redis, m *denylist.Mirror, n 
 	for i := range n {
 		tok := denylist.Token{JTI: fmt.Sprint("prop-", i)}
 		start := time.Now()
-		if err := dl.RevokeToken(ctx, tok.JTI, start.Add(time.Hour)); err != nil {
+		if err := dl.RevokeToken(ctx, "u1", tok.JTI, start.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		written := time.Now()

@@ -17,58 +17,75 @@ var _ Denylist = (*Redis)(nil)
 // It is safe for concurrent use; the client stays the caller's to close.
 type Redis struct {
 	client  redis.UniversalClient
+	cluster bool // client is a *redis.ClusterClient: MGETs are split by slot
+	keys    keys
 	prefix  string
+	layout  Layout
 	channel string
 	now     func() time.Time
 	script  *redis.Script
 	checks  checkBatcher
 }
 
-// NewRedis returns a Redis denylist using client. It does not contact Redis;
-// call Ping to learn whether it answers.
+// NewRedis returns a Redis denylist using client: a *redis.Client (one
+// server, or a failover client of Sentinel) or a *redis.ClusterClient,
+// such as pkg/redisurl builds. It does not contact Redis; call Ping to
+// learn whether it answers.
 func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 	r := &Redis{
 		client: client,
 		prefix: DefaultKeyPrefix,
+		layout: LayoutV1V2,
 		now:    time.Now,
 		script: redis.NewScript(writeScript),
 	}
 	for _, o := range opts {
 		o.applyRedis(r)
 	}
+	_, r.cluster = client.(*redis.ClusterClient)
+	r.keys = keys{prefix: r.prefix}
 	r.channel = r.prefix + "events"
-	r.checks.mget = func(ctx context.Context, keys []string) ([]any, error) {
-		return r.client.MGet(ctx, keys...).Result()
-	}
+	r.checks.mget = r.mget
 	return r
 }
 
-// Kinds of key, also the middle part of each key's name.
+// Kinds of entry: the kind part of a v1 key and of a v2 token or session
+// key, and the first word of an event.
 const (
 	kindToken   = "jti"
 	kindSession = "sid"
 	kindUser    = "sub"
 )
 
-// key returns the Redis key of one entry: <prefix><kind>:<id>.
-func (r *Redis) key(kind, id string) string {
-	return r.prefix + kind + ":" + id
-}
-
-// Check implements Checker with one MGET of the token's keys, shared with
-// the checks of other goroutines that arrive while one is in flight (see
-// checkBatcher). A Redis error is never read as "not revoked": it matches
-// ErrUnavailable and the cause, and the caller chooses to fail open or
-// closed.
+// Check implements Checker with one MGET of the token's keys (v2, then v1
+// with LayoutV1V2), shared with the checks of other goroutines that arrive
+// while one is in flight (see checkBatcher); on Redis Cluster the batch is
+// one MGET per slot, pipelined, so one round trip per shard. A Redis error
+// is never read as "not revoked": it matches ErrUnavailable and the cause,
+// and the caller chooses to fail open or closed.
 func (r *Redis) Check(ctx context.Context, t Token) error {
-	var kinds [3]string
-	keys := make([]string, 0, 3)
-	for _, e := range [3]struct{ kind, id string }{
-		{kindToken, t.JTI}, {kindSession, t.SID}, {kindUser, t.Subject},
-	} {
-		if e.id != "" {
-			kinds[len(keys)] = e.kind
-			keys = append(keys, r.key(e.kind, e.id))
+	var kinds [6]string
+	keys := make([]string, 0, 6)
+	add := func(kind, key string) {
+		kinds[len(keys)] = kind
+		keys = append(keys, key)
+	}
+	if t.JTI != "" {
+		add(kindToken, r.keys.token(t.Subject, t.JTI))
+	}
+	if t.SID != "" {
+		add(kindSession, r.keys.session(t.Subject, t.SID))
+	}
+	if t.Subject != "" {
+		add(kindUser, r.keys.cutoff(t.Subject))
+	}
+	if r.layout.readsV1() {
+		for _, e := range [3]struct{ kind, id string }{
+			{kindToken, t.JTI}, {kindSession, t.SID}, {kindUser, t.Subject},
+		} {
+			if e.id != "" {
+				add(e.kind, r.keys.v1(e.kind, e.id))
+			}
 		}
 	}
 	if len(keys) == 0 {
@@ -103,7 +120,7 @@ func (r *Redis) Check(ctx context.Context, t Token) error {
 }
 
 // RevokeToken implements Denylist.
-func (r *Redis) RevokeToken(ctx context.Context, jti string, until time.Time) error {
+func (r *Redis) RevokeToken(ctx context.Context, subject, jti string, until time.Time) error {
 	if err := validateIDs("jti", jti); err != nil {
 		return err
 	}
@@ -111,15 +128,16 @@ func (r *Redis) RevokeToken(ctx context.Context, jti string, until time.Time) er
 	if !ok {
 		return nil
 	}
-	return r.exec(ctx, "revoke token", []write{{
-		key: r.key(kindToken, jti), value: "1", ttlMS: ttl,
+	return r.exec(ctx, "revoke token", r.writes(write{
+		key: r.keys.token(subject, jti), value: "1", ttlMS: ttl,
 		event: Event{Kind: EventToken, ID: jti, Until: until},
-	}})
+	}, r.keys.v1(kindToken, jti)))
 }
 
-// RevokeSessions implements Denylist: one script run per sid, all in one
-// pipelined round trip.
-func (r *Redis) RevokeSessions(ctx context.Context, sids []string, until time.Time) error {
+// RevokeSessions implements Denylist: one script run per sid (two with
+// LayoutV1V2), all in one pipelined round trip (one per shard on Redis
+// Cluster).
+func (r *Redis) RevokeSessions(ctx context.Context, subject string, sids []string, until time.Time) error {
 	if err := validateIDs("sid", sids...); err != nil {
 		return err
 	}
@@ -127,12 +145,12 @@ func (r *Redis) RevokeSessions(ctx context.Context, sids []string, until time.Ti
 	if !ok || len(sids) == 0 {
 		return nil
 	}
-	writes := make([]write, len(sids))
-	for i, sid := range sids {
-		writes[i] = write{
-			key: r.key(kindSession, sid), value: "1", ttlMS: ttl,
+	writes := make([]write, 0, 2*len(sids))
+	for _, sid := range sids {
+		writes = append(writes, r.writes(write{
+			key: r.keys.session(subject, sid), value: "1", ttlMS: ttl,
 			event: Event{Kind: EventSession, ID: sid, Until: until},
-		}
+		}, r.keys.v1(kindSession, sid))...)
 	}
 	return r.exec(ctx, "revoke sessions", writes)
 }
@@ -147,10 +165,22 @@ func (r *Redis) RevokeUserBefore(ctx context.Context, subject string, cutoff, un
 	if !ok {
 		return nil
 	}
-	return r.exec(ctx, "revoke user", []write{{
-		key: r.key(kindUser, subject), value: strconv.FormatInt(cutoff.Unix(), 10), max: true, ttlMS: ttl,
+	return r.exec(ctx, "revoke user", r.writes(write{
+		key: r.keys.cutoff(subject), value: strconv.FormatInt(cutoff.Unix(), 10), max: true, ttlMS: ttl,
 		event: Event{Kind: EventUser, ID: subject, Until: until, Cutoff: cutoff},
-	}})
+	}, r.keys.v1(kindUser, subject)))
+}
+
+// writes returns w, the v2 write, and with LayoutV1V2 the same write under
+// the v1 key v1Key. Only the v2 write publishes: one event per entry, as
+// before, which a mirror of either release reads.
+func (r *Redis) writes(w write, v1Key string) []write {
+	if !r.layout.readsV1() {
+		return []write{w}
+	}
+	old := w
+	old.key, old.silent = v1Key, true
+	return []write{w, old}
 }
 
 // Ping implements Denylist.

@@ -98,10 +98,11 @@ func TestRedisCheckBatching(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now()
 	until := now.Add(time.Hour)
-	seed := NewRedis(client, WithKeyPrefix(prefix))
+	// Layout v2 alone, so that a check is one key per field of the token.
+	seed := NewRedis(client, WithKeyPrefix(prefix), WithLayout(LayoutV2))
 	if err := errors.Join(
-		seed.RevokeToken(ctx, "jti-revoked", until),
-		seed.RevokeSessions(ctx, []string{"sid-revoked"}, until),
+		seed.RevokeToken(ctx, "user-jti", "jti-revoked", until),
+		seed.RevokeSessions(ctx, "user-sid", []string{"sid-revoked"}, until),
 		seed.RevokeUserBefore(ctx, "user-cut", now, until),
 	); err != nil {
 		t.Fatal(err)
@@ -113,10 +114,10 @@ func TestRedisCheckBatching(t *testing.T) {
 		tok := Token{JTI: "jti-" + id, SID: "sid-" + id, Subject: "user-" + id, IssuedAt: now.Add(-time.Minute)}
 		switch i % 4 {
 		case 1:
-			tok.JTI = "jti-revoked"
+			tok.JTI, tok.Subject = "jti-revoked", "user-jti"
 			return tok, errTokenRevoked
 		case 2:
-			tok.SID = "sid-revoked"
+			tok.SID, tok.Subject = "sid-revoked", "user-sid"
 			return tok, errSessionRevoked
 		case 3:
 			tok.Subject = "user-cut"
@@ -147,7 +148,7 @@ func TestRedisCheckBatching(t *testing.T) {
 		{"split at maxCheckBatch", maxCheckBatch + 44, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewRedis(client, WithKeyPrefix(prefix))
+			r := NewRedis(client, WithKeyPrefix(prefix), WithLayout(LayoutV2))
 			g := gate(t, r, nil)
 			errs := make([]error, 1+tc.waiting)
 			var wg sync.WaitGroup
@@ -201,7 +202,7 @@ func TestRedisCheckBatchFailure(t *testing.T) {
 	broken := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { broken.Close() })
 	ctx := t.Context()
-	r := NewRedis(client, WithKeyPrefix(prefix))
+	r := NewRedis(client, WithKeyPrefix(prefix), WithLayout(LayoutV2))
 	g := gate(t, r, broken)
 	g.fail = true
 

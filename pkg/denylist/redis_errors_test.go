@@ -45,8 +45,8 @@ func TestRedisUnavailable(t *testing.T) {
 		call func() error
 	}{
 		{"Check", func() error { return dl.Check(ctx, denylist.Token{JTI: "j", SID: "s", Subject: "u"}) }},
-		{"RevokeToken", func() error { return dl.RevokeToken(ctx, "j", until) }},
-		{"RevokeSessions", func() error { return dl.RevokeSessions(ctx, []string{"s1", "s2"}, until) }},
+		{"RevokeToken", func() error { return dl.RevokeToken(ctx, "u", "j", until) }},
+		{"RevokeSessions", func() error { return dl.RevokeSessions(ctx, "u", []string{"s1", "s2"}, until) }},
 		{"RevokeUserBefore", func() error { return dl.RevokeUserBefore(ctx, "u", time.Now(), until) }},
 		{"Ping", func() error { return dl.Ping(ctx) }},
 	} {
@@ -92,7 +92,7 @@ func TestRedisCorruptEntry(t *testing.T) {
 	if err := dl.Check(ctx, denylist.Token{JTI: "j", Subject: "u1"}); !errors.Is(err, denylist.ErrUnavailable) {
 		t.Errorf("Check = %v, want ErrUnavailable", err)
 	}
-	if err := dl.RevokeToken(ctx, "j", time.Now().Add(time.Minute)); err != nil {
+	if err := dl.RevokeToken(ctx, "u1", "j", time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := dl.Check(ctx, denylist.Token{JTI: "j", Subject: "u1"}); !errors.Is(err, denylist.ErrRevoked) {

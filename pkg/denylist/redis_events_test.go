@@ -27,9 +27,9 @@ func TestRedisEvents(t *testing.T) {
 	until := now.Add(time.Hour).Truncate(time.Second)
 	cutoff := now.Truncate(time.Second)
 	err := errors.Join(
-		dl.RevokeToken(ctx, "j1", until.Add(300*time.Millisecond)), // until rounded up
-		dl.RevokeSessions(ctx, []string{"s1", "s 2"}, until),
-		dl.RevokeToken(ctx, "expired", now.Add(-time.Second)),
+		dl.RevokeToken(ctx, "u1", "j1", until.Add(300*time.Millisecond)), // until rounded up
+		dl.RevokeSessions(ctx, "u1", []string{"s1", "s 2"}, until),
+		dl.RevokeToken(ctx, "u1", "expired", now.Add(-time.Second)),
 		dl.RevokeUserBefore(ctx, "u1", cutoff, until),
 	)
 	if err != nil {

@@ -96,7 +96,7 @@ func TestRedisRoundTrips(t *testing.T) {
 	ctx := t.Context()
 	until := time.Now().Add(time.Minute)
 	// Warm up: load the script, leave one idle connection in the pool.
-	if err := dl.RevokeToken(ctx, "warm-up", until); err != nil {
+	if err := dl.RevokeToken(ctx, "u", "warm-up", until); err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
@@ -108,15 +108,16 @@ func TestRedisRoundTrips(t *testing.T) {
 		want []string // the one round trip's commands, name and first key
 	}{
 		{"check", func() error { return dl.Check(ctx, denylist.Token{JTI: "j", SID: "s", Subject: "u", IssuedAt: iat}) },
-			[]string{"mget " + prefix + "jti:j " + prefix + "sid:s " + prefix + "sub:u"}},
+			[]string{"mget " + prefix + "{u}:jti:j " + prefix + "{u}:sid:s " + prefix + "{u}:cut " + prefix + "jti:j " + prefix + "sid:s " + prefix + "sub:u"}},
 		{"check without sid", func() error { return dl.Check(ctx, denylist.Token{JTI: "j", Subject: "u", IssuedAt: iat}) },
-			[]string{"mget " + prefix + "jti:j " + prefix + "sub:u"}},
-		{"revoke token", func() error { return dl.RevokeToken(ctx, "j", until) },
-			[]string{"evalsha " + prefix + "jti:j"}},
-		{"revoke sessions", func() error { return dl.RevokeSessions(ctx, []string{"s1", "s2", "s3"}, until) },
-			[]string{"evalsha " + prefix + "sid:s1", "evalsha " + prefix + "sid:s2", "evalsha " + prefix + "sid:s3"}},
+			[]string{"mget " + prefix + "{u}:jti:j " + prefix + "{u}:cut " + prefix + "jti:j " + prefix + "sub:u"}},
+		{"revoke token", func() error { return dl.RevokeToken(ctx, "u", "j", until) },
+			[]string{"evalsha " + prefix + "{u}:jti:j", "evalsha " + prefix + "jti:j"}},
+		{"revoke sessions", func() error { return dl.RevokeSessions(ctx, "u", []string{"s1", "s2", "s3"}, until) },
+			[]string{"evalsha " + prefix + "{u}:sid:s1", "evalsha " + prefix + "sid:s1", "evalsha " + prefix + "{u}:sid:s2",
+				"evalsha " + prefix + "sid:s2", "evalsha " + prefix + "{u}:sid:s3", "evalsha " + prefix + "sid:s3"}},
 		{"revoke user", func() error { return dl.RevokeUserBefore(ctx, "u", iat, until) },
-			[]string{"evalsha " + prefix + "sub:u"}},
+			[]string{"evalsha " + prefix + "{u}:cut", "evalsha " + prefix + "sub:u"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec.take()
@@ -143,26 +144,26 @@ func TestRedisRoundTrips(t *testing.T) {
 // refused are sent again with EVAL in a second round trip, once each.
 func TestRedisScriptReload(t *testing.T) {
 	client, prefix := testenv.Redis(t)
-	dl := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix))
+	dl := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix), denylist.WithLayout(denylist.LayoutV2))
 	ctx := t.Context()
 	if err := dl.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{failNextPipeline: true}
 	client.AddHook(rec)
-	if err := dl.RevokeSessions(ctx, []string{"s1", "s2"}, time.Now().Add(time.Minute)); err != nil {
+	if err := dl.RevokeSessions(ctx, "u", []string{"s1", "s2"}, time.Now().Add(time.Minute)); err != nil {
 		t.Fatalf("RevokeSessions: %v", err)
 	}
 	trips := rec.take()
 	want := [][]string{
-		{"evalsha " + prefix + "sid:s1", "evalsha " + prefix + "sid:s2"},
-		{"eval " + prefix + "sid:s1", "eval " + prefix + "sid:s2"},
+		{"evalsha " + prefix + "{u}:sid:s1", "evalsha " + prefix + "{u}:sid:s2"},
+		{"eval " + prefix + "{u}:sid:s1", "eval " + prefix + "{u}:sid:s2"},
 	}
 	if fmt.Sprint(trips) != fmt.Sprint(want) {
 		t.Errorf("round trips = %q, want %q", trips, want)
 	}
 	for _, sid := range []string{"s1", "s2"} {
-		if err := dl.Check(ctx, denylist.Token{JTI: "j", SID: sid}); err == nil {
+		if err := dl.Check(ctx, denylist.Token{JTI: "j", SID: sid, Subject: "u"}); err == nil {
 			t.Errorf("session %s not revoked after the EVAL retry", sid)
 		}
 	}

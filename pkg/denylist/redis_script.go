@@ -17,7 +17,9 @@ import (
 //
 // KEYS[1]: the entry key.
 // ARGV[1]: value; ARGV[2]: TTL in ms; ARGV[3]: "max" to keep a greater
-// numeric value already there; ARGV[4]: channel; ARGV[5]: event message.
+// numeric value already there; ARGV[4]: channel, empty to publish
+// nothing (the v1 copy of an entry whose v2 write publishes);
+// ARGV[5]: event message.
 const writeScript = `
 local value = ARGV[1]
 if ARGV[3] == 'max' then
@@ -34,7 +36,9 @@ elseif pttl > tonumber(ARGV[2]) then
 else
   redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
 end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
+if ARGV[4] ~= '' then
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
 return value
 `
 
@@ -49,6 +53,8 @@ type write struct {
 	max   bool
 	ttlMS int64
 	event Event
+	// silent writes without publishing: the v1 copy of a v2 entry.
+	silent bool
 }
 
 // exec runs every write in one pipelined round trip. EVALSHA is sent
@@ -87,7 +93,11 @@ func (r *Redis) pipeline(ctx context.Context, writes []write, bySHA bool) ([]red
 			mode = "max"
 		}
 		keys := []string{w.key}
-		args := []any{w.value, w.ttlMS, mode, r.channel, w.event.String()}
+		channel, msg := r.channel, w.event.String()
+		if w.silent {
+			channel, msg = "", ""
+		}
+		args := []any{w.value, w.ttlMS, mode, channel, msg}
 		if bySHA {
 			r.script.EvalSha(ctx, pipe, keys, args...)
 		} else {

@@ -214,8 +214,8 @@ func TestVerifiedCacheRevocation(t *testing.T) {
 		raw    string
 		revoke func() error
 	}{
-		{"jti", tokenOf("j1", "s1", "u1"), func() error { return dl.RevokeToken(ctx, "j1", until) }},
-		{"sid", tokenOf("j2", "s2", "u2"), func() error { return dl.RevokeSessions(ctx, []string{"s2"}, until) }},
+		{"jti", tokenOf("j1", "s1", "u1"), func() error { return dl.RevokeToken(ctx, "u1", "j1", until) }},
+		{"sid", tokenOf("j2", "s2", "u2"), func() error { return dl.RevokeSessions(ctx, "u2", []string{"s2"}, until) }},
 		{"user cutoff", tokenOf("j3", "s3", "u3"), func() error { return dl.RevokeUserBefore(ctx, "u3", now, until) }},
 	}
 	for _, tt := range tests {

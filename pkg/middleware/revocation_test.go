@@ -48,10 +48,10 @@ func TestRevocationRedis(t *testing.T) {
 	byJTI := tok{"jti-revoked", "sid-a", "sub-a"}
 	bySID := tok{"jti-b", "sid-revoked", "sub-b"}
 	byUser := tok{"jti-c", "sid-c", "sub-revoked"}
-	if err := dl.RevokeToken(ctx, byJTI.jti, until); err != nil {
+	if err := dl.RevokeToken(ctx, byJTI.sub, byJTI.jti, until); err != nil {
 		t.Fatal(err)
 	}
-	if err := dl.RevokeSessions(ctx, []string{bySID.sid}, until); err != nil {
+	if err := dl.RevokeSessions(ctx, bySID.sub, []string{bySID.sid}, until); err != nil {
 		t.Fatal(err)
 	}
 	if err := dl.RevokeUserBefore(ctx, byUser.sub, now.Add(-10*time.Second), until); err != nil {
@@ -146,7 +146,7 @@ func TestRevocationMirror(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := dl.RevokeToken(ctx, "jti-mirrored", time.Now().Add(time.Hour)); err != nil {
+	if err := dl.RevokeToken(ctx, "user-1", "jti-mirrored", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := mirror.CatchUp(ctx); err != nil {

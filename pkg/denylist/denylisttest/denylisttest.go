@@ -93,19 +93,20 @@ func runCases(t *testing.T, newDenylist NewFunc) {
 	}, {
 		name: "token id",
 		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
-			return dl.RevokeToken(ctx, "j1", now.Add(hour))
+			return dl.RevokeToken(ctx, "u1", "j1", now.Add(hour))
 		},
 		checks: func(now time.Time) []check {
 			return []check{
 				{tok("j1", "s1", "u1", now), denylist.ErrRevoked},
-				{tok("j1", "", "u2", now), denylist.ErrRevoked},
+				{tok("j1", "", "u1", now), denylist.ErrRevoked},
 				{tok("j2", "s1", "u1", now), nil},
+				{tok("j2", "", "u2", now), nil},
 			}
 		},
 	}, {
 		name: "session",
 		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
-			return dl.RevokeSessions(ctx, []string{"s1"}, now.Add(hour))
+			return dl.RevokeSessions(ctx, "u1", []string{"s1"}, now.Add(hour))
 		},
 		checks: func(now time.Time) []check {
 			return []check{
@@ -118,20 +119,20 @@ func runCases(t *testing.T, newDenylist NewFunc) {
 	}, {
 		name: "several sessions",
 		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
-			return dl.RevokeSessions(ctx, []string{"s1", "s2", "s3", "s2"}, now.Add(hour))
+			return dl.RevokeSessions(ctx, "u1", []string{"s1", "s2", "s3", "s2"}, now.Add(hour))
 		},
 		checks: func(now time.Time) []check {
 			return []check{
 				{tok("j1", "s1", "u1", now), denylist.ErrRevoked},
-				{tok("j2", "s2", "u2", now), denylist.ErrRevoked},
-				{tok("j3", "s3", "u3", now), denylist.ErrRevoked},
+				{tok("j2", "s2", "u1", now), denylist.ErrRevoked},
+				{tok("j3", "s3", "u1", now), denylist.ErrRevoked},
 				{tok("j4", "s4", "u1", now), nil},
 			}
 		},
 	}, {
 		name: "no sessions",
 		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
-			return dl.RevokeSessions(ctx, nil, now.Add(hour))
+			return dl.RevokeSessions(ctx, "u1", nil, now.Add(hour))
 		},
 		checks: func(now time.Time) []check {
 			return []check{{tok("j1", "s1", "u1", now), nil}}
@@ -197,8 +198,8 @@ func runCases(t *testing.T, newDenylist NewFunc) {
 		revoke: func(ctx context.Context, dl denylist.Denylist, now time.Time) error {
 			past := now.Add(-time.Second)
 			return errors.Join(
-				dl.RevokeToken(ctx, "j1", past),
-				dl.RevokeSessions(ctx, []string{"s1"}, past),
+				dl.RevokeToken(ctx, "", "j1", past),
+				dl.RevokeSessions(ctx, "", []string{"s1"}, past),
 				dl.RevokeUserBefore(ctx, "u1", now, past),
 			)
 		},
@@ -253,10 +254,10 @@ func testInvalidArguments(t *testing.T, dl denylist.Denylist, clock func() time.
 		name string
 		call func() error
 	}{
-		{"empty jti", func() error { return dl.RevokeToken(ctx, "", until) }},
-		{"empty sid", func() error { return dl.RevokeSessions(ctx, []string{"s1", ""}, until) }},
+		{"empty jti", func() error { return dl.RevokeToken(ctx, "u1", "", until) }},
+		{"empty sid", func() error { return dl.RevokeSessions(ctx, "u1", []string{"s1", ""}, until) }},
 		{"empty subject", func() error { return dl.RevokeUserBefore(ctx, "", clock(), until) }},
-		{"empty jti, past until", func() error { return dl.RevokeToken(ctx, "", clock().Add(-time.Hour)) }},
+		{"empty jti, past until", func() error { return dl.RevokeToken(ctx, "u1", "", clock().Add(-time.Hour)) }},
 	} {
 		err := tc.call()
 		if !errors.Is(err, denylist.ErrInvalidArgument) {
@@ -320,13 +321,13 @@ func testExpiry(t *testing.T, dl denylist.Denylist, clock func() time.Time, o op
 	soon, later := now.Add(short), now.Add(time.Hour)
 	old := now.Add(-time.Minute)
 	err := errors.Join(
-		dl.RevokeToken(ctx, "j-short", soon),
-		dl.RevokeToken(ctx, "j-extended", soon),
-		dl.RevokeToken(ctx, "j-extended", later),
-		dl.RevokeToken(ctx, "j-kept", later),
-		dl.RevokeToken(ctx, "j-kept", soon),
-		dl.RevokeSessions(ctx, []string{"s-short", "s-kept"}, soon),
-		dl.RevokeSessions(ctx, []string{"s-kept"}, later),
+		dl.RevokeToken(ctx, "", "j-short", soon),
+		dl.RevokeToken(ctx, "", "j-extended", soon),
+		dl.RevokeToken(ctx, "", "j-extended", later),
+		dl.RevokeToken(ctx, "", "j-kept", later),
+		dl.RevokeToken(ctx, "", "j-kept", soon),
+		dl.RevokeSessions(ctx, "", []string{"s-short", "s-kept"}, soon),
+		dl.RevokeSessions(ctx, "", []string{"s-kept"}, later),
 		dl.RevokeUserBefore(ctx, "u-short", now, soon),
 		dl.RevokeUserBefore(ctx, "u-kept", now, later),
 		dl.RevokeUserBefore(ctx, "u-kept", old, soon),

@@ -1,0 +1,80 @@
+package app
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authd/authd/config"
+	"github.com/authd/authd/internal/ratelimit"
+	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/pkg/denylist"
+)
+
+// TestOpenDenylistTopologies: AUTHD_REDIS_URL in the cluster and sentinel
+// forms gives one client of the right kind, on which the denylist (with
+// and without the mirror) and the rate limiter work.
+func TestOpenDenylistTopologies(t *testing.T) {
+	cluster := testenv.RedisCluster(t)
+	sentinel := testenv.RedisSentinel(t)
+	for _, tc := range []struct {
+		name   string
+		url    string
+		client func(redis.UniversalClient) bool
+	}{
+		{"cluster", cluster.URL, func(c redis.UniversalClient) bool { _, ok := c.(*redis.ClusterClient); return ok }},
+		{"sentinel", sentinel.URL, func(c redis.UniversalClient) bool { _, ok := c.(*redis.Client); return ok }},
+	} {
+		for _, mirror := range []bool{false, true} {
+			for _, layout := range []string{"v1+v2", "v2"} {
+				t.Run(tc.name+"/"+layout+map[bool]string{true: "/mirror"}[mirror], func(t *testing.T) {
+					cfg := config.Default()
+					cfg.RedisURL, cfg.RevocationMirror, cfg.DenylistLayout = tc.url, mirror, layout
+					cfg.RedisKeyPrefix = testenv.RandomName("authdtest:") + ":"
+					a := &App{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: time.Now}
+					t.Cleanup(func() { a.Close() })
+					ctx := t.Context()
+					if err := a.openDenylist(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if !tc.client(a.redis) {
+						t.Fatalf("client is %T", a.redis)
+					}
+					if err := a.Denylist.Ping(ctx); err != nil {
+						t.Fatalf("Ping: %v", err)
+					}
+					tok := denylist.Token{JTI: "j1", SID: "s1", Subject: "u1", IssuedAt: time.Now()}
+					if err := a.Denylist.Check(ctx, tok); err != nil {
+						t.Fatalf("Check before = %v", err)
+					}
+					if err := a.Denylist.RevokeToken(ctx, "u1", "j1", time.Now().Add(time.Minute)); err != nil {
+						t.Fatal(err)
+					}
+					if err := a.Denylist.Check(ctx, tok); !errors.Is(err, denylist.ErrRevoked) {
+						t.Fatalf("Check after = %v, want ErrRevoked", err)
+					}
+					l := ratelimit.NewRedis(a.redis, ratelimit.WithKeyPrefix(cfg.RedisKeyPrefix))
+					if _, err := l.Allow(ctx, "ip:192.0.2.1", ratelimit.PerMinute(5)); err != nil {
+						t.Fatalf("Allow: %v", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestOpenDenylistBadURL: a malformed URL fails start-up naming the
+// variable, and never repeats the password.
+func TestOpenDenylistBadURL(t *testing.T) {
+	cfg := config.Default()
+	cfg.RedisURL = "redis+cluster://u:s3cret@host-without-port"
+	a := &App{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: time.Now}
+	err := a.openDenylist(t.Context())
+	if err == nil || !strings.HasPrefix(err.Error(), "AUTHD_REDIS_URL: ") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("openDenylist = %v, want an AUTHD_REDIS_URL error without the password", err)
+	}
+}
