@@ -147,7 +147,9 @@ func TestListUsersPagesAndFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	seedUsers(t, f.store, 1, base.Add(-time.Hour), func(_ int, u *store.User) { u.ID, u.Email = "a-early", "early@example.com" })
-	late := seedUsers(t, f.store, 2, base.Add(time.Hour), func(i int, u *store.User) { u.ID, u.Email = fmt.Sprintf("z-%d", i), fmt.Sprintf("late%d@example.com", i) })
+	late := seedUsers(t, f.store, 2, base.Add(time.Hour), func(i int, u *store.User) {
+		u.ID, u.Email = fmt.Sprintf("z-%d", i), fmt.Sprintf("late%d@example.com", i)
+	})
 	rest := listAll(t, f.svc, auth.UserFilter{Limit: 10, Cursor: first.NextCursor})
 	if want := append(slices.Clone(ids[10:]), late...); !slices.Equal(rest, want) {
 		t.Fatalf("after concurrent inserts\n got %q\nwant %q", rest, want)
