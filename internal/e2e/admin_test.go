@@ -300,3 +300,241 @@ func emailOf(id string) string {
 	}
 	return fmt.Sprintf("p%03d@example.com", i)
 }
+
+// hasRow reports whether rows hold an event of typ (and detail) by actor.
+func hasRow(rows []auditRow, typ, detail, actor string) bool {
+	return slices.ContainsFunc(rows, func(r auditRow) bool {
+		return r.typ == typ && r.detail == detail && r.actor == actor && r.outcome == "success"
+	})
+}
+
+// Every admin action works, takes effect at once where it should, and is
+// on the audit trail with the admin as actor_id, the user as user_id and
+// the admin's IP and user agent; an unknown user is 404 on every route;
+// the admin cannot lock themselves out (409 conflict).
+func TestAdminActionsAndAudit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		cfg := testConfig()
+		b.configure(t, &cfg)
+		s := start(t, cfg, newClock())
+		admin, adminID := s.asAdmin("admin@example.com")
+
+		r := s.admin("POST", "/v1/admin/users", admin, map[string]any{
+			"email": "Bob@Example.com", "password": pw, "roles": []string{"viewer"}, "email_verified": true,
+		}).want(t, http.StatusCreated)
+		created := r.JSON(t)
+		id, _ := created["id"].(string)
+		if created["email"] != "bob@example.com" || created["email_verified"] != true || created["disabled"] != false ||
+			created["last_login_at"] != nil || fmt.Sprint(created["roles"]) != "[viewer]" || r.Header.Get("Location") != "/v1/admin/users/"+id {
+			t.Fatalf("created %v (Location %q)", created, r.Header.Get("Location"))
+		}
+		s.admin("POST", "/v1/admin/users", admin, map[string]any{"email": "bob@example.com", "password": pw}).
+			wantError(t, http.StatusConflict, "email_taken")
+		s.admin("POST", "/v1/admin/users", admin, `{"email":"x@example.com","Password":"p"}`).wantError(t, http.StatusBadRequest, "invalid_request")
+		s.admin("POST", "/v1/admin/users", admin, `{"email":"x@example.com","password":""}`).wantError(t, http.StatusBadRequest, "invalid_request")
+		s.admin("POST", "/v1/admin/users", admin, `{"email":"x@example.com","roles":["a,b"]}`).wantError(t, http.StatusBadRequest, "invalid_request")
+
+		detail := func() map[string]any {
+			return s.admin("GET", "/v1/admin/users/"+id, admin, nil).want(t, http.StatusOK).JSON(t)
+		}
+		if d := detail(); d["sessions"] != 0.0 || d["last_login_at"] != nil {
+			t.Fatalf("before any login: %v", d)
+		}
+		bob := s.login("bob@example.com", pw)
+		s.login("bob@example.com", pw)
+		if d := detail(); d["sessions"] != 2.0 || d["last_login_at"] == nil {
+			t.Fatalf("after two logins: %v", d)
+		}
+
+		// Disable: live tokens and refresh refused at once, login 403.
+		s.admin("POST", "/v1/admin/users/"+id+"/disable", admin, nil).want(t, http.StatusNoContent)
+		s.admin("POST", "/v1/admin/users/"+id+"/disable", admin, nil).want(t, http.StatusNoContent)
+		s.get("/v1/me", bob.AccessToken).want(t, http.StatusUnauthorized)
+		s.refresh(bob.RefreshToken).want(t, http.StatusBadRequest)
+		s.postJSON("/v1/login", map[string]string{"email": "bob@example.com", "password": pw}).wantError(t, http.StatusForbidden, "user_disabled")
+		if d := detail(); d["disabled"] != true || d["sessions"] != 0.0 {
+			t.Fatalf("after disable: %v", d)
+		}
+		s.admin("POST", "/v1/admin/users/"+id+"/enable", admin, nil).want(t, http.StatusNoContent)
+		bob = s.login("bob@example.com", pw)
+
+		// Roles: idempotent both ways; the next token carries the change.
+		for range 2 {
+			s.admin("PUT", "/v1/admin/users/"+id+"/roles/editor", admin, nil).want(t, http.StatusNoContent)
+		}
+		if roles := fmt.Sprint(claims(t, s.login("bob@example.com", pw).AccessToken)["roles"]); roles != "[editor viewer]" {
+			t.Fatalf("roles after the grant: %s", roles)
+		}
+		for range 2 {
+			s.admin("DELETE", "/v1/admin/users/"+id+"/roles/viewer", admin, nil).want(t, http.StatusNoContent)
+		}
+		s.admin("PUT", "/v1/admin/users/"+id+"/roles/Bad,Role", admin, nil).wantError(t, http.StatusBadRequest, "invalid_request")
+		if d := detail(); fmt.Sprint(d["roles"]) != "[editor]" {
+			t.Fatalf("roles after the revoke: %v", d["roles"])
+		}
+
+		// Logout: every session ends, the live token is refused at once.
+		s.admin("POST", "/v1/admin/users/"+id+"/logout", admin, nil).want(t, http.StatusNoContent)
+		s.get("/v1/me", bob.AccessToken).want(t, http.StatusUnauthorized)
+		if d := detail(); d["sessions"] != 0.0 {
+			t.Fatalf("after logout: %v", d)
+		}
+
+		// Unknown users are 404 on every route that names one.
+		for _, r := range adminRoutes("00000000-0000-4000-8000-000000000000") {
+			if strings.Count(r.path, "/") > 3 {
+				s.admin(r.method, r.path, admin, nil).wantError(t, http.StatusNotFound, "not_found")
+			}
+		}
+
+		// The last-admin rule.
+		s.admin("POST", "/v1/admin/users/"+adminID+"/disable", admin, nil).wantError(t, http.StatusConflict, "conflict")
+		s.admin("DELETE", "/v1/admin/users/"+adminID+"/roles/admin", admin, nil).wantError(t, http.StatusConflict, "conflict")
+		s.admin("DELETE", "/v1/admin/users/"+adminID, admin, nil).wantError(t, http.StatusConflict, "conflict")
+		s.admin("GET", "/v1/admin/users", admin, nil).want(t, http.StatusOK) // still an admin
+		// Another admin may do to the first what the first may not.
+		s.admin("PUT", "/v1/admin/users/"+id+"/roles/admin", admin, nil).want(t, http.StatusNoContent)
+		second := s.login("bob@example.com", pw).AccessToken
+		s.admin("DELETE", "/v1/admin/users/"+adminID+"/roles/admin", second, nil).want(t, http.StatusNoContent)
+		s.admin("GET", "/v1/admin/users", s.login("admin@example.com", pw).AccessToken, nil).wantError(t, http.StatusForbidden, "insufficient_scope")
+
+		want := []struct{ typ, detail, actor string }{
+			{"user_created", "password", adminID},
+			{"role_change", "grant:viewer", adminID},
+			{"user_disabled", "", adminID},
+			{"user_enabled", "", adminID},
+			{"role_change", "grant:editor", adminID},
+			{"role_change", "revoke:viewer", adminID},
+			{"user_logout", "", adminID},
+			{"role_change", "grant:admin", adminID},
+		}
+		rows := s.waitAudit(admin, id, func(rows []auditRow) bool {
+			for _, w := range want {
+				if !hasRow(rows, w.typ, w.detail, w.actor) {
+					return false
+				}
+			}
+			return true
+		})
+		for _, r := range rows {
+			if r.actor == "" {
+				continue // the user's own logins
+			}
+			if r.actor != adminID || r.user != id || r.ip != "127.0.0.1" || r.ua != adminUA {
+				t.Errorf("admin event %+v: want actor %s, user %s, ip 127.0.0.1, ua %s", r, adminID, id, adminUA)
+			}
+		}
+		s.waitAudit(admin, adminID, func(rows []auditRow) bool { return hasRow(rows, "role_change", "revoke:admin", id) })
+		// Filters: by type and since.
+		m := s.admin("GET", "/v1/admin/audit?type=user_disabled&since="+url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)),
+			admin, nil).want(t, http.StatusOK).JSON(t)
+		// Disabled twice (idempotent, and each call recorded).
+		if evs := m["events"].([]any); len(evs) != 2 || evs[0].(map[string]any)["user_id"] != id || m["next_cursor"] != nil {
+			t.Fatalf("type filter: %v", m)
+		}
+		m = s.admin("GET", "/v1/admin/audit?since="+url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339)),
+			admin, nil).want(t, http.StatusOK).JSON(t)
+		if evs := m["events"].([]any); len(evs) != 0 {
+			t.Fatalf("since the future: %v", m)
+		}
+	})
+}
+
+// Deleting a user refuses their tokens at once, leaves nothing to find
+// (404, no login), and keeps their audit events under the user id with the
+// IP and user agent erased; the deletion itself is recorded with the
+// admin as actor.
+func TestAdminDeleteUser(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		cfg := testConfig()
+		b.configure(t, &cfg)
+		s := start(t, cfg, newClock())
+		admin, adminID := s.asAdmin("admin@example.com")
+		carol := s.signedUp("carol@example.com")
+		id := userID(t, carol)
+		laptop := decodeTokens(t, s.do("POST", "/v1/login", "application/json",
+			fmt.Sprintf(`{"email":"carol@example.com","password":%q}`, pw), map[string]string{"User-Agent": "carol-laptop"}).want(t, http.StatusOK))
+		s.waitAudit(admin, id, func(rows []auditRow) bool {
+			return slices.ContainsFunc(rows, func(r auditRow) bool { return r.ua == "carol-laptop" })
+		})
+		// A login a moment before the deletion, whose event may still be
+		// queued when the store erases the trail.
+		phone := decodeTokens(t, s.do("POST", "/v1/login", "application/json",
+			fmt.Sprintf(`{"email":"carol@example.com","password":%q}`, pw), map[string]string{"User-Agent": "carol-phone"}).want(t, http.StatusOK))
+
+		s.admin("DELETE", "/v1/admin/users/"+id, admin, nil).want(t, http.StatusNoContent)
+		for _, tk := range []tokens{carol, laptop, phone} {
+			s.get("/v1/me", tk.AccessToken).want(t, http.StatusUnauthorized)
+			s.refresh(tk.RefreshToken).want(t, http.StatusBadRequest)
+		}
+		s.admin("GET", "/v1/admin/users/"+id, admin, nil).wantError(t, http.StatusNotFound, "not_found")
+		s.admin("DELETE", "/v1/admin/users/"+id, admin, nil).wantError(t, http.StatusNotFound, "not_found")
+		s.postJSON("/v1/login", map[string]string{"email": "carol@example.com", "password": pw}).wantError(t, http.StatusUnauthorized, "invalid_credentials")
+		m := s.admin("GET", "/v1/admin/users?email_prefix=carol", admin, nil).want(t, http.StatusOK).JSON(t)
+		if users := m["users"].([]any); len(users) != 0 {
+			t.Fatalf("a deleted user is listed: %v", users)
+		}
+
+		rows := s.waitAudit(admin, id, func(rows []auditRow) bool { return hasRow(rows, "user_deleted", "", adminID) })
+		logins := 0
+		for _, r := range rows {
+			if r.typ == "user_deleted" {
+				if r.ip != "127.0.0.1" || r.ua != adminUA {
+					t.Errorf("the deletion's event lacks the admin's device: %+v", r)
+				}
+				continue
+			}
+			if r.typ == "login" {
+				logins++
+			}
+			if r.user != id || r.ip != "" || r.ua != "" {
+				t.Errorf("event %+v of the deleted user keeps personal data", r)
+			}
+		}
+		if logins != 3 || len(rows) < 5 { // register, 3 logins, the deletion
+			t.Fatalf("the deleted user's trail: %+v", rows)
+		}
+		// The email can be used for a new account, which is another user.
+		nu := s.signedUp("carol@example.com")
+		if userID(t, nu) == id {
+			t.Fatal("the new account reuses the deleted id")
+		}
+	})
+}
+
+// An account created without a password gets an invite mail whose link
+// sets the password through /v1/password/reset; then login works.
+func TestAdminInvite(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		cfg := testConfig()
+		b.configure(t, &cfg)
+		mails := withMail(t, &cfg)
+		s := start(t, cfg, newClock())
+		admin, adminID := s.asAdmin("admin@example.com")
+		nextMail(t, mails, "admin@example.com", "Confirm") // the admin's own verification
+		u := s.admin("POST", "/v1/admin/users", admin, map[string]any{"email": "dan@example.com", "roles": []string{"ops"}}).
+			want(t, http.StatusCreated).JSON(t)
+		id := u["id"].(string)
+		s.postJSON("/v1/login", map[string]string{"email": "dan@example.com", "password": pw}).wantError(t, http.StatusUnauthorized, "invalid_credentials")
+		m := nextMail(t, mails, "dan@example.com", "invited")
+		if !strings.Contains(m.Text, "3 days") {
+			t.Fatalf("the invite does not say how long it works:\n%s", m.Text)
+		}
+		tok := tokenFrom(t, m, "/reset-password")
+		s.Clock.Advance(48 * time.Hour) // well past a reset link's 30 minutes
+		s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": newPW}).want(t, http.StatusNoContent)
+		dan := s.login("dan@example.com", newPW)
+		if userID(t, dan) != id || fmt.Sprint(claims(t, dan.AccessToken)["roles"]) != "[ops]" {
+			t.Fatalf("the invited user's token: %v", claims(t, dan.AccessToken))
+		}
+		// Following the link verified the address.
+		fresh := s.admin("GET", "/v1/admin/users/"+id, s.login("admin@example.com", pw).AccessToken, nil).want(t, http.StatusOK).JSON(t)
+		if fresh["email_verified"] != true || fresh["sessions"] != 1.0 {
+			t.Fatalf("after the invite: %v", fresh)
+		}
+		s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": "yet another horse"}).wantTokenError(t)
+		s.waitAudit(s.login("admin@example.com", pw).AccessToken, id, func(rows []auditRow) bool {
+			return hasRow(rows, "user_created", "invite", adminID) && hasRow(rows, "role_change", "grant:ops", adminID)
+		})
+	})
+}
