@@ -1,6 +1,9 @@
 // Package auth is authd's service logic: registration, login, refresh-token
 // rotation, logout, the current user, email verification, password reset
-// and change, and the user's sessions. It is transport-free: the HTTP
+// and change, the user's sessions, and the administration of accounts
+// (listing, creating and inviting, disabling, roles, ending sessions,
+// deleting; reading the audit trail), each admin action recorded with its
+// Actor. It is transport-free: the HTTP
 // layer decodes a request, calls one method, and encodes the result or the
 // *Error it returns.
 package auth

@@ -17,13 +17,6 @@ const (
 	MaxPageLimit     = 200
 )
 
-// Event types of the admin API beyond those shared with the CLI.
-const (
-	EventUserCreated = "user_created"
-	EventUserLogout  = "user_logout"
-	EventUserDeleted = "user_deleted"
-)
-
 // UserFilter selects a page of users. Zero fields do not filter.
 type UserFilter struct {
 	// Cursor is a page's NextCursor; empty starts at the first user.
