@@ -3,9 +3,8 @@
 // and change, the user's sessions, and the administration of accounts
 // (listing, creating and inviting, disabling, roles, ending sessions,
 // deleting; reading the audit trail), each admin action recorded with its
-// Actor. It is transport-free: the HTTP
-// layer decodes a request, calls one method, and encodes the result or the
-// *Error it returns.
+// Actor. It is transport-free: the HTTP layer decodes a request, calls one
+// method, and encodes the result or the *Error it returns.
 package auth
 
 import (
