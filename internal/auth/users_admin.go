@@ -236,9 +236,10 @@ func (s *Service) LogoutUser(ctx context.Context, actor Actor, userID string) er
 // denylist, as LogoutUser, so that live access tokens are refused at
 // once), then the store deletes the user, their roles, sessions and
 // one-time tokens and erases the IP and user agent of their audit events,
-// which stay under the user id. Deleting oneself is ErrConflict. A
-// failure after the sessions ended leaves the account in place and may be
-// retried.
+// which stay under the user id; then every token of the id that can still
+// be alive is refused (a login racing the delete included). Deleting
+// oneself is ErrConflict. A failure before the delete leaves the account
+// in place and may be retried.
 func (s *Service) DeleteUser(ctx context.Context, actor Actor, userID string) error {
 	if actor.UserID != "" && actor.UserID == userID {
 		return fail(ErrConflict, "an admin cannot delete their own account")
@@ -246,7 +247,8 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, userID string) er
 	if _, err := s.userByID(ctx, userID); err != nil {
 		return err
 	}
-	if err := s.endAllSessions(ctx, userID, "", s.cfg.Clock()); err != nil {
+	now := s.cfg.Clock()
+	if err := s.endAllSessions(ctx, userID, "", now); err != nil {
 		return failWith(ErrUnavailable, "the sessions could not all be ended, and the user is not deleted; retry", err)
 	}
 	if err := s.store.DeleteUser(ctx, userID); errors.Is(err, store.ErrNotFound) {
@@ -255,5 +257,13 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, userID string) er
 		return err
 	}
 	s.record(ctx, actorEvent(EventUserDeleted, actor, userID, ""))
+	// A login that committed its session between the sign-out and the
+	// delete holds tokens the first cutoff predates. The id is never
+	// given to another account, so every token of it that can still be
+	// alive is refused: the cutoff is the horizon itself.
+	horizon := s.revocationHorizon(now)
+	if err := s.denylist.RevokeUserBefore(ctx, userID, horizon, horizon); err != nil {
+		return failWith(ErrUnavailable, "the user is deleted, but a token issued in its last moments may work until it expires", err)
+	}
 	return nil
 }
