@@ -112,6 +112,9 @@ type Config struct {
 	VerifyTTL time.Duration `yaml:"verify_ttl" env:"AUTHD_VERIFY_TTL"`
 	// ResetTTL is the lifetime of password reset links.
 	ResetTTL time.Duration `yaml:"reset_ttl" env:"AUTHD_RESET_TTL"`
+	// InviteTTL is the lifetime of the set-password link mailed to an
+	// account the admin API created without a password.
+	InviteTTL time.Duration `yaml:"invite_ttl" env:"AUTHD_INVITE_TTL"`
 	// TrustedProxies is a comma-separated list of IPs and CIDRs of reverse
 	// proxies whose X-Forwarded-For gives the client IP; empty trusts none.
 	TrustedProxies string `yaml:"trusted_proxies" env:"AUTHD_TRUSTED_PROXIES"`
@@ -208,6 +211,7 @@ func Default() Config {
 		KeyRotationInterval: 720 * time.Hour,
 		VerifyTTL:           24 * time.Hour,
 		ResetTTL:            30 * time.Minute,
+		InviteTTL:           72 * time.Hour,
 		MetricsAddr:         "127.0.0.1:9090",
 		LogLevel:            "info",
 		LogFormat:           "auto",

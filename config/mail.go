@@ -61,6 +61,7 @@ func (c Config) mailChecks() []struct {
 		{c.MailFrom != "" && !validMailbox(c.MailFrom), "AUTHD_MAIL_FROM", "must be an address such as no-reply@example.com or Example <no-reply@example.com>"},
 		{c.VerifyTTL < 10*time.Minute || c.VerifyTTL > 720*time.Hour, "AUTHD_VERIFY_TTL", "must be between 10m and 720h"},
 		{c.ResetTTL < 5*time.Minute || c.ResetTTL > 24*time.Hour, "AUTHD_RESET_TTL", "must be between 5m and 24h"},
+		{c.InviteTTL < time.Hour || c.InviteTTL > 720*time.Hour, "AUTHD_INVITE_TTL", "must be between 1h and 720h"},
 		{!validProxies(c.TrustedProxyList()), "AUTHD_TRUSTED_PROXIES", "must be a comma-separated list of IPs or CIDRs, e.g. 10.0.0.0/8,192.0.2.7"},
 	}
 }

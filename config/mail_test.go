@@ -19,13 +19,14 @@ func TestMailSettings(t *testing.T) {
 		"AUTHD_REQUIRE_VERIFIED_EMAIL": "true",
 		"AUTHD_VERIFY_TTL":             "48h",
 		"AUTHD_RESET_TTL":              "15m",
+		"AUTHD_INVITE_TTL":             "168h",
 		"AUTHD_TRUSTED_PROXIES":        " 10.0.0.0/8, 192.0.2.7 ,::1",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.EffectivePublicURL() != "https://app.example.com/account" || !cfg.RequireVerifiedEmail ||
-		cfg.VerifyTTL != 48*time.Hour || cfg.ResetTTL != 15*time.Minute || cfg.MailTemplatesDir != "/etc/authd/mail" ||
+		cfg.VerifyTTL != 48*time.Hour || cfg.ResetTTL != 15*time.Minute || cfg.InviteTTL != 168*time.Hour || cfg.MailTemplatesDir != "/etc/authd/mail" ||
 		cfg.EffectiveMailFrom() != "Example <no-reply@example.com>" {
 		t.Fatalf("settings not applied: %+v", cfg)
 	}
@@ -40,7 +41,7 @@ func TestMailSettings(t *testing.T) {
 
 	def := config.Default()
 	if def.EffectivePublicURL() != def.Issuer || def.TrustedProxyList() != nil || def.RequireVerifiedEmail ||
-		def.EffectiveMailFrom() == "" || def.VerifyTTL != 24*time.Hour || def.ResetTTL != 30*time.Minute {
+		def.EffectiveMailFrom() == "" || def.VerifyTTL != 24*time.Hour || def.ResetTTL != 30*time.Minute || def.InviteTTL != 72*time.Hour {
 		t.Fatalf("defaults: %+v", def)
 	}
 }
@@ -59,6 +60,8 @@ func TestInvalidMailSettings(t *testing.T) {
 		{"smtp without from", map[string]string{"AUTHD_SMTP_URL": "smtp://h:587"}, "AUTHD_MAIL_FROM: is required"},
 		{"from", map[string]string{"AUTHD_MAIL_FROM": "nobody"}, "AUTHD_MAIL_FROM: must be"},
 		{"verify ttl", map[string]string{"AUTHD_VERIFY_TTL": "1m"}, "AUTHD_VERIFY_TTL:"},
+		{"invite ttl too short", map[string]string{"AUTHD_INVITE_TTL": "30m"}, "AUTHD_INVITE_TTL:"},
+		{"invite ttl too long", map[string]string{"AUTHD_INVITE_TTL": "721h"}, "AUTHD_INVITE_TTL:"},
 		{"reset ttl", map[string]string{"AUTHD_RESET_TTL": "48h"}, "AUTHD_RESET_TTL:"},
 		{"require verified", map[string]string{"AUTHD_REQUIRE_VERIFIED_EMAIL": "sometimes"}, "AUTHD_REQUIRE_VERIFIED_EMAIL:"},
 		{"proxies", map[string]string{"AUTHD_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "AUTHD_TRUSTED_PROXIES:"},

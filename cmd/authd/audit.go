@@ -39,10 +39,10 @@ func (c *command) audit(ctx context.Context, args []string) error {
 	}
 	slices.Reverse(events)
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tTYPE\tOUTCOME\tDETAIL\tUSER\tSESSION\tIP\tUSER AGENT")
+	fmt.Fprintln(tw, "TIME\tTYPE\tOUTCOME\tDETAIL\tUSER\tACTOR\tSESSION\tIP\tUSER AGENT")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(e.At), cell(e.Type, 32), cell(e.Outcome, 16), cell(e.Detail, 32),
-			cell(e.UserID, 40), cell(e.SessionID, 24), cell(e.IP, 40), cell(e.UserAgent, 60))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(e.At), cell(e.Type, 32), cell(e.Outcome, 16), cell(e.Detail, 32),
+			cell(e.UserID, 40), cell(e.ActorID, 40), cell(e.SessionID, 24), cell(e.IP, 40), cell(e.UserAgent, 60))
 	}
 	return tw.Flush()
 }

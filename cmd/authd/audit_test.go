@@ -31,6 +31,7 @@ func TestAuditTail(t *testing.T) {
 		{At: at.Add(time.Second), Type: "login", Outcome: "failure", Detail: "invalid_credentials", UserID: "u2", IP: "192.0.2.2",
 			UserAgent: "evil\x1b[2J\tagent\n"},
 		{At: at.Add(2 * time.Second), Type: "login", Outcome: "success", UserID: "u1", SessionID: "s1", IP: "192.0.2.1"},
+		{At: at.Add(3 * time.Second), Type: "user_disabled", Outcome: "success", UserID: "u2", ActorID: "admin-7", IP: "192.0.2.9"},
 	})
 	st.Close()
 	if err != nil {
@@ -42,11 +43,18 @@ func TestAuditTail(t *testing.T) {
 		code := run(ctx, append([]string{"audit", "tail"}, args...), &out, &errb)
 		return out.String() + errb.String(), code
 	}
-	out, code := tail("-n", "2")
+	out, code := tail("-n", "3")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "TIME") ||
+	if code != 0 || len(lines) != 4 || !strings.HasPrefix(lines[0], "TIME") || !strings.Contains(lines[0], "ACTOR") ||
 		!strings.Contains(lines[1], "invalid_credentials") || !strings.Contains(lines[2], "s1") {
-		t.Fatalf("tail -n 2 (exit %d):\n%s", code, out)
+		t.Fatalf("tail -n 3 (exit %d):\n%s", code, out)
+	}
+	// The admin who acted is its own column, after the target user.
+	if f := strings.Fields(lines[3]); len(f) < 7 || f[1] != "user_disabled" || f[4] != "u2" || f[5] != "admin-7" {
+		t.Fatalf("the actor is not printed after the user: %q", lines[3])
+	}
+	if f := strings.Fields(lines[2]); len(f) < 6 || f[5] != "-" {
+		t.Fatalf("an event without an actor shows %q, want -", lines[2])
 	}
 	if strings.ContainsAny(out, "\x1b\t") || !strings.Contains(lines[1], "evil?[2J?agent?") {
 		t.Fatalf("control characters reached the terminal:\n%q", out)

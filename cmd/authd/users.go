@@ -65,15 +65,16 @@ func (c *command) users(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	actor := cliActor("users " + sub)
 	switch sub {
 	case "disable":
-		err = a.Service.DisableUser(ctx, u.ID)
+		err = a.Service.DisableUser(ctx, actor, u.ID)
 	case "enable":
-		err = a.Service.EnableUser(ctx, u.ID)
+		err = a.Service.EnableUser(ctx, actor, u.ID)
 	case "grant":
-		err = a.Service.GrantRole(ctx, u.ID, rest[1])
+		err = a.Service.GrantRole(ctx, actor, u.ID, rest[1])
 	case "revoke":
-		err = a.Service.RevokeRole(ctx, u.ID, rest[1])
+		err = a.Service.RevokeRole(ctx, actor, u.ID, rest[1])
 	}
 	if err != nil {
 		return describe(err)
@@ -123,7 +124,7 @@ func (c *command) importUsers(ctx context.Context, a *app.App, rest []string, co
 		return err
 	}
 	defer f.Close()
-	rep, err := userimport.Import(ctx, a.Service, f, format, importActor())
+	rep, err := userimport.Import(ctx, a.Service, f, format, cliActor("users import").Device)
 	fmt.Fprintf(c.stdout, "imported %d users, skipped %d\n", rep.Imported, len(rep.Skipped))
 	if rep.LowCost > 0 {
 		fmt.Fprintf(c.stdout, "  %d imported hashes have a bcrypt cost below %d; each is re-hashed at the user's next login\n",
@@ -136,14 +137,16 @@ func (c *command) importUsers(ctx context.Context, a *app.App, rest []string, co
 	return err
 }
 
-// importActor names who imports on the audit trail (as its user agent):
-// the CLI, and the operating-system user running it when known.
-func importActor() auth.Device {
-	actor := "authd-cli users import"
+// cliActor names who acts on the audit trail: no user id (the operator
+// at the machine is no account, and is never refused as an admin acting
+// on themselves would be) and, as the user agent, the CLI command and the
+// operating-system user running it when known.
+func cliActor(command string) auth.Actor {
+	ua := "authd-cli " + command
 	if u, err := user.Current(); err == nil {
-		actor += " (os user " + u.Username + ")"
+		ua += " (os user " + u.Username + ")"
 	}
-	return auth.Device{UserAgent: actor}
+	return auth.Actor{Device: auth.Device{UserAgent: ua}}
 }
 
 // describe turns a service error into its client-safe description.

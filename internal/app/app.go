@@ -135,6 +135,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		PublicURL:            cfg.EffectivePublicURL(),
 		VerifyTTL:            cfg.VerifyTTL,
 		ResetTTL:             cfg.ResetTTL,
+		InviteTTL:            cfg.InviteTTL,
+		AdminRole:            cfg.AdminRole,
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 		Outbox:               a.Mail,
 		Templates:            templates,

@@ -125,6 +125,7 @@ func (w *Writer) flush(batch []store.AuditEvent) []store.AuditEvent {
 	if len(batch) == 0 {
 		return batch
 	}
+	eraseDeleted(batch)
 	var err error
 	for attempt := range 2 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -142,6 +143,33 @@ func (w *Writer) flush(batch []store.AuditEvent) []store.AuditEvent {
 		w.logger.Error("audit events could not be written", slog.Int("events", len(batch)), slog.Any("error", err))
 	}
 	return batch[:0]
+}
+
+// eraseDeleted empties the IP and user agent of the events of every user
+// whose deletion the batch records, but the deletion's own (those are the
+// admin's). The store erases the rows it holds when it deletes the user;
+// events of that user still queued here at that moment (a login a moment
+// earlier) would otherwise be written afterwards with the data the
+// deletion erased. The service records the deletion after the store
+// committed it, so only a flush in between escapes this.
+func eraseDeleted(batch []store.AuditEvent) {
+	var deleted map[string]bool
+	for _, e := range batch {
+		if e.Type == auth.EventUserDeleted && e.Outcome == auth.OutcomeSuccess && e.UserID != "" {
+			if deleted == nil {
+				deleted = map[string]bool{}
+			}
+			deleted[e.UserID] = true
+		}
+	}
+	if deleted == nil {
+		return
+	}
+	for i := range batch {
+		if e := &batch[i]; deleted[e.UserID] && e.Type != auth.EventUserDeleted {
+			e.IP, e.UserAgent = "", ""
+		}
+	}
 }
 
 func truncate(s string, n int) string {

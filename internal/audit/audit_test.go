@@ -48,3 +48,44 @@ func TestWriterPersistsAndDrainsOnClose(t *testing.T) {
 		t.Fatalf("dropped = %d after a late Record", w.Dropped())
 	}
 }
+
+// Events of a user still queued when the user is deleted are written
+// without the IP and user agent the deletion erased from the stored ones;
+// the deletion's own event (the admin's device) and other users' keep
+// theirs.
+func TestWriterErasesQueuedEventsOfDeletedUsers(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := audit.NewWriter(s, nil, time.Now)
+	for _, e := range []auth.Event{
+		{Type: auth.EventLogin, Outcome: auth.OutcomeSuccess, UserID: "gone", IP: "192.0.2.1", UserAgent: "phone"},
+		{Type: auth.EventLogin, Outcome: auth.OutcomeSuccess, UserID: "stays", IP: "192.0.2.2", UserAgent: "laptop"},
+		{Type: auth.EventUserDeleted, Outcome: auth.OutcomeSuccess, UserID: "gone", ActorID: "admin", IP: "198.51.100.7", UserAgent: "console"},
+	} {
+		w.Record(ctx, e)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AuditEvents(ctx, store.AuditQuery{Limit: 10})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("events %+v, %v", got, err)
+	}
+	want := []struct{ typ, user, ip, ua string }{
+		{auth.EventUserDeleted, "gone", "198.51.100.7", "console"},
+		{auth.EventLogin, "stays", "192.0.2.2", "laptop"},
+		{auth.EventLogin, "gone", "", ""},
+	}
+	for i, e := range got {
+		if w := want[i]; e.Type != w.typ || e.UserID != w.user || e.IP != w.ip || e.UserAgent != w.ua {
+			t.Errorf("event %d = %+v, want %+v", i, e, w)
+		}
+	}
+}

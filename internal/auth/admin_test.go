@@ -35,7 +35,7 @@ func TestRoleChangesValidateNames(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		err := f.svc.GrantRole(ctx, u.ID, tt.role)
+		err := f.svc.GrantRole(ctx, auth.Actor{}, u.ID, tt.role)
 		if tt.ok != (err == nil) || !tt.ok && !errors.Is(err, auth.ErrInvalidRequest) {
 			t.Errorf("GrantRole(%q) = %v, want ok=%v", tt.role, err, tt.ok)
 		}
@@ -44,10 +44,10 @@ func TestRoleChangesValidateNames(t *testing.T) {
 	if err != nil || !slices.Equal(got.Roles, []string{"admin", "billing:read", "team-a.editor_1"}) {
 		t.Fatalf("roles = %q, %v", got.Roles, err)
 	}
-	if err := f.svc.RevokeRole(ctx, u.ID, "viewer,admin"); err != nil {
+	if err := f.svc.RevokeRole(ctx, auth.Actor{}, u.ID, "viewer,admin"); err != nil {
 		t.Fatalf("revoking a name outside the grammar: %v", err)
 	}
-	if err := f.svc.RevokeRole(ctx, u.ID, ""); !errors.Is(err, auth.ErrInvalidRequest) {
+	if err := f.svc.RevokeRole(ctx, auth.Actor{}, u.ID, ""); !errors.Is(err, auth.ErrInvalidRequest) {
 		t.Fatalf("RevokeRole(\"\") = %v", err)
 	}
 }

@@ -142,7 +142,7 @@ func TestLoginInFlightLosesToCredentialChange(t *testing.T) {
 					}
 				}, true},
 				{"disable", func(t *testing.T, f raceFixture, u store.User, _ auth.Caller) {
-					if err := f.svc.DisableUser(context.Background(), u.ID); err != nil {
+					if err := f.svc.DisableUser(context.Background(), auth.Actor{}, u.ID); err != nil {
 						t.Fatalf("DisableUser: %v", err)
 					}
 				}, false},

@@ -22,6 +22,11 @@ const (
 	EventUserImport     = "user_import"
 	EventKeyRotation    = "key_rotation"
 	EventKeyRevocation  = "key_revocation"
+	// Admin API actions beyond those the CLI shares (user_disabled,
+	// user_enabled, role_change).
+	EventUserCreated = "user_created"
+	EventUserLogout  = "user_logout"
+	EventUserDeleted = "user_deleted"
 
 	// Service clients: the event's UserID is the client id (the trail's
 	// subject), ActorID the admin who acted.

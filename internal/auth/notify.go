@@ -21,6 +21,7 @@ const (
 const (
 	DefaultVerifyTTL = 24 * time.Hour
 	DefaultResetTTL  = 30 * time.Minute
+	DefaultInviteTTL = 72 * time.Hour
 )
 
 // mailDefaults fills in the mail settings left zero.
@@ -34,6 +35,9 @@ func (c *Config) mailDefaults() error {
 	}
 	if c.ResetTTL <= 0 {
 		c.ResetTTL = DefaultResetTTL
+	}
+	if c.InviteTTL <= 0 {
+		c.InviteTTL = DefaultInviteTTL
 	}
 	if c.Outbox == nil {
 		c.Outbox = noOutbox{}
@@ -93,6 +97,22 @@ func (s *Service) mailReset(email string) {
 		}
 		return u, err
 	}, purposeResetPassword, resetPasswordPath, s.cfg.ResetTTL)
+}
+
+// mailInvite queues the invitation of an account created without a
+// password: a link to the reset page with a reset token, so the owner
+// sets a password through POST /v1/password/reset (which also marks the
+// address verified). It lives InviteTTL, longer than a reset link: an
+// invitation waits for its reader. A later forgot-password mail replaces
+// it, as tokens of one purpose do.
+func (s *Service) mailInvite(u store.User) {
+	s.mailLink(mail.Invite, u.ID, u.Email, func(ctx context.Context) (store.User, error) {
+		cur, err := s.store.UserByID(ctx, u.ID)
+		if isNotFound(err) || (err == nil && cur.Disabled) {
+			return store.User{}, mail.ErrSkip
+		}
+		return cur, err
+	}, purposeResetPassword, resetPasswordPath, s.cfg.InviteTTL)
 }
 
 // mailPasswordChanged tells the owner of userID, at email, that the

@@ -1,8 +1,10 @@
 // Package auth is authd's service logic: registration, login, refresh-token
 // rotation, logout, the current user, email verification, password reset
-// and change, and the user's sessions. It is transport-free: the HTTP
-// layer decodes a request, calls one method, and encodes the result or the
-// *Error it returns.
+// and change, the user's sessions, and the administration of accounts
+// (listing, creating and inviting, disabling, roles, ending sessions,
+// deleting; reading the audit trail), each admin action recorded with its
+// Actor. It is transport-free: the HTTP layer decodes a request, calls one
+// method, and encodes the result or the *Error it returns.
 package auth
 
 import (
@@ -42,6 +44,9 @@ type Store interface {
 	GrantRole(ctx context.Context, userID, role string) error
 	RevokeRole(ctx context.Context, userID, role string) error
 	ClientStore
+	ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error)
+	DeleteUser(ctx context.Context, userID string) error
+	AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error)
 }
 
 // Outbox sends mail off the request path (a mail.Queue). Enqueue must
@@ -102,6 +107,14 @@ type Config struct {
 	Outbox    Outbox
 	Templates Templates
 
+	// AdminRole is the role of the admin API's users
+	// (AUTHD_ADMIN_ROLE): an admin may not revoke it from themselves.
+	// Empty: "admin".
+	AdminRole string
+	// InviteTTL is the lifetime of the set-password link mailed to an
+	// account created without a password; zero means 72h.
+	InviteTTL time.Duration
+
 	// Limits slow down attacks on single accounts; the zero value limits
 	// nothing.
 	Limits Limits
@@ -109,6 +122,9 @@ type Config struct {
 	// trail); nil discards it.
 	Events EventSink
 }
+
+// DefaultAdminRole is the admin role of a Config that names none.
+const DefaultAdminRole = "admin"
 
 // Service implements authd's account and token operations.
 type Service struct {
@@ -130,6 +146,9 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer SigningKeys, keys Ref
 	}
 	if cfg.Events == nil {
 		cfg.Events = discardEvents{}
+	}
+	if cfg.AdminRole == "" {
+		cfg.AdminRole = DefaultAdminRole
 	}
 	if err := cfg.mailDefaults(); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/store"
 )
@@ -22,7 +23,7 @@ func (s *server) adminToken(email string) string {
 	s.t.Helper()
 	tk := s.signedUp(email)
 	sub := claims(s.t, tk.AccessToken)["sub"].(string)
-	if err := s.App.Service.GrantRole(s.t.Context(), sub, "admin"); err != nil {
+	if err := s.App.Service.GrantRole(s.t.Context(), auth.Actor{}, sub, "admin"); err != nil {
 		s.t.Fatal(err)
 	}
 	return s.login(email, "correct horse battery").AccessToken
@@ -34,20 +35,6 @@ type createdClient struct {
 	ClientSecret string   `json:"client_secret"`
 	Scopes       []string `json:"scopes"`
 	Audiences    []string `json:"audiences"`
-}
-
-func (s *server) admin(method, path, bearer string, body any) response {
-	s.t.Helper()
-	var b []byte
-	ct := ""
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			s.t.Fatal(err)
-		}
-		ct = "application/json"
-	}
-	return s.do(method, path, ct, string(b), map[string]string{"Authorization": "Bearer " + bearer})
 }
 
 func (s *server) createClient(bearer string, body map[string]any) createdClient {

@@ -30,16 +30,21 @@ const (
 	// register it again (sent instead of an error when verified email is
 	// required, so registration does not reveal accounts).
 	RegistrationNotice Kind = "registration_notice"
+	// Invite carries the set-password link of an account an admin
+	// created without a password (a password reset token).
+	Invite Kind = "invite"
 )
 
 // Kinds lists every Kind, in a stable order.
-func Kinds() []Kind { return []Kind{VerifyEmail, PasswordReset, PasswordChanged, RegistrationNotice} }
+func Kinds() []Kind {
+	return []Kind{VerifyEmail, PasswordReset, PasswordChanged, RegistrationNotice, Invite}
+}
 
 // Data is what every template sees. Fields a kind does not use are empty.
 type Data struct {
 	// Email is the recipient's address.
 	Email string
-	// Link is the action link (VerifyEmail, PasswordReset): PublicURL plus
+	// Link is the action link (VerifyEmail, PasswordReset, Invite): PublicURL plus
 	// a path and the token.
 	Link string
 	// Token is the one-time token alone, for templates that build their

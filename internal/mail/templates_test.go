@@ -32,7 +32,7 @@ func TestDefaultTemplates(t *testing.T) {
 			if !strings.Contains(m.Text, "alice@example.com") || !strings.Contains(m.HTML, "alice@example.com") {
 				t.Errorf("the recipient is not named:\n%s", m.Text)
 			}
-			if k == mail.VerifyEmail || k == mail.PasswordReset {
+			if k == mail.VerifyEmail || k == mail.PasswordReset || k == mail.Invite {
 				// Text carries the link verbatim; HTML escapes it.
 				if !strings.Contains(m.Text, data().Link) || !strings.Contains(m.Text, "30 minutes") {
 					t.Errorf("text lacks the link or expiry:\n%s", m.Text)
