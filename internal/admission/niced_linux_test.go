@@ -24,7 +24,10 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	base := threadNice(t)
+	returnLentPs()
 	procs := runtime.GOMAXPROCS(0)
+	defer func(d time.Duration) { lendIdle = d }(lendIdle)
+	lendIdle = 100 * time.Millisecond
 	p, err := NewNicedPool(2, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +74,17 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	if got := threadNice(t); got != base {
 		t.Fatalf("caller's thread went from nice %d to %d", base, got)
 	}
+	// The Ps stay lent for the rest of a burst, and go back once the
+	// pool has been idle for lendIdle.
+	if got := runtime.GOMAXPROCS(0); got != procs+2 {
+		t.Fatalf("GOMAXPROCS %d right after the workers are done, want %d still", got, procs+2)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.GOMAXPROCS(0) != procs && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := runtime.GOMAXPROCS(0); got != procs {
-		t.Fatalf("GOMAXPROCS %d once the workers are done, want %d again", got, procs)
+		t.Fatalf("GOMAXPROCS %d after the pool went idle, want %d again", got, procs)
 	}
 	if p.Workers() != 2 {
 		t.Fatalf("Workers() = %d", p.Workers())
@@ -167,5 +179,49 @@ func TestNicedPoolLeavesTheMainThreadAlone(t *testing.T) {
 	}
 	if got := mainNice(); got != base {
 		t.Fatalf("the main thread went from nice %d to %d", base, got)
+	}
+}
+
+// TestNicedPoolLendsPsPerBurst: GOMAXPROCS changes a few times per burst
+// of pool functions, not twice per function, and goes back to the
+// runtime's default when the burst is over.
+func TestNicedPoolLendsPsPerBurst(t *testing.T) {
+	returnLentPs()
+	procs := runtime.GOMAXPROCS(0)
+	defer func(d time.Duration) { lendIdle = d }(lendIdle)
+	lendIdle = 200 * time.Millisecond
+	p, err := NewNicedPool(1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	seen := map[int]int{}
+	for range 50 { // one after the other, as a queue of logins runs
+		p.Run(func() { seen[runtime.GOMAXPROCS(0)]++ })
+	}
+	if seen[procs+1] != 50 {
+		t.Fatalf("GOMAXPROCS seen inside the functions: %v, want %d every time", seen, procs+1)
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs+1 {
+		t.Fatalf("GOMAXPROCS %d between the functions of a burst, want %d (the P stays lent)", got, procs+1)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.GOMAXPROCS(0) != procs && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Fatalf("GOMAXPROCS %d after the burst, want the default %d", got, procs)
+	}
+}
+
+// returnLentPs gives back Ps an earlier test's pool still holds (its idle
+// wait not over), so that a test starts from the runtime's default.
+func returnLentPs() {
+	lent.Lock()
+	defer lent.Unlock()
+	lent.burst++ // voids the pending give-back
+	if lent.running == 0 && lent.raisedTo != 0 {
+		runtime.SetDefaultGOMAXPROCS()
+		lent.raisedTo = 0
 	}
 }
