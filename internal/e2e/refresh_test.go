@@ -105,7 +105,10 @@ func TestTokenEndpointErrors(t *testing.T) {
 			code                    string
 		}{
 			{"password grant", form, "grant_type=password&username=gina@example.com&password=correct+horse+battery", 400, "unsupported_grant_type"},
-			{"unknown grant", form, "grant_type=client_credentials", 400, "unsupported_grant_type"},
+			{"unknown grant", form, "grant_type=authorization_code&code=x", 400, "unsupported_grant_type"},
+			// Supported since service clients: without a client it is a
+			// failed client authentication, not an unknown grant.
+			{"client_credentials without a client", form, "grant_type=client_credentials", 401, "invalid_client"},
 			{"missing grant", form, "refresh_token=x", 400, "invalid_request"},
 			{"missing refresh token", form, "grant_type=refresh_token", 400, "invalid_request"},
 			{"repeated parameter", form, "grant_type=refresh_token&grant_type=refresh_token&refresh_token=x", 400, "invalid_request"},
