@@ -145,3 +145,6 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) now() time.Time { return s.cfg.now() }
+
+// DatabaseName is the database the store uses.
+func (s *Store) DatabaseName() string { return s.db.Name() }

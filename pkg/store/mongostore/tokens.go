@@ -38,7 +38,9 @@ func (d tokenDoc) token() store.OneTimeToken {
 
 // tokenKey is the _id of a user's token of purpose: length-prefixed, so
 // no two (user, purpose) pairs share one.
-func tokenKey(userID, purpose string) string { return fmt.Sprintf("%d:%s:%s", len(userID), userID, purpose) }
+func tokenKey(userID, purpose string) string {
+	return fmt.Sprintf("%d:%s:%s", len(userID), userID, purpose)
+}
 
 // CreateOneTimeToken replaces the user's token of t.Purpose with t (one
 // upsert). An unknown user is store.ErrNotFound; a taken hash

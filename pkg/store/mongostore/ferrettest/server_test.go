@@ -22,6 +22,9 @@ import (
 // AUTHD_TEST_MONGODB_URL names, or the embedded FerretDB TestMain starts.
 var serverURL string
 
+// embedded is true when serverURL is the FerretDB TestMain started.
+var embedded bool
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -55,7 +58,7 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "FerretDB:", err)
 		}
 	}()
-	serverURL = f.MongoDBURI()
+	serverURL, embedded = f.MongoDBURI(), true
 	code := m.Run()
 	cancel()
 	<-done
