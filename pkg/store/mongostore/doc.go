@@ -90,10 +90,16 @@
 // meanwhile). The suite's concurrency cases hold all the same.
 //
 // Also: the audit trail is append-only only by the privileges of authd's
-// database user (MongoDB has no triggers); and on a server whose updates
-// are not isolated (FerretDB v1), two concurrent updates of one document
-// can lose one of their changes where no claim orders them (a failure
-// counted on an MFA challenge, a role granted while the user is disabled).
+// database user (MongoDB has no triggers). And on a server whose updates
+// are not isolated (FerretDB v1: it reads the matching document, applies
+// the update in memory and writes the whole document back by _id), two
+// concurrent updates of one document can lose one of their changes where
+// no claim orders them: a logout (RevokeSession) racing with a refresh of
+// the same session, a failure counted on an MFA challenge, a role granted
+// while the user is disabled. MongoDB applies each update atomically to
+// the document as it is, so none of these exists there; on FerretDB v1
+// they are known and not covered. Use FerretDB for tests, MongoDB (or a
+// server that isolates single-document updates) in production.
 //
 // # Errors
 //
