@@ -12,6 +12,7 @@
 //	authd [--config FILE] users create EMAIL   (password on standard input)
 //	authd [--config FILE] users disable|enable EMAIL
 //	authd [--config FILE] users import FILE [--format jsonl|csv]
+//	authd [--config FILE] users export [--format jsonl]  (to standard output)
 //	authd [--config FILE] users grant|revoke EMAIL ROLE
 //	authd [--config FILE] audit tail [-n N] [--user ID]  print recent audit events
 //	authd [--config FILE] config check   validate the configuration and exit
@@ -73,6 +74,8 @@ const usage = `usage:
   authd [--config FILE] users enable EMAIL  let a disabled user log in again
   authd [--config FILE] users import FILE [--format jsonl|csv]
                                             import users with their bcrypt hashes (idempotent)
+  authd [--config FILE] users export [--format jsonl]
+                                            write every user (with hash) to standard output, as import reads
   authd [--config FILE] users grant|revoke EMAIL ROLE
   authd [--config FILE] audit tail [-n N] [--user ID]
                                             print the newest audit events, oldest first
