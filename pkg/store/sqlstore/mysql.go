@@ -85,6 +85,16 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 	return parsed, nil
 }
 
+// MySQLDriverDSN is the go-sql-driver/mysql DSN Open uses for a mysql://
+// URL, for tools that open the same database with database/sql directly.
+func MySQLDriverDSN(mysqlURL string) (string, error) {
+	cfg, err := mysqlConfig(mysqlURL)
+	if err != nil {
+		return "", err
+	}
+	return cfg.FormatDSN(), nil
+}
+
 func (s *Store) openMySQL(ctx context.Context, dsn string, cfg config) error {
 	mc, err := mysqlConfig(dsn)
 	if err != nil {
