@@ -115,7 +115,7 @@ func isUnavailable(err error) bool {
 	}
 	switch mysqlNumber(err) {
 	case mysqlTooManyConns, mysqlServerShutdown, mysqlLockWaitTimeout, mysqlLockDeadlock,
-		mysqlReadOnly, mysqlConnectionKilled, mysqlQueryInterrupted:
+		mysqlReadOnly, mysqlConnectionKilled:
 		// A deadlock victim's transaction was rolled back whole: retrying
 		// it is what the server asks for.
 		return true
