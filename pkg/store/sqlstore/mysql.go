@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -100,11 +102,12 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, cfg config) error {
 	if err != nil {
 		return err
 	}
+	mc.Logger = mysqlLogger{s.log}
 	conn, err := mysql.NewConnector(mc)
 	if err != nil {
 		return fmt.Errorf("sqlstore: open mysql: %w", err)
 	}
-	db := sqlx.NewDb(sql.OpenDB(conn), "mysql")
+	db := sqlx.NewDb(sql.OpenDB(boundedConnector{conn, mc.Timeout}), "mysql")
 	sizePool(db, cfg)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -114,6 +117,34 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, cfg config) error {
 	s.lockPrefix = mysqlLockPrefix(mc.DBName)
 	return nil
 }
+
+// boundedConnector bounds a whole new connection (dial, handshake,
+// authentication, session variables) by timeout. The driver's own timeout
+// covers the dial only, so a server that accepts TCP but never greets (a
+// partition, a hung proxy) would hold the caller until its own deadline.
+type boundedConnector struct {
+	driver.Connector
+	timeout time.Duration
+}
+
+func (c boundedConnector) Connect(parent context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
+	defer cancel()
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
+		// The connect deadline, not the caller's: a connection-level
+		// failure (classify), whatever the driver reported.
+		err = fmt.Errorf("connect: %w: %w", context.DeadlineExceeded, err)
+	}
+	return conn, err
+}
+
+// mysqlLogger sends the driver's own messages (a bad idle connection
+// closed, a lost packet) to the store's logger at debug level instead of
+// the driver's default, standard error.
+type mysqlLogger struct{ log *slog.Logger }
+
+func (l mysqlLogger) Print(v ...any) { l.log.Debug("mysql driver: " + fmt.Sprint(v...)) }
 
 // mysqlLockPrefix starts every GET_LOCK name of this database. Named locks
 // are per server, not per database, so the name carries the database; it

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -169,5 +170,53 @@ func TestMySQLConfig(t *testing.T) {
 			}
 			c.check(t, cfg)
 		})
+	}
+}
+
+// TestMySQLUnavailable is TestPostgresUnavailable on MariaDB: cut away,
+// every call is store.ErrUnavailable; back, the same Store works again.
+func TestMySQLUnavailable(t *testing.T) {
+	u, proxy := testenv.ProxyDSN(t, testenv.MySQL(t))
+	s := openMigrated(t, u)
+	now := time.Now()
+	seed(t, s, now)
+
+	proxy.Cut()
+	for _, c := range storeCalls(s, now) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := c.call(ctx)
+		cancel()
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s with MySQL cut: %v, want store.ErrUnavailable", c.name, err)
+		}
+	}
+
+	proxy.Restore()
+	for _, c := range storeCalls(s, now) {
+		if err := c.call(testCtx(t)); err != nil {
+			t.Errorf("%s after MySQL is back: %v", c.name, err)
+		}
+	}
+}
+
+// A server that accepts connections but never answers fails a call that
+// needs a new connection within the default connect timeout.
+func TestMySQLUnansweredIsUnavailable(t *testing.T) {
+	u, proxy := testenv.ProxyDSN(t, testenv.MySQL(t))
+	s := openMigrated(t, u)
+	seed(t, s, time.Now())
+
+	proxy.Blackhole()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*sqlstore.DefaultMySQLConnectTimeout)
+	defer cancel()
+	start := time.Now()
+	_, err := s.UserByEmail(ctx, "a@example.com")
+	if took := time.Since(start); !errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil || took > 2*sqlstore.DefaultMySQLConnectTimeout {
+		t.Fatalf("UserByEmail with MySQL not answering: %v after %v (context %v), want store.ErrUnavailable within about %v",
+			err, took, ctx.Err(), sqlstore.DefaultMySQLConnectTimeout)
+	}
+	proxy.Restore()
+	if _, err := s.UserByEmail(testCtx(t), "a@example.com"); err != nil {
+		t.Fatalf("UserByEmail once MySQL answers again: %v", err)
 	}
 }
