@@ -420,7 +420,7 @@ type Store interface {
 	RevokeSigningKey(ctx context.Context, id string, at time.Time) error
 
 	// WithAdvisoryLock runs fn while holding a cluster-wide lock named by
-	// key (Postgres advisory lock; a process mutex on SQLite), so that
+	// key (Postgres advisory lock, MySQL GET_LOCK; a process mutex on SQLite), so that
 	// replicas do not run migrations or key rotation at the same time.
 	WithAdvisoryLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 
