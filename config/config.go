@@ -25,8 +25,10 @@ type Config struct {
 	// DataDir holds the embedded SQLite database and, on the embedded
 	// default, the generated master key.
 	DataDir string `yaml:"data_dir" env:"AUTHD_DATA_DIR"`
-	// DatabaseURL selects the store: empty for SQLite in DataDir,
-	// postgres://… for Postgres.
+	// DatabaseURL selects the store: empty or sqlite:PATH for SQLite
+	// (empty: in DataDir), postgres://… or postgresql://… for Postgres,
+	// mysql://user:pass@host:3306/db?tls=… for MySQL/MariaDB, mongodb://…
+	// or mongodb+srv://… for MongoDB.
 	DatabaseURL string `yaml:"database_url" env:"AUTHD_DATABASE_URL" secret:"true"`
 	// RedisURL selects the denylist: empty for in-process, or one of the
 	// forms of pkg/redisurl (one server, Redis Cluster, Sentinel) for
@@ -278,6 +280,24 @@ func (c Config) PublishedKeys() int {
 
 // UsesPostgres reports whether DatabaseURL names a Postgres server.
 func (c Config) UsesPostgres() bool { return isPostgresURL(c.DatabaseURL) }
+
+// DatabaseBackend names the store DatabaseURL selects: its scheme, with
+// "sqlite" for the embedded default and "postgres" for either Postgres
+// spelling.
+func (c Config) DatabaseBackend() string {
+	scheme, _, ok := strings.Cut(c.DatabaseURL, ":")
+	switch {
+	case c.DatabaseURL == "" || !ok:
+		return "sqlite"
+	case scheme == "postgresql":
+		return "postgres"
+	}
+	return scheme
+}
+
+// UsesSharedDatabase reports whether DatabaseURL names a database server
+// that replicas share (anything but SQLite).
+func (c Config) UsesSharedDatabase() bool { return c.DatabaseBackend() != "sqlite" }
 
 // Error lists every problem found in a configuration, one per line.
 type Error struct {

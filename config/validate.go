@@ -27,6 +27,38 @@ func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// DatabaseSchemes are the AUTHD_DATABASE_URL schemes authd accepts, as
+// plain strings (config imports nothing of authd); internal/app's tests
+// check them against the store backends the binary registers.
+var DatabaseSchemes = []string{"sqlite", "postgres", "postgresql", "mysql", "mongodb", "mongodb+srv"}
+
+// databaseURLProblem is the one line that rejects a malformed or unknown
+// AUTHD_DATABASE_URL, naming the accepted forms ("" when it is fine).
+func databaseURLProblem(s string) string {
+	if s == "" || validDatabaseURL(s) {
+		return ""
+	}
+	return "must be empty (SQLite in AUTHD_DATA_DIR) or a URL of one of the schemes sqlite:PATH, postgres://, postgresql://, mysql://, mongodb://, mongodb+srv:// (e.g. mysql://user:pass@host:3306/db)"
+}
+
+func validDatabaseURL(s string) bool {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || !slices.Contains(DatabaseSchemes, scheme) {
+		return false
+	}
+	if scheme == "sqlite" {
+		path, _, _ := strings.Cut(strings.TrimPrefix(rest, "//"), "?")
+		return path != ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return false
+	}
+	// A server URL names its database (MongoDB's may leave it to the
+	// driver's default).
+	return strings.HasPrefix(scheme, "mongodb") || strings.Trim(u.Path, "/") != ""
+}
+
 // validate returns one problem per invalid setting, each naming its
 // environment variable.
 func (c Config) validate() []string {
@@ -43,7 +75,7 @@ func (c Config) validate() []string {
 		{!validHostPort(c.Addr), "AUTHD_ADDR", "must be host:port or :port, e.g. :8080"},
 		{!validHTTPURL(c.Issuer), "AUTHD_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://auth.example.com"},
 		{c.DataDir == "", "AUTHD_DATA_DIR", "must not be empty"},
-		{c.DatabaseURL != "" && !isPostgresURL(c.DatabaseURL), "AUTHD_DATABASE_URL", "must be empty (embedded SQLite) or a postgres:// URL"},
+		{databaseURLProblem(c.DatabaseURL) != "", "AUTHD_DATABASE_URL", databaseURLProblem(c.DatabaseURL)},
 		{redisErr != nil, "AUTHD_REDIS_URL", fmt.Sprintf("must be empty (in-process denylist) or one of %s (%v)", redisurl.Forms, redisErr)},
 		{c.DenylistLayout != "v1+v2" && c.DenylistLayout != "v2", "AUTHD_DENYLIST_LAYOUT", "must be v1+v2 (during an upgrade from a release that knows only v1) or v2"},
 		{c.RedisKeyPrefix == "", "AUTHD_REDIS_KEY_PREFIX", "must not be empty"},
@@ -56,7 +88,7 @@ func (c Config) validate() []string {
 		{c.BcryptCost < minBcrypt || c.BcryptCost > maxBcrypt, "AUTHD_BCRYPT_COST", "must be between 10 and 16"},
 		{c.SigningAlg != "ES256" && c.SigningAlg != "EdDSA" && c.SigningAlg != "RS256", "AUTHD_SIGNING_ALG", "must be ES256, EdDSA or RS256"},
 		{c.MasterKey != "" && !validMasterKey(c.MasterKey), "AUTHD_MASTER_KEY", "must be the base64 encoding of exactly 32 bytes (e.g. openssl rand -base64 32)"},
-		{c.MasterKey == "" && c.UsesPostgres(), "AUTHD_MASTER_KEY", "is required with Postgres so that every replica can open the shared signing keys (e.g. openssl rand -base64 32)"},
+		{c.MasterKey == "" && c.UsesSharedDatabase(), "AUTHD_MASTER_KEY", "is required with Postgres, MySQL or MongoDB (a database server replicas share) so that every replica can open the shared signing keys (e.g. openssl rand -base64 32)"},
 		{strings.TrimSpace(c.ClientID) == "", "AUTHD_CLIENT_ID", "must not be empty"},
 		{c.JWKSMaxAge < 0 || c.JWKSMaxAge > 24*time.Hour, "AUTHD_JWKS_MAX_AGE", "must be between 0s and 24h"},
 		{c.KeyRotationInterval != 0 && c.KeyRotationInterval < time.Hour, "AUTHD_KEY_ROTATION_INTERVAL", "must be 0 (off) or at least 1h"},

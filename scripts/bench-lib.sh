@@ -18,6 +18,8 @@
 
 BENCH_OUT=${BENCH_OUT:-/tmp/authd-bench}
 BENCH_POSTGRES_BASE=${BENCH_POSTGRES_BASE:-postgres://postgres@127.0.0.1:5432}
+BENCH_MYSQL_HOST=${BENCH_MYSQL_HOST:-127.0.0.1}
+BENCH_MYSQL_PORT=${BENCH_MYSQL_PORT:-3306}
 BENCH_REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}
 BENCH_BCRYPT_COST=${BENCH_BCRYPT_COST:-12}
 BENCH_ALG=${BENCH_ALG:-ES256}
@@ -31,6 +33,7 @@ mkdir -p "$BENCH_OUT" "$BIN"
 
 STARTED_PIDS=()
 SCRATCH_DBS=()
+SCRATCH_MYSQL_DBS=()
 REDIS_PREFIXES=()
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -59,6 +62,9 @@ cleanup() {
       sleep 1
     done
     log "could not drop database $db: drop it by hand"
+  done
+  for db in "${SCRATCH_MYSQL_DBS[@]}"; do
+    mysql -h "$BENCH_MYSQL_HOST" -P "$BENCH_MYSQL_PORT" -u root -e "DROP DATABASE IF EXISTS $db" || log "could not drop MySQL database $db: drop it by hand"
   done
   local prefix
   for prefix in "${REDIS_PREFIXES[@]}"; do
@@ -149,6 +155,15 @@ scratch_db() {
   psql "$BENCH_POSTGRES_BASE/postgres?sslmode=disable" -qAtc "CREATE DATABASE $name" >/dev/null
   SCRATCH_DBS+=("$name")
   SCRATCH_URL="$BENCH_POSTGRES_BASE/$name?sslmode=disable"
+}
+
+# scratch_mysql_db NAME is scratch_db on the MySQL/MariaDB server
+# (BENCH_MYSQL_HOST:BENCH_MYSQL_PORT, as root without a password).
+scratch_mysql_db() {
+  local name="${RUN}_$1"
+  mysql -h "$BENCH_MYSQL_HOST" -P "$BENCH_MYSQL_PORT" -u root -e "CREATE DATABASE $name CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+  SCRATCH_MYSQL_DBS+=("$name")
+  SCRATCH_URL="mysql://root@$BENCH_MYSQL_HOST:$BENCH_MYSQL_PORT/$name"
 }
 
 # redis_prefix NAME sets REDIS_PREFIX to a Redis key prefix for this run

@@ -20,7 +20,8 @@
 #   BENCH_CONCURRENCY     authbench workers (default 32)
 #   BENCH_LIMIT_DURATION  length of the rotation and JWT bounds (default 5s)
 #   BENCH_SCENARIOS       phases (default login,refresh,verify,me,logout,mixed)
-#   BENCH_BACKENDS        which to run (default "postgres-redis embedded")
+#   BENCH_BACKENDS        which to run (default "postgres-redis embedded"; also mariadb-redis,
+#                         on BENCH_MYSQL_HOST:BENCH_MYSQL_PORT, default 127.0.0.1:3306, as root)
 #   BENCH_FOOTPRINT       1 (default): measure startup and memory too; 0: skip it
 #   BENCH_FOOTPRINT_CONNS     connections of the memory load (default 1000)
 #   BENCH_FOOTPRINT_DURATION  length of the memory load (default 10s)
@@ -55,6 +56,7 @@ bench() {
   local setting
   for setting in "$@"; do
     case $setting in
+    AUTHD_DATABASE_URL=mysql://*) pg_args=(-mysql "${setting#AUTHD_DATABASE_URL=}") ;;
     AUTHD_DATABASE_URL=*) pg_args=(-postgres "${setting#AUTHD_DATABASE_URL=}") ;;
     esac
   done
@@ -117,13 +119,22 @@ for backend in $BENCH_BACKENDS; do
         AUTHD_MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
     fi
     ;;
+  mariadb-redis)
+    scratch_mysql_db my
+    redis_prefix my
+    bench mariadb-redis \
+      AUTHD_DATABASE_URL="$SCRATCH_URL" \
+      AUTHD_REDIS_URL="$BENCH_REDIS_URL" \
+      AUTHD_REDIS_KEY_PREFIX="$REDIS_PREFIX" \
+      AUTHD_MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+    ;;
   embedded)
     bench embedded
     if [[ $BENCH_FOOTPRINT != 0 ]]; then
       footprint embedded
     fi
     ;;
-  *) die "unknown backend $backend (want postgres-redis or embedded)" ;;
+  *) die "unknown backend $backend (want postgres-redis, mariadb-redis or embedded)" ;;
   esac
 done
 

@@ -13,6 +13,7 @@
 //	authbench -target http://127.0.0.1:8080 -scenario refresh -duration 15s -concurrency 32
 //	authbench -scenario client_credentials,verify -authd-bin ./authd -authd-env AUTHD_DATABASE_URL=… -authd-env AUTHD_MASTER_KEY=…
 //	authbench -limits -postgres 'postgres://postgres@127.0.0.1/postgres?sslmode=disable'
+//	authbench -limits -mysql 'mysql://root@127.0.0.1:3306/test' -scenario refresh
 //
 // See docs/benchmarks.md for what the figures mean and how make bench runs
 // it. The helper cmd/authbench/authdprof runs authd in-process with a
@@ -79,6 +80,7 @@ type options struct {
 	bcryptCost    int
 	bcryptSamples int
 	postgres      string
+	mysql         string
 	alg           string
 	limitDuration time.Duration
 	serverPID     int
@@ -125,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 12, "bcrypt cost of the bcrypt bound (set it to authd's AUTHD_BCRYPT_COST)")
 	fs.IntVar(&o.bcryptSamples, "bcrypt-samples", 8, "bcrypt compares timed for the bcrypt bound")
 	fs.StringVar(&o.postgres, "postgres", "", "DSN of authd's Postgres for the rotation bound (a scratch schema is created and dropped); empty: not measured")
+	fs.StringVar(&o.mysql, "mysql", "", "mysql:// URL of authd's MySQL/MariaDB for the rotation bound instead of -postgres (a scratch database is created and dropped)")
 	fs.StringVar(&o.alg, "alg", "ES256", "signing algorithm of the JWT bound (authd's AUTHD_SIGNING_ALG)")
 	fs.DurationVar(&o.limitDuration, "limit-duration", 5*time.Second, "length of the rotation and JWT bound measurements")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the authd under load, when on this machine: each phase then reports its CPU use (Linux)")
@@ -145,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.fpHeap, "footprint-heap", "", "write heap profiles of authd idle and under load to this directory (enables AUTHD_PPROF_ADDR on a loopback port)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.postgres != "" && o.mysql != "" {
+		return o, errors.New("-postgres and -mysql: give one database for the rotation bound")
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -402,13 +408,17 @@ func (m *limitMeter) measureBcrypt(ctx context.Context) error {
 }
 
 func (m *limitMeter) measureRotation(ctx context.Context) error {
-	if m.rotationDone || m.o.postgres == "" {
+	dsn := m.o.postgres
+	if dsn == "" {
+		dsn = m.o.mysql
+	}
+	if m.rotationDone || dsn == "" {
 		return nil
 	}
 	m.rotationDone = true
 	m.say("limit: bare rotation transaction, %d connections, %s", limits.RotationConns, m.o.limitDuration)
 	return m.watch("rotation", func() error {
-		rot, err := limits.MeasureRotation(ctx, m.o.postgres, limits.RotationConns, m.o.limitDuration, 0)
+		rot, err := limits.MeasureRotation(ctx, dsn, limits.RotationConns, m.o.limitDuration, 0)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/authd/authd/internal/audit"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/pkg/store"
-	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 func (c *command) load() (config.Config, *slog.Logger, error) {
@@ -42,10 +41,7 @@ func (c *command) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("AUTHD_ADDR: %w", err)
 	}
-	backend := "sqlite"
-	if cfg.UsesPostgres() {
-		backend = "postgres"
-	}
+	backend := cfg.DatabaseBackend()
 	denylist := "memory"
 	if cfg.RedisURL != "" {
 		denylist = "redis"
@@ -165,7 +161,7 @@ func signingKIDs(ks []store.SigningKey, now time.Time) []string {
 	return ids
 }
 
-func (c *command) listKeys(ctx context.Context, s *sqlstore.Store) error {
+func (c *command) listKeys(ctx context.Context, s store.Store) error {
 	keys, err := s.SigningKeys(ctx, time.Now())
 	if err != nil {
 		return err
@@ -218,7 +214,7 @@ func versionString() string {
 
 // openStore loads the configuration and opens the store, migrated: every
 // command that reads or writes the database starts here.
-func (c *command) openStore(ctx context.Context) (config.Config, *slog.Logger, *sqlstore.Store, error) {
+func (c *command) openStore(ctx context.Context) (config.Config, *slog.Logger, store.Store, error) {
 	cfg, log, err := c.load()
 	if err != nil {
 		return cfg, nil, nil, err

@@ -12,6 +12,7 @@
 //	authd [--config FILE] users create EMAIL   (password on standard input)
 //	authd [--config FILE] users disable|enable EMAIL
 //	authd [--config FILE] users import FILE [--format jsonl|csv]
+//	authd [--config FILE] users export [--format jsonl]  (to standard output)
 //	authd [--config FILE] users grant|revoke EMAIL ROLE
 //	authd [--config FILE] clients create NAME [--scope S]... [--audience A]...
 //	authd [--config FILE] clients list|rotate-secret ID [--grace D]|disable|enable|delete ID
@@ -75,6 +76,8 @@ const usage = `usage:
   authd [--config FILE] users enable EMAIL  let a disabled user log in again
   authd [--config FILE] users import FILE [--format jsonl|csv]
                                             import users with their bcrypt hashes (idempotent)
+  authd [--config FILE] users export [--format jsonl]
+                                            write every user (with hash) to standard output, as import reads
   authd [--config FILE] users grant|revoke EMAIL ROLE
   authd [--config FILE] clients create NAME [--scope S]... [--audience A]...
                                             create a service client; prints {"client_id","client_secret",...} (JSON only)

@@ -17,11 +17,14 @@ import (
 	"github.com/authd/authd/pkg/store"
 )
 
-const usersUsage = "users create EMAIL | users disable|enable EMAIL | users import FILE [--format jsonl|csv] | users grant|revoke EMAIL ROLE"
+const usersUsage = "users create EMAIL | users disable|enable EMAIL | users import FILE [--format jsonl|csv] | users export [--format jsonl] | users grant|revoke EMAIL ROLE"
 
 // users runs the account administration commands. They go through the
 // same service as the API (policy, session revocation, audit events).
 func (c *command) users(ctx context.Context, args []string) error {
+	if len(args) >= 1 && args[0] == "export" {
+		return c.exportUsers(ctx, args[1:])
+	}
 	if len(args) < 2 {
 		return fmt.Errorf("%w: %s", errUsage, usersUsage)
 	}
@@ -156,4 +159,28 @@ func describe(err error) error {
 		return fmt.Errorf("%s: %s", e.Kind, e.Description)
 	}
 	return err
+}
+
+// exportUsers writes every user to standard output in the format users
+// import reads, so that users move between backends (or deployments) with
+// their passwords: authd users export > users.jsonl, then, configured for
+// the other database, authd users import users.jsonl.
+func (c *command) exportUsers(ctx context.Context, args []string) error {
+	switch {
+	case len(args) == 0:
+	case len(args) == 2 && args[0] == "--format" && (args[1] == "jsonl" || args[1] == "json" || args[1] == "ndjson"):
+	default:
+		return fmt.Errorf("%w: %s", errUsage, usersUsage)
+	}
+	_, _, s, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n, err := userimport.Export(ctx, s, c.stdout, userimport.JSONLines)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "exported %d users; the file holds their password hashes: keep it like the database\n", n)
+	return nil
 }

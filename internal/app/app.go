@@ -29,7 +29,9 @@ import (
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/redisurl"
 	"github.com/authd/authd/pkg/store"
-	"github.com/authd/authd/pkg/store/sqlstore"
+	// The store backends this binary links; each registers its URL
+	// schemes with store.Register.
+	_ "github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -37,7 +39,7 @@ import (
 type App struct {
 	cfg      config.Config
 	log      *slog.Logger
-	Store    *sqlstore.Store
+	Store    store.Store
 	Denylist denylist.Denylist
 	Keys     *keys.Manager
 	Service  *auth.Service
@@ -186,8 +188,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	return a, nil
 }
 
-// OpenStore opens the configured store without migrating it.
-func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlstore.Store, error) {
+// OpenStore opens the configured store without migrating it: the backend
+// registered for AUTHD_DATABASE_URL's scheme, or SQLite in AUTHD_DATA_DIR
+// when it is empty.
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -195,7 +199,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlst
 		}
 		dsn = "sqlite://" + filepath.Join(cfg.DataDir, "authd.db")
 	}
-	s, err := sqlstore.Open(ctx, dsn, sqlstore.WithLogger(log))
+	s, err := store.Open(ctx, dsn, store.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

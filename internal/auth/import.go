@@ -28,6 +28,11 @@ type ImportedUser struct {
 	PasswordHash  string
 	EmailVerified bool
 	Roles         []string
+	// Disabled imports the account disabled (a move between backends
+	// keeps it so); CreatedAt, when set, is kept as the account's
+	// creation time (the import time otherwise).
+	Disabled  bool
+	CreatedAt time.Time
 }
 
 // ImportResult is what ImportUser created.
@@ -82,11 +87,15 @@ func (s *Service) ImportUser(ctx context.Context, in ImportedUser, actor Device)
 	slices.Sort(roles)
 	roles = slices.Compact(roles)
 	now := s.cfg.Clock().UTC().Truncate(time.Microsecond)
+	created := now
+	if !in.CreatedAt.IsZero() {
+		created = in.CreatedAt.UTC().Truncate(time.Microsecond)
+	}
 	var u store.User
 	if err = s.takenByOldSpelling(ctx, email); err == nil {
 		u, err = s.store.CreateUser(ctx, store.User{
 			ID: uuid.NewString(), Email: email, PasswordHash: in.PasswordHash, EmailVerified: in.EmailVerified,
-			Roles: roles, CreatedAt: now, UpdatedAt: now,
+			Disabled: in.Disabled, Roles: roles, CreatedAt: created, UpdatedAt: now,
 		})
 	}
 	if errors.Is(err, store.ErrAlreadyExists) {

@@ -59,6 +59,14 @@ var backends = []backend{
 		cfg.RedisKeyPrefix = prefix
 		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	}},
+	{"mariadb+redis", func(t testing.TB, cfg *config.Config) {
+		cfg.DataDir = t.TempDir()
+		cfg.DatabaseURL = testenv.MySQL(t)
+		_, prefix := testenv.Redis(t)
+		cfg.RedisURL = testenv.RedisURL()
+		cfg.RedisKeyPrefix = prefix
+		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	}},
 }
 
 // forEachBackend runs fn as a subtest per backend.

@@ -1,4 +1,4 @@
-// Package testenv gives tests the real Postgres and Redis servers of the
+// Package testenv gives tests the real Postgres, MySQL/MariaDB and Redis servers of the
 // machine, isolated per test, and decides what happens when they are absent:
 // skip with a reason on a laptop, fail when AUTHD_TEST_REQUIRE_SERVICES=1
 // (as CI sets it).
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/lib/pq" // Postgres driver for schema setup.
 	"github.com/redis/go-redis/v9"
 )
@@ -23,9 +24,11 @@ const (
 	EnvRequireServices = "AUTHD_TEST_REQUIRE_SERVICES"
 	EnvPostgresURL     = "AUTHD_TEST_POSTGRES_URL"
 	EnvRedisURL        = "AUTHD_TEST_REDIS_URL"
+	EnvMySQLURL        = "AUTHD_TEST_MYSQL_URL"
 
 	defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	defaultRedisURL    = "redis://127.0.0.1:6379/0"
+	defaultMySQLURL    = "mysql://root@127.0.0.1:3306/test"
 )
 
 // RequireServices reports whether missing services must fail tests.
@@ -37,7 +40,7 @@ func unavailable(t testing.TB, what string, err error) {
 	if RequireServices() {
 		t.Fatalf("%s is required (%s=1) but unavailable: %v", what, EnvRequireServices, err)
 	}
-	t.Skipf("skipping: %s unavailable (%v); set %s to point at one", what, err, map[string]string{"Postgres": EnvPostgresURL, "Redis": EnvRedisURL}[what])
+	t.Skipf("skipping: %s unavailable (%v); set %s to point at one", what, err, map[string]string{"Postgres": EnvPostgresURL, "Redis": EnvRedisURL, "MySQL": EnvMySQLURL}[what])
 }
 
 // RandomName returns prefix followed by 12 random hex characters.
@@ -130,4 +133,59 @@ func Redis(t testing.TB) (*redis.Client, string) {
 		c.Close()
 	})
 	return c, prefix
+}
+
+// MySQLURL returns the base URL (mysql://user:pass@host:port/db) of the
+// test MySQL or MariaDB server; its user must be allowed to create and
+// drop databases.
+func MySQLURL() string {
+	if v := os.Getenv(EnvMySQLURL); v != "" {
+		return v
+	}
+	return defaultMySQLURL
+}
+
+// MySQL creates a fresh database (authd_test_<random>) on the test server
+// and returns the mysql:// URL of it, so parallel tests never see each
+// other's tables. The database is dropped when the test ends.
+func MySQL(t testing.TB) string {
+	t.Helper()
+	base := MySQLURL()
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		t.Fatalf("%s: want mysql://user:pass@host:port/db (%v)", EnvMySQLURL, err)
+	}
+	cfg := mysql.NewConfig()
+	cfg.Net, cfg.Addr = "tcp", u.Host
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	cfg.Timeout = 3 * time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatalf("mysql connector: %v", err)
+	}
+	db := sql.OpenDB(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		unavailable(t, "MySQL", err)
+	}
+	name := RandomName("authd_test_")
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		db.Close()
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, "DROP DATABASE "+name); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+		db.Close()
+	})
+	u.Path = "/" + name
+	return u.String()
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authd/authd/internal/auth"
 )
@@ -32,10 +33,13 @@ type Format string
 // Input formats.
 const (
 	// JSONLines is one object per line: {"email","password_hash",
-	// "email_verified" (optional), "roles" (optional array)}.
+	// "email_verified" (optional), "disabled" (optional), "roles"
+	// (optional array), "created_at" (optional, RFC 3339)}. Export writes
+	// it.
 	JSONLines Format = "jsonl"
 	// CSV has a header row naming at least email and password_hash, and
-	// optionally email_verified (true/false) and roles (separated by ';').
+	// optionally email_verified and disabled (true/false), roles
+	// (separated by ';') and created_at (RFC 3339).
 	CSV Format = "csv"
 )
 
@@ -45,7 +49,9 @@ type Record struct {
 	Email         string
 	PasswordHash  string
 	EmailVerified bool
+	Disabled      bool
 	Roles         []string
+	CreatedAt     time.Time
 }
 
 // Skip is a row that was not imported, and why.
@@ -95,6 +101,7 @@ func Import(ctx context.Context, imp Importer, r io.Reader, format Format, actor
 		}
 		res, err := imp.ImportUser(ctx, auth.ImportedUser{
 			Email: rec.Email, PasswordHash: rec.PasswordHash, EmailVerified: rec.EmailVerified, Roles: rec.Roles,
+			Disabled: rec.Disabled, CreatedAt: rec.CreatedAt,
 		}, actor)
 		var refused *auth.Error
 		switch {
@@ -117,6 +124,17 @@ func Import(ctx context.Context, imp Importer, r io.Reader, format Format, actor
 	return rep, err
 }
 
+// jsonRow is one line of JSONLines, as Export writes it and Import reads
+// it.
+type jsonRow struct {
+	Email         string    `json:"email"`
+	PasswordHash  string    `json:"password_hash"`
+	EmailVerified bool      `json:"email_verified"`
+	Disabled      bool      `json:"disabled"`
+	Roles         []string  `json:"roles"`
+	CreatedAt     time.Time `json:"created_at,omitzero"`
+}
+
 // read calls fn for each row; a row that cannot be parsed is passed with
 // its error so it is reported, not fatal.
 func read(r io.Reader, format Format, fn func(Record, error) error) error {
@@ -137,12 +155,7 @@ func readJSONLines(r io.Reader, fn func(Record, error) error) error {
 		if text == "" {
 			continue
 		}
-		var row struct {
-			Email         string   `json:"email"`
-			PasswordHash  string   `json:"password_hash"`
-			EmailVerified bool     `json:"email_verified"`
-			Roles         []string `json:"roles"`
-		}
+		var row jsonRow
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		rec := Record{Line: line}
@@ -153,6 +166,7 @@ func readJSONLines(r io.Reader, fn func(Record, error) error) error {
 			continue
 		}
 		rec.Email, rec.PasswordHash, rec.EmailVerified, rec.Roles = row.Email, row.PasswordHash, row.EmailVerified, row.Roles
+		rec.Disabled, rec.CreatedAt = row.Disabled, row.CreatedAt
 		if err := fn(rec, nil); err != nil {
 			return err
 		}
@@ -208,6 +222,16 @@ func readCSV(r io.Reader, fn func(Record, error) error) error {
 		if v := field(row, "email_verified"); v != "" {
 			if rec.EmailVerified, err = strconv.ParseBool(v); err != nil {
 				parseErr = errors.New("email_verified must be true or false")
+			}
+		}
+		if v := field(row, "disabled"); v != "" && parseErr == nil {
+			if rec.Disabled, err = strconv.ParseBool(v); err != nil {
+				parseErr = errors.New("disabled must be true or false")
+			}
+		}
+		if v := field(row, "created_at"); v != "" && parseErr == nil {
+			if rec.CreatedAt, err = time.Parse(time.RFC3339Nano, v); err != nil {
+				parseErr = errors.New("created_at must be an RFC 3339 time")
 			}
 		}
 		if v := field(row, "roles"); v != "" {

@@ -2,10 +2,11 @@
 // sessions (one refresh-token family each), signing keys and the one-time
 // tokens mailed to users (email verification, password reset).
 //
-// One sqlx implementation serves both backends: Postgres (lib/pq) for
-// production and SQLite (modernc.org/sqlite, pure Go) for the embedded
-// default. Queries are written once with '?' placeholders and rebound per
-// dialect; schema changes are goose migrations embedded per dialect.
+// Store is the contract; backends live in their own packages and register
+// by URL scheme (Register), so that callers hold a Store opened with Open
+// and never a concrete backend. pkg/store/sqlstore serves SQLite (the
+// embedded default), Postgres and MySQL/MariaDB. Policy shared by every
+// backend, such as DecideRotation, lives here, not in the backends.
 //
 // The package knows nothing of HTTP, JWTs or passwords: it stores what it is
 // given (a password hash, a sealed private key) and enforces the invariants
@@ -419,9 +420,17 @@ type Store interface {
 	RevokeSigningKey(ctx context.Context, id string, at time.Time) error
 
 	// WithAdvisoryLock runs fn while holding a cluster-wide lock named by
-	// key (Postgres advisory lock; a process mutex on SQLite), so that
+	// key (Postgres advisory lock, MySQL GET_LOCK; a process mutex on SQLite), so that
 	// replicas do not run migrations or key rotation at the same time.
 	WithAdvisoryLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
+
+	// Migrate brings the schema (tables, indexes, collections) up to date.
+	// It is idempotent and safe to call from replicas starting together:
+	// they apply it one at a time, under the backend's own lock.
+	Migrate(ctx context.Context) error
+
+	// AuditLog is the append-only audit trail, in the same database.
+	AuditLog
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authd/authd/internal/loadgen/limits"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 func TestMeasureBcrypt(t *testing.T) {
@@ -78,6 +79,39 @@ func TestMeasureRotation(t *testing.T) {
 	}
 	if _, err := limits.MeasureRotation(context.Background(), dsn, 0, time.Second, 0); err == nil {
 		t.Fatal("0 connections accepted")
+	}
+}
+
+// TestMeasureRotationMySQL is TestMeasureRotation on the test MariaDB:
+// the scratch database is gone afterwards.
+func TestMeasureRotationMySQL(t *testing.T) {
+	u := testenv.MySQL(t)
+	dsn, err := sqlstore.MySQLDriverDSN(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func() int {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'authbench!_%' ESCAPE '!'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	r, err := limits.MeasureRotation(context.Background(), u, 4, 300*time.Millisecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tx <= 0 || r.Rate() <= 0 || r.Conns != 4 {
+		t.Fatalf("%+v", r)
+	}
+	if after := count(); after > before {
+		t.Fatalf("scratch database left behind: %d authbench_ databases before, %d after", before, after)
 	}
 }
 

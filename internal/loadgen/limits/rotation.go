@@ -8,18 +8,22 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the Postgres driver authd uses
+
+	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 // RotationConns is the issue's connection count for the rotation bound.
 const RotationConns = 16
 
 // Rotation is the refresh bound: the rate of the textbook rotation
-// transaction on the same Postgres.
+// transaction on the same Postgres (or MySQL/MariaDB).
 type Rotation struct {
 	Conns   int           `json:"conns"`
 	Tx      int64         `json:"transactions"`
@@ -40,6 +44,7 @@ func (r Rotation) Basis() string {
 }
 
 // MeasureRotation creates a scratch schema on the Postgres of dsn (a
+// scratch database when dsn is a mysql:// URL of MySQL/MariaDB; a
 // sessions table shaped like authd's, with its index, and a refresh-token
 // ledger), runs conns goroutines, each on its own connection and its own
 // session row, repeating with prepared statements
@@ -60,7 +65,19 @@ func MeasureRotation(ctx context.Context, dsn string, conns int, d time.Duration
 	if d <= 0 {
 		return Rotation{}, fmt.Errorf("rotation bound: duration %s must be positive", d)
 	}
-	db, err := sql.Open("postgres", dsn)
+	mysqlURL := strings.HasPrefix(dsn, "mysql://")
+	driver, text, bind := "postgres", "text", sqlx.DOLLAR
+	scratch, drop, tableOpts := "CREATE SCHEMA ", " CASCADE", ""
+	if mysqlURL {
+		// MySQL/MariaDB: a scratch database, InnoDB tables shaped like
+		// authd's migrations/mysql (VARCHAR keys, utf8mb4_bin).
+		if dsn, err = sqlstore.MySQLDriverDSN(dsn); err != nil {
+			return Rotation{}, fmt.Errorf("rotation bound: %w", err)
+		}
+		driver, text, bind = "mysql", "VARCHAR(255)", sqlx.QUESTION
+		scratch, drop, tableOpts = "CREATE DATABASE ", "", " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotation bound: %w", err)
 	}
@@ -73,27 +90,27 @@ func MeasureRotation(ctx context.Context, dsn string, conns int, d time.Duration
 	schema := "authbench_" + hex.EncodeToString(b)
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := db.ExecContext(setupCtx, "CREATE SCHEMA "+schema); err != nil {
+	if _, err := db.ExecContext(setupCtx, scratch+schema); err != nil {
 		return Rotation{}, fmt.Errorf("rotation bound: create schema: %w", err)
 	}
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, derr := db.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); derr != nil {
+		if _, derr := db.ExecContext(dctx, "DROP "+strings.TrimPrefix(strings.TrimSpace(scratch), "CREATE ")+" "+schema+drop); derr != nil {
 			err = errors.Join(err, fmt.Errorf("rotation bound: drop schema %s: %w", schema, derr))
 		}
 	}()
 	for _, q := range []string{
 		`CREATE TABLE ` + schema + `.sessions (
-			id text PRIMARY KEY, user_id text NOT NULL, client_id text NOT NULL DEFAULT '',
-			user_agent text NOT NULL DEFAULT '', ip text NOT NULL DEFAULT '',
-			refresh_jti text NOT NULL, refresh_issued_at bigint NOT NULL, expires_at bigint NOT NULL,
-			prev_refresh_jti text, rotated_at bigint, created_at bigint NOT NULL,
-			last_refreshed_at bigint NOT NULL, revoked_at bigint)`,
-		`CREATE INDEX ON ` + schema + `.sessions (user_id, created_at)`,
+			id ` + text + ` PRIMARY KEY, user_id ` + text + ` NOT NULL, client_id ` + text + ` NOT NULL DEFAULT '',
+			user_agent ` + text + ` NOT NULL DEFAULT '', ip ` + text + ` NOT NULL DEFAULT '',
+			refresh_jti ` + text + ` NOT NULL, refresh_issued_at bigint NOT NULL, expires_at bigint NOT NULL,
+			prev_refresh_jti ` + text + `, rotated_at bigint, created_at bigint NOT NULL,
+			last_refreshed_at bigint NOT NULL, revoked_at bigint)` + tableOpts,
+		`CREATE INDEX sessions_user_id_created_at_idx ON ` + schema + `.sessions (user_id, created_at)`,
 		`CREATE TABLE ` + schema + `.refresh_tokens (
-			jti text PRIMARY KEY, session_id text NOT NULL, issued_at bigint NOT NULL,
-			expires_at bigint NOT NULL, used_at bigint)`,
+			jti ` + text + ` PRIMARY KEY, session_id ` + text + ` NOT NULL, issued_at bigint NOT NULL,
+			expires_at bigint NOT NULL, used_at bigint)` + tableOpts,
 	} {
 		if _, err := db.ExecContext(setupCtx, q); err != nil {
 			return Rotation{}, fmt.Errorf("rotation bound: create tables: %w", err)
@@ -102,26 +119,26 @@ func MeasureRotation(ctx context.Context, dsn string, conns int, d time.Duration
 	now := time.Now().UnixMicro()
 	exp := now + (720 * time.Hour).Microseconds()
 	for i := range conns {
-		if _, err := db.ExecContext(setupCtx, `INSERT INTO `+schema+`.sessions
+		if _, err := db.ExecContext(setupCtx, sqlx.Rebind(bind, `INSERT INTO `+schema+`.sessions
 			(id, user_id, refresh_jti, refresh_issued_at, expires_at, created_at, last_refreshed_at)
-			VALUES ($1, 'u', $2, $3, $4, $3, $3)`, sid(i), sid(i)+"-0", now, exp); err != nil {
+			VALUES (?, 'u', ?, ?, ?, ?, ?)`), sid(i), sid(i)+"-0", now, exp, now, now); err != nil {
 			return Rotation{}, fmt.Errorf("rotation bound: insert session: %w", err)
 		}
 	}
-	prepare := func(q string) (*sql.Stmt, error) { return db.PrepareContext(setupCtx, q) }
-	lock, err := prepare(`SELECT refresh_jti, revoked_at, expires_at FROM ` + schema + `.sessions WHERE id = $1 FOR UPDATE`)
+	prepare := func(q string) (*sql.Stmt, error) { return db.PrepareContext(setupCtx, sqlx.Rebind(bind, q)) }
+	lock, err := prepare(`SELECT refresh_jti, revoked_at, expires_at FROM ` + schema + `.sessions WHERE id = ? FOR UPDATE`)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotation bound: prepare: %w", err)
 	}
 	defer lock.Close()
-	update, err := prepare(`UPDATE ` + schema + `.sessions SET prev_refresh_jti = refresh_jti, refresh_jti = $1,
-		refresh_issued_at = $2, expires_at = $3, rotated_at = $2, last_refreshed_at = $2 WHERE id = $4`)
+	update, err := prepare(`UPDATE ` + schema + `.sessions SET prev_refresh_jti = refresh_jti, refresh_jti = ?,
+		refresh_issued_at = ?, expires_at = ?, rotated_at = ?, last_refreshed_at = ? WHERE id = ?`)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotation bound: prepare: %w", err)
 	}
 	defer update.Close()
 	ledger, err := prepare(`INSERT INTO ` + schema + `.refresh_tokens (jti, session_id, issued_at, expires_at)
-		VALUES ($1, $2, $3, $4)`)
+		VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotation bound: prepare: %w", err)
 	}
@@ -142,7 +159,7 @@ func MeasureRotation(ctx context.Context, dsn string, conns int, d time.Duration
 		if cur != presented || revoked.Valid || expires <= now {
 			return fmt.Errorf("session %s: unexpected state %q", id, cur)
 		}
-		if _, err := tx.StmtContext(ctx, update).ExecContext(ctx, next, now, exp, id); err != nil {
+		if _, err := tx.StmtContext(ctx, update).ExecContext(ctx, next, now, exp, now, now, id); err != nil {
 			return err
 		}
 		if _, err := tx.StmtContext(ctx, ledger).ExecContext(ctx, next, id, now, exp); err != nil {

@@ -74,6 +74,10 @@ func BenchmarkRotateRefreshPostgres(b *testing.B) {
 
 // BenchmarkRotateRefreshSQLite measures RotateRefresh on a SQLite file with
 // benchConns concurrent refresh chains (which its single writer serializes).
+func BenchmarkRotateRefreshMySQL(b *testing.B) {
+	benchRotateRefresh(b, openMigrated(b, testenv.MySQL(b)))
+}
+
 func BenchmarkRotateRefreshSQLite(b *testing.B) {
 	benchRotateRefresh(b, openMigrated(b, "sqlite://"+filepath.Join(b.TempDir(), "bench.db")))
 }

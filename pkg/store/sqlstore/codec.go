@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -29,6 +30,14 @@ func (t *dbTime) Scan(src any) error {
 		*t = dbTime{}
 	case int64:
 		*t = dbTime(time.UnixMicro(v).UTC())
+	case []byte:
+		// MySQL's text protocol (a statement run unprepared) sends
+		// integers as decimal text.
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("sqlstore: scan time: %w", err)
+		}
+		*t = dbTime(time.UnixMicro(n).UTC())
 	default:
 		return fmt.Errorf("sqlstore: scan time from %T", src)
 	}

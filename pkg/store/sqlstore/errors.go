@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 	"modernc.org/sqlite"
@@ -22,6 +23,29 @@ import (
 // the contract has no sentinel for it.
 var errInvalid = errors.New("invalid argument")
 
+// MySQL/MariaDB server error numbers the store maps.
+const (
+	mysqlDupEntry         = 1062 // ER_DUP_ENTRY
+	mysqlNoReferencedRow  = 1216 // ER_NO_REFERENCED_ROW
+	mysqlNoReferencedRow2 = 1452 // ER_NO_REFERENCED_ROW_2
+	mysqlTooManyConns     = 1040 // ER_CON_COUNT_ERROR
+	mysqlServerShutdown   = 1053 // ER_SERVER_SHUTDOWN
+	mysqlLockWaitTimeout  = 1205 // ER_LOCK_WAIT_TIMEOUT
+	mysqlLockDeadlock     = 1213 // ER_LOCK_DEADLOCK
+	mysqlReadOnly         = 1290 // ER_OPTION_PREVENTS_STATEMENT (--read-only: a replica, mid-failover)
+	mysqlConnectionKilled = 1927 // ER_CONNECTION_KILLED (MariaDB)
+	mysqlQueryInterrupted = 1317 // ER_QUERY_INTERRUPTED
+)
+
+// mysqlNumber returns the server error number of err, 0 when it is not a
+// MySQL server error.
+func mysqlNumber(err error) uint16 {
+	if e, ok := errors.AsType[*mysql.MySQLError](err); ok {
+		return e.Number
+	}
+	return 0
+}
+
 // isUniqueViolation reports whether err is a unique or primary key
 // violation, by driver code rather than message text.
 func isUniqueViolation(err error) bool {
@@ -31,7 +55,7 @@ func isUniqueViolation(err error) bool {
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
-	return false
+	return mysqlNumber(err) == mysqlDupEntry
 }
 
 // isForeignKeyViolation reports whether err is a foreign key violation: the
@@ -43,7 +67,8 @@ func isForeignKeyViolation(err error) bool {
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	}
-	return false
+	n := mysqlNumber(err)
+	return n == mysqlNoReferencedRow || n == mysqlNoReferencedRow2
 }
 
 // mapWriteErr turns constraint violations into the contract's sentinels,
@@ -83,6 +108,16 @@ func isUnavailable(err error) bool {
 		return true
 	}
 	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	if errors.Is(err, mysql.ErrInvalidConn) {
+		return true
+	}
+	switch mysqlNumber(err) {
+	case mysqlTooManyConns, mysqlServerShutdown, mysqlLockWaitTimeout, mysqlLockDeadlock,
+		mysqlReadOnly, mysqlConnectionKilled:
+		// A deadlock victim's transaction was rolled back whole: retrying
+		// it is what the server asks for.
 		return true
 	}
 	if e := pq.As(err); e != nil {

@@ -16,3 +16,6 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 	}
 	return row.session(), nil
 }
+
+// MySQLConfig is mysqlConfig, for the DSN tests.
+var MySQLConfig = mysqlConfig

@@ -21,6 +21,10 @@ const unlockTimeout = 10 * time.Second
 // same database. The lock is released even when ctx is done; if the unlock
 // fails, the connection is discarded, which releases it too.
 //
+// On MySQL it is GET_LOCK on a name derived from the database and key,
+// held by a connection taken from the pool for the duration, with the same
+// release guarantees.
+//
 // On SQLite it is a mutex of this Store, keyed by name: exclusive within the
 // process only. Keys should be a small fixed set (each one keeps a tiny
 // entry for the life of the Store).
@@ -28,6 +32,9 @@ const unlockTimeout = 10 * time.Second
 // fn must not call WithAdvisoryLock with the same key, or Migrate (which
 // takes its own lock).
 func (s *Store) WithAdvisoryLock(ctx context.Context, key string, fn func(ctx context.Context) error) error {
+	if s.d.mysql {
+		return s.mysqlAdvisoryLock(ctx, key, fn)
+	}
 	if !s.d.postgres {
 		unlock, err := s.locks.lock(ctx, key)
 		if err != nil {

@@ -24,10 +24,14 @@ type mfaQueries struct {
 	setPending, totp, confirm, accept, deleteTOTP              string
 	deleteCodes, consumeCode, codesLeft                        string
 	pruneChallenges, insertChallenge, challenge, fail, consume string
+	// MySQL only: challengeByDigest reads a challenge back after fail or
+	// consume (updateReturning); totpConfirmed tells whether setPending
+	// met a confirmed secret, which its upsert leaves unchanged.
+	challengeByDigest, totpConfirmed string
 }
 
 func newMFAQueries(d dialect) mfaQueries {
-	return mfaQueries{
+	q := mfaQueries{
 		// A pending secret is replaced; a confirmed one stays, and the
 		// update matches nothing, which the caller reads as "exists".
 		setPending: d.rebind(`INSERT INTO user_totp (user_id, sealed_secret, created_at, confirmed_at, last_step)
@@ -46,9 +50,24 @@ func newMFAQueries(d dialect) mfaQueries {
 		pruneChallenges: d.rebind(`DELETE FROM mfa_challenges WHERE user_id = ? AND (used_at IS NOT NULL OR expires_at <= ?)`),
 		insertChallenge: d.rebind(`INSERT INTO mfa_challenges (` + challengeCols + `, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)`),
 		challenge:       d.rebind(`SELECT ` + challengeCols + ` FROM mfa_challenges WHERE ` + challengeLive),
-		fail:            d.rebind(`UPDATE mfa_challenges SET failures = failures + 1 WHERE ` + challengeLive + ` RETURNING ` + challengeCols),
-		consume:         d.rebind(`UPDATE mfa_challenges SET used_at = ? WHERE ` + challengeLive + ` RETURNING ` + challengeCols),
+		fail:            d.rebind(`UPDATE mfa_challenges SET failures = failures + 1 WHERE ` + challengeLive + d.returning(challengeCols)),
+		consume:         d.rebind(`UPDATE mfa_challenges SET used_at = ? WHERE ` + challengeLive + d.returning(challengeCols)),
+
+		challengeByDigest: d.rebind(`SELECT ` + challengeCols + ` FROM mfa_challenges WHERE digest = ?`),
+		totpConfirmed:     d.rebind(`SELECT confirmed_at IS NOT NULL FROM user_totp WHERE user_id = ?`),
 	}
+	if d.mysql {
+		// No ON CONFLICT ... WHERE: the upsert keeps a confirmed row's
+		// values (IF), and SetPendingTOTP then reads whether it was one.
+		// VALUES() is deprecated on MySQL 8.0.20+ but is what both MySQL
+		// and MariaDB accept.
+		q.setPending = d.rebind(`INSERT INTO user_totp (user_id, sealed_secret, created_at, confirmed_at, last_step)
+			VALUES (?, ?, ?, NULL, 0)
+			ON DUPLICATE KEY UPDATE
+				sealed_secret = IF(confirmed_at IS NULL, VALUES(sealed_secret), sealed_secret),
+				created_at = IF(confirmed_at IS NULL, VALUES(created_at), created_at)`)
+	}
+	return q
 }
 
 type totpRow struct {
@@ -86,6 +105,9 @@ func (s *Store) SetPendingTOTP(ctx context.Context, userID string, sealed []byte
 	if userID == "" || len(sealed) == 0 || at.IsZero() {
 		return fmt.Errorf("sqlstore: set pending TOTP: user, secret and time are required: %w", errInvalid)
 	}
+	if s.d.mysql {
+		return s.setPendingTOTPMySQL(ctx, userID, sealed, at)
+	}
 	res, err := exec(ctx, s.wq, s.mq.setPending, userID, sealed, dbTime(at))
 	if err != nil {
 		return mapWriteErr("set pending TOTP", err)
@@ -95,6 +117,25 @@ func (s *Store) SetPendingTOTP(ctx context.Context, userID string, sealed []byte
 		return fmt.Errorf("sqlstore: rows affected: %w", err)
 	}
 	if n == 0 {
+		return fmt.Errorf("sqlstore: TOTP of %q is confirmed: %w", userID, store.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// setPendingTOTPMySQL is SetPendingTOTP on MySQL: the upsert, then a read
+// of the row it locked, in one transaction.
+func (s *Store) setPendingTOTPMySQL(ctx context.Context, userID string, sealed []byte, at time.Time) error {
+	var confirmed bool
+	err := s.inTx(ctx, func(tx runner) error {
+		if _, err := exec(ctx, tx, s.mq.setPending, userID, sealed, dbTime(at)); err != nil {
+			return err
+		}
+		return get(ctx, tx, &confirmed, s.mq.totpConfirmed, userID)
+	})
+	switch {
+	case err != nil:
+		return mapWriteErr("set pending TOTP", err)
+	case confirmed:
 		return fmt.Errorf("sqlstore: TOTP of %q is confirmed: %w", userID, store.ErrAlreadyExists)
 	}
 	return nil
@@ -257,17 +298,29 @@ func (s *Store) MFAChallenge(ctx context.Context, digest []byte, purpose string,
 
 // FailMFAChallenge counts a failure against a live challenge.
 func (s *Store) FailMFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (store.MFAChallenge, error) {
-	return s.challengeQuery(ctx, s.wq, "fail", s.mq.fail, digest, purpose, dbTime(now), maxFailures)
+	return s.challengeUpdate(ctx, "fail", s.mq.fail, digest, digest, purpose, dbTime(now), maxFailures)
 }
 
 // ConsumeMFAChallenge marks a live challenge used.
 func (s *Store) ConsumeMFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (store.MFAChallenge, error) {
-	return s.challengeQuery(ctx, s.wq, "consume", s.mq.consume, dbTime(now), digest, purpose, dbTime(now), maxFailures)
+	return s.challengeUpdate(ctx, "consume", s.mq.consume, digest, dbTime(now), digest, purpose, dbTime(now), maxFailures)
+}
+
+// challengeUpdate runs a challenge's fail or consume update and returns
+// the challenge as the update left it.
+func (s *Store) challengeUpdate(ctx context.Context, op, update string, digest []byte, args ...any) (store.MFAChallenge, error) {
+	var row challengeRow
+	err := s.updateReturning(ctx, s.wq, &row, update, args, s.mq.challengeByDigest, digest)
+	return challengeResult(op, row, err)
 }
 
 func (s *Store) challengeQuery(ctx context.Context, r runner, op, query string, args ...any) (store.MFAChallenge, error) {
 	var row challengeRow
 	err := get(ctx, r, &row, query, args...)
+	return challengeResult(op, row, err)
+}
+
+func challengeResult(op string, row challengeRow, err error) (store.MFAChallenge, error) {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// Not live: unknown, used, expired or out of attempts, untold.

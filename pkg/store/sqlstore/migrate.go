@@ -12,7 +12,7 @@ import (
 // migrations holds the schema, one directory per dialect. Files are
 // numbered (00001_init.sql, ...) and each runs in one transaction.
 //
-//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql migrations/mysql/*.sql
 var migrations embed.FS
 
 // migrateLockKey is the advisory lock Migrate holds, fixed so that every
@@ -20,7 +20,7 @@ var migrations embed.FS
 const migrateLockKey = "sqlstore/migrate"
 
 // Migrate brings the schema up to date with the embedded migrations. It is
-// idempotent. On Postgres it runs under an advisory lock, so replicas that
+// idempotent. On Postgres and MySQL it runs under an advisory lock (GET_LOCK on MySQL), so replicas that
 // start together migrate one after the other: the first applies, the others
 // find nothing to do. goose's version table (goose_db_version) lives in the
 // first schema of the connection's search_path, beside authd's tables.

@@ -21,8 +21,8 @@ import (
 // Compile-time check that *Store implements the contract.
 var _ store.Store = (*Store)(nil)
 
-// Store is a store.Store backed by Postgres or SQLite. It is safe for
-// concurrent use. Create it with Open.
+// Store is a store.Store backed by Postgres, MySQL/MariaDB or SQLite. It
+// is safe for concurrent use. Create it with Open.
 type Store struct {
 	d dialect
 	// w runs every write and every transaction. On SQLite it is a pool of
@@ -37,6 +37,8 @@ type Store struct {
 	log   *slog.Logger
 	now   func() time.Time
 	locks *keyLocks // SQLite's process-local advisory locks
+	// lockPrefix starts MySQL's GET_LOCK names (mysqlLockPrefix).
+	lockPrefix string
 
 	uq userQueries
 	sq sessionQueries
@@ -47,28 +49,51 @@ type Store struct {
 	mq mfaQueries
 }
 
+// The schemes this package registers with store.Register; a binary that
+// imports it (even blank) opens them with store.Open.
+func init() {
+	for _, scheme := range []string{"sqlite", "postgres", "postgresql", "mysql"} {
+		store.Register(scheme, openBackend)
+	}
+}
+
+func openBackend(ctx context.Context, dsn string, cfg store.OpenConfig) (store.Store, error) {
+	return Open(ctx, dsn, WithLogger(cfg.Logger), WithClock(cfg.Now))
+}
+
 // Open connects to the database named by dsn and checks that it answers. It
 // does not migrate: call Migrate.
 //
 // A dsn starting with postgres:// or postgresql:// selects Postgres and is
-// passed to lib/pq as is. Anything else is SQLite: sqlite://PATH, file:PATH
+// passed to lib/pq as is. mysql://user:pass@host:port/db?params selects
+// MySQL/MariaDB (see mysqlConfig for what Open sets and what the query
+// may set). Anything else is SQLite: sqlite:PATH, sqlite://PATH, file:PATH
 // (a SQLite URI) or a plain PATH, optionally followed by ?query parameters.
 // Those are passed to modernc.org/sqlite after the defaults Open sets (WAL,
 // synchronous=NORMAL, foreign_keys=ON, busy_timeout=5000, BEGIN IMMEDIATE
 // for writes), so their _pragma values run last and win. ":memory:" gives a private in-memory
 // database on a single connection.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	isPG := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-	cfg, err := newConfig(isPG, opts)
+	var d dialect
+	switch store.Scheme(dsn) {
+	case "postgres", "postgresql":
+		d = postgresDialect()
+	case "mysql":
+		d = mysqlDialect()
+	default:
+		d = sqliteDialect()
+	}
+	cfg, err := newConfig(d.networked(), opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{log: cfg.logger, now: cfg.now, locks: newKeyLocks()}
-	if isPG {
-		s.d = postgresDialect()
+	s := &Store{d: d, log: cfg.logger, now: cfg.now, locks: newKeyLocks()}
+	switch {
+	case d.postgres:
 		err = s.openPostgres(ctx, dsn, cfg)
-	} else {
-		s.d = sqliteDialect()
+	case d.mysql:
+		err = s.openMySQL(ctx, dsn, cfg)
+	default:
 		err = s.openSQLite(ctx, dsn, cfg)
 	}
 	if err != nil {
@@ -117,6 +142,17 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, cfg config) error 
 	if err != nil {
 		return fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
+	sizePool(db, cfg)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("sqlstore: ping postgres: %w", redactURLError(err))
+	}
+	s.w, s.r = db, db
+	return nil
+}
+
+// sizePool sizes a server's pool (Postgres, MySQL) the same way.
+func sizePool(db *sqlx.DB, cfg config) {
 	db.SetMaxOpenConns(cfg.maxOpenConns)
 	// database/sql keeps only 2 idle connections by default; under load the
 	// rest would be closed and redialled on every burst.
@@ -125,12 +161,6 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, cfg config) error 
 	// Recycle connections now and then so that a pool rebalances after a
 	// failover or a pooler restart.
 	db.SetConnMaxLifetime(time.Hour)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return fmt.Errorf("sqlstore: ping postgres: %w", redactURLError(err))
-	}
-	s.w, s.r = db, db
-	return nil
 }
 
 // redactURLError drops the URL (which may hold a password) from a parse
@@ -200,10 +230,14 @@ func openSQLitePool(ctx context.Context, name, query string, conns int) (*sqlx.D
 }
 
 // sqliteName splits a SQLite DSN into the name modernc.org/sqlite opens and
-// its query string. sqlite:// is ours and is removed; file: is a SQLite URI
+// its query string. sqlite:// and sqlite: are ours and are removed; file: is a SQLite URI
 // and is kept.
 func sqliteName(dsn string) (name, query string) {
-	dsn = strings.TrimPrefix(dsn, "sqlite://")
+	if rest, ok := strings.CutPrefix(dsn, "sqlite://"); ok {
+		dsn = rest
+	} else {
+		dsn = strings.TrimPrefix(dsn, "sqlite:")
+	}
 	name, query, _ = strings.Cut(dsn, "?")
 	return name, query
 }

@@ -9,7 +9,7 @@ import (
 
 // Defaults for the connection pools.
 const (
-	// DefaultPostgresMaxOpenConns is the Postgres pool size unless
+	// DefaultPostgresMaxOpenConns is the Postgres (and MySQL) pool size unless
 	// WithMaxOpenConns says otherwise.
 	DefaultPostgresMaxOpenConns = 16
 	// DefaultSQLiteReaders is the size of the SQLite read-only pool unless
@@ -35,7 +35,7 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// WithMaxOpenConns sets the size of the Postgres connection pool (default
+// WithMaxOpenConns sets the size of the Postgres or MySQL connection pool (default
 // DefaultPostgresMaxOpenConns, at least 2: WithAdvisoryLock and Migrate hold
 // one connection for the lock while the work uses another) or of the SQLite
 // read-only pool (default DefaultSQLiteReaders). SQLite writes always use a
@@ -51,7 +51,7 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
 
-func newConfig(isPostgres bool, opts []Option) (config, error) {
+func newConfig(networked bool, opts []Option) (config, error) {
 	c := config{now: time.Now}
 	for _, o := range opts {
 		o(&c)
@@ -66,12 +66,12 @@ func newConfig(isPostgres bool, opts []Option) (config, error) {
 	switch {
 	case c.maxOpenConns < 0:
 		errs = append(errs, fmt.Errorf("WithMaxOpenConns: %d is negative", c.maxOpenConns))
-	case c.maxOpenConns == 0 && isPostgres:
+	case c.maxOpenConns == 0 && networked:
 		c.maxOpenConns = DefaultPostgresMaxOpenConns
 	case c.maxOpenConns == 0:
 		c.maxOpenConns = DefaultSQLiteReaders
-	case c.maxOpenConns == 1 && isPostgres:
-		errs = append(errs, errors.New("WithMaxOpenConns: Postgres needs at least 2 connections (advisory locks hold one)"))
+	case c.maxOpenConns == 1 && networked:
+		errs = append(errs, errors.New("WithMaxOpenConns: Postgres and MySQL need at least 2 connections (advisory locks hold one)"))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("sqlstore: invalid options: %w", errors.Join(errs...))

@@ -19,15 +19,18 @@ import (
 //
 // Arguments: new jti, new iat, new exp, now, now, user agent, ip,
 // session id, presented jti, now.
-const rotateSQL = `UPDATE sessions SET
+const rotateSQL = rotateSQLNoReturning + `
+RETURNING ` + sessionCols
+
+// rotateSQLNoReturning is rotateSQL without its RETURNING, for MySQL.
+const rotateSQLNoReturning = `UPDATE sessions SET
 	prev_refresh_jti = refresh_jti,
 	refresh_jti = ?, refresh_issued_at = ?, expires_at = ?,
 	rotated_at = ?, last_refreshed_at = ?,
 	user_agent = COALESCE(NULLIF(?, ''), user_agent),
 	ip = COALESCE(NULLIF(?, ''), ip)
 WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL AND expires_at > ?
-	AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)
-RETURNING ` + sessionCols
+	AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)`
 
 // rotateWithUserSQL is rotateSQL plus the owner and their roles in the same
 // statement (Postgres only: SQLite has no data-modifying CTEs), so the
@@ -91,6 +94,9 @@ func (s *Store) RotateRefresh(ctx context.Context, r store.Rotation) (store.Rota
 	if r.SessionID == "" || r.PresentedJTI == "" || r.NewJTI == "" || r.Now.IsZero() ||
 		r.NewIssuedAt.IsZero() || r.NewExpiresAt.IsZero() || r.Grace < 0 {
 		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: SessionID, PresentedJTI, NewJTI, NewIssuedAt, NewExpiresAt and Now are required, Grace >= 0: %w", errInvalid)
+	}
+	if s.d.mysql {
+		return s.rotateLocked(ctx, r)
 	}
 	if s.d.postgres {
 		var row rotationRow
@@ -190,4 +196,72 @@ func (s *Store) rotateRow(ctx context.Context, tx runner, r store.Rotation) (sto
 // sentinels (and its own context), so it needs no further wrapping.
 func isDomainErr(err error) bool {
 	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrSessionRevoked)
+}
+
+// rotateLocked is RotateRefresh on MySQL, one transaction: lock the
+// session row (SELECT ... FOR UPDATE), read its owner, let
+// store.DecideRotation classify the request, and apply the decision under
+// the lock. Concurrent rotations of one session queue on the row lock, and
+// each decides on the row the previous one committed.
+func (s *Store) rotateLocked(ctx context.Context, r store.Rotation) (store.RotationResult, error) {
+	var out rotateOutcome
+	err := s.inTx(ctx, func(tx runner) error {
+		row, err := getSession(ctx, tx, s.sq.byIDForUpdate, r.SessionID)
+		if err != nil {
+			return err
+		}
+		sess := row.session()
+		u, err := s.getUser(ctx, tx, s.uq.byID, sess.UserID)
+		if err != nil {
+			return fmt.Errorf("read owner: %w", err)
+		}
+		switch store.DecideRotation(sess, u.CredentialVersion, r) {
+		case store.RotateDead:
+			return fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrSessionRevoked)
+		case store.RotateFresh:
+			res, err := exec(ctx, tx, s.sq.rotate, rotateArgs(r)...)
+			if err == nil {
+				err = requireRow(res, "session", r.SessionID)
+			}
+			if err != nil {
+				return err
+			}
+			out.res = store.RotationResult{Session: rotated(sess, r), User: u}
+		case store.RotateReplay:
+			out.res = store.RotationResult{Session: sess, User: u, Replayed: true}
+		default:
+			if _, err := exec(ctx, tx, s.sq.revokeFamily, dbTime(r.Now), r.SessionID); err != nil {
+				return fmt.Errorf("revoke reused session: %w", err)
+			}
+			out.reused = true
+		}
+		return nil
+	})
+	switch {
+	case err != nil && isDomainErr(err):
+		return store.RotationResult{}, err
+	case err != nil:
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: %w", err)
+	case out.reused:
+		return store.RotationResult{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrRefreshReused)
+	}
+	return out.res, nil
+}
+
+// rotated is sess as rotateSQL leaves it after rotating by r, so that the
+// locked path needs no read after its UPDATE.
+func rotated(sess store.Session, r store.Rotation) store.Session {
+	sess.PrevRefreshJTI = sess.RefreshJTI
+	sess.RefreshJTI = r.NewJTI
+	sess.RefreshIssuedAt = canon(r.NewIssuedAt)
+	sess.ExpiresAt = canon(r.NewExpiresAt)
+	sess.RotatedAt = canon(r.Now)
+	sess.LastRefreshedAt = canon(r.Now)
+	if r.UserAgent != "" {
+		sess.UserAgent = r.UserAgent
+	}
+	if r.IP != "" {
+		sess.IP = r.IP
+	}
+	return sess
 }

@@ -31,6 +31,9 @@ type sessionQueries struct {
 	rotate, rotateWithUser                                              string
 	bumpUser, userVersion, carry                                        string
 	stepUp                                                              string
+	// MySQL only (no RETURNING): liveToRevoke locks and lists what
+	// revokeUser then revokes; loginGuard is the first step of a login.
+	liveToRevoke, loginGuard string
 }
 
 func newSessionQueries(d dialect) sessionQueries {
@@ -53,10 +56,12 @@ func newSessionQueries(d dialect) sessionQueries {
 		// COALESCE keeps the first revocation time: revoking twice is a no-op.
 		revoke: d.rebind(`UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND user_id = ?`),
 		revokeUser: d.rebind(`UPDATE sessions SET revoked_at = ?
-			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`),
+			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?` + d.returning("id")),
+		liveToRevoke: d.rebind(`SELECT id FROM sessions
+			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?` + d.forUpdate),
 		revokeFamily: d.rebind(`UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
-		bumpUser: d.rebind(`UPDATE users SET credential_version = credential_version + 1 WHERE id = ?
-			RETURNING credential_version`),
+		bumpUser: d.rebind(`UPDATE users SET credential_version = credential_version + 1 WHERE id = ?` +
+			d.returning("credential_version")),
 		userVersion: d.rebind(`SELECT credential_version FROM users WHERE id = ?`),
 		// Carries the caller's session from the old version to the new.
 		carry: d.rebind(`UPDATE sessions SET credential_version = ?
@@ -65,8 +70,17 @@ func newSessionQueries(d dialect) sessionQueries {
 		// A step-up applies to a session that could still rotate.
 		stepUp: d.rebind(`UPDATE sessions SET amr = ?, auth_time = ?
 			WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?
-				AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)
-			RETURNING ` + sessionCols),
+				AND credential_version = (SELECT u.credential_version FROM users u WHERE u.id = sessions.user_id)` +
+			d.returning(sessionCols)),
+	}
+	if d.mysql {
+		// The Postgres CTE's order as two statements of one transaction:
+		// the guarded UPDATE takes the user row's exclusive lock first,
+		// then the session is inserted from that row. (INSERT ... SELECT
+		// first would take a shared lock, and two logins of one user would
+		// deadlock upgrading theirs.)
+		q.loginGuard = d.rebind(`UPDATE users SET ` + lastLoginSet + ` WHERE id = ? AND credential_version = ?`)
+		q.rotate = d.rebind(rotateSQLNoReturning)
 	}
 	if d.postgres {
 		q.rotateWithUser = d.rebind(rotateWithUserSQL(d))
@@ -170,6 +184,26 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 	login := dbTime(sess.CreatedAt)
 	args := []any{sess.ID, sess.ClientID, sess.UserAgent, sess.IP, sess.RefreshJTI, dbTime(sess.RefreshIssuedAt),
 		dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt), dbTime(sess.LastRefreshedAt), amr, dbTime(sess.AuthTime)}
+	if s.d.mysql {
+		err = s.inTx(ctx, func(tx runner) error {
+			res, err := exec(ctx, tx, s.sq.loginGuard, login, login, sess.UserID, sess.CredentialVersion)
+			if err != nil {
+				return err
+			}
+			if err := s.requireVersion(ctx, tx, res, sess.UserID); err != nil {
+				return err
+			}
+			_, err = exec(ctx, tx, s.sq.insert, append(args, sess.UserID, sess.CredentialVersion)...)
+			return err
+		})
+		switch {
+		case err != nil && isVersionErr(err):
+			return store.Session{}, err
+		case err != nil:
+			return store.Session{}, mapWriteErr("create session", err)
+		}
+		return sess, nil
+	}
 	if s.d.postgres {
 		res, err := exec(ctx, s.wq, s.sq.insert, append([]any{login, login, sess.UserID, sess.CredentialVersion}, args...)...)
 		if err != nil {
@@ -252,7 +286,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptSessionID 
 		// Bumping first takes the user row's lock (Postgres): a session
 		// insert verified at the old version waits, then finds it gone.
 		var version int64
-		switch err := get(ctx, tx, &version, s.sq.bumpUser, userID); {
+		switch err := s.updateReturning(ctx, tx, &version, s.sq.bumpUser, []any{userID}, s.sq.userVersion, userID); {
 		case errors.Is(err, sql.ErrNoRows):
 			// No such user: nothing to bump, and no sessions either.
 		case err != nil:
@@ -262,7 +296,14 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, exceptSessionID 
 				return err
 			}
 		}
-		return selectAll(ctx, tx, &ids, s.sq.revokeUser, dbTime(at), userID, exceptSessionID, dbTime(at))
+		if !s.d.mysql {
+			return selectAll(ctx, tx, &ids, s.sq.revokeUser, dbTime(at), userID, exceptSessionID, dbTime(at))
+		}
+		if err := selectAll(ctx, tx, &ids, s.sq.liveToRevoke, userID, exceptSessionID, dbTime(at)); err != nil {
+			return err
+		}
+		_, err := exec(ctx, tx, s.sq.revokeUser, dbTime(at), userID, exceptSessionID, dbTime(at))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
@@ -284,7 +325,8 @@ func (s *Store) StepUpSession(ctx context.Context, userID, sessionID string, amr
 		return store.Session{}, fmt.Errorf("sqlstore: step up session: %w", err)
 	}
 	var row sessionRow
-	err = get(ctx, s.wq, &row, s.sq.stepUp, list, dbTime(at), sessionID, userID, dbTime(at))
+	err = s.updateReturning(ctx, s.wq, &row, s.sq.stepUp, []any{list, dbTime(at), sessionID, userID, dbTime(at)},
+		s.sq.byID, sessionID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.Session{}, fmt.Errorf("sqlstore: live session %q of %q: %w", sessionID, userID, store.ErrNotFound)

@@ -15,6 +15,8 @@ const tokenCols = `hash, purpose, user_id, email, created_at, expires_at, used_a
 
 type tokenQueries struct {
 	deleteUserPurpose, insert, consume string
+	// byHash reads a consumed token back (MySQL; see updateReturning).
+	byHash string
 }
 
 func newTokenQueries(d dialect) tokenQueries {
@@ -26,8 +28,8 @@ func newTokenQueries(d dialect) tokenQueries {
 		// SQLite's single writer) lets exactly one of concurrent callers
 		// match: the others re-check a row whose used_at is set.
 		consume: d.rebind(`UPDATE one_time_tokens SET used_at = ?
-			WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
-			RETURNING ` + tokenCols),
+			WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?` + d.returning(tokenCols)),
+		byHash: d.rebind(`SELECT ` + tokenCols + ` FROM one_time_tokens WHERE hash = ?`),
 	}
 }
 
@@ -80,7 +82,7 @@ func (s *Store) ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose st
 		return store.OneTimeToken{}, fmt.Errorf("sqlstore: consume one-time token: hash, purpose and now are required: %w", errInvalid)
 	}
 	var row tokenRow
-	err := get(ctx, s.wq, &row, s.tq.consume, dbTime(now), hash, purpose, dbTime(now))
+	err := s.updateReturning(ctx, s.wq, &row, s.tq.consume, []any{dbTime(now), hash, purpose, dbTime(now)}, s.tq.byHash, hash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// The token's owner is not named: the caller only learns "no".

@@ -38,9 +38,8 @@ func newUserQueries(d dialect) userQueries {
 			credential_version = credential_version + ? WHERE id = ?`),
 		// Only while the email is still the one the token was mailed to.
 		setVerified: d.rebind(`UPDATE users SET email_verified = ?, updated_at = ? WHERE id = ? AND email = ?`),
-		grant: d.rebind(`INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)
-			ON CONFLICT (user_id, role) DO NOTHING`),
-		revoke: d.rebind(`DELETE FROM user_roles WHERE user_id = ? AND role = ?`),
+		grant:       d.rebind(`INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?) ` + d.onDuplicateIgnore("user_id, role", "role")),
+		revoke:      d.rebind(`DELETE FROM user_roles WHERE user_id = ? AND role = ?`),
 	}
 }
 

@@ -52,7 +52,7 @@ func (s *Store) listUsersSQL(q store.UserQuery) (string, []any) {
 		args = append(args, q.After.CreatedAt.UnixMicro(), q.After.ID)
 	}
 	if q.EmailPrefix != "" {
-		where = append(where, `u.email LIKE ? ESCAPE '\'`)
+		where = append(where, `u.email LIKE ? ESCAPE '!'`)
 		args = append(args, likePrefix(strings.ToLower(q.EmailPrefix)))
 	}
 	if q.Role != "" {
@@ -71,10 +71,13 @@ func (s *Store) listUsersSQL(q store.UserQuery) (string, []any) {
 	return s.d.rebind(query), append(args, q.Limit)
 }
 
-// likeEscaper escapes LIKE's wildcards and its escape character.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+// likeEscaper escapes LIKE's wildcards and its escape character. The
+// escape is '!', not a backslash, because a backslash in a MySQL string literal
+// is itself an escape (unless NO_BACKSLASH_ESCAPES): one escape character
+// that every dialect reads the same way.
+var likeEscaper = strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
 
-// likePrefix is a LIKE pattern (with ESCAPE '\') matching the strings
+// likePrefix is a LIKE pattern (with ESCAPE '!') matching the strings
 // that start with prefix, taken literally: its %, _ and \ are escaped.
 func likePrefix(prefix string) string { return likeEscaper.Replace(prefix) + "%" }
 
