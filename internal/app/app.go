@@ -31,6 +31,7 @@ import (
 	"github.com/authd/authd/pkg/store"
 	// The store backends this binary links; each registers its URL
 	// schemes with store.Register.
+	_ "github.com/authd/authd/pkg/store/mongostore" // mongodb:, mongodb+srv:
 	_ "github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/redis/go-redis/v9"
 )

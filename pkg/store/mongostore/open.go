@@ -148,3 +148,15 @@ func (s *Store) now() time.Time { return s.cfg.now() }
 
 // DatabaseName is the database the store uses.
 func (s *Store) DatabaseName() string { return s.db.Name() }
+
+// The mongodb and mongodb+srv schemes open this backend through
+// store.Open (AUTHD_DATABASE_URL); a binary links it with a blank import.
+func init() {
+	for _, scheme := range []string{"mongodb", "mongodb+srv"} {
+		store.Register(scheme, openBackend)
+	}
+}
+
+func openBackend(ctx context.Context, uri string, cfg store.OpenConfig) (store.Store, error) {
+	return Open(ctx, uri, WithLogger(cfg.Logger), WithClock(cfg.Now))
+}
