@@ -38,7 +38,8 @@ FUZZTIME ?= 15s
 FUZZ_TARGETS = ./pkg/token:FuzzVerify ./pkg/token:FuzzParseJWKS \
 	./pkg/middleware:FuzzBearerToken ./pkg/middleware:FuzzCacheTTL ./pkg/denylist:FuzzParseEvent \
 	./internal/httpapi:FuzzStrictUnmarshal ./internal/httpapi:FuzzDecodeForm \
-	./internal/auth:FuzzNormalizeEmail ./pkg/store:FuzzValidateRole
+	./internal/auth:FuzzNormalizeEmail ./internal/auth:FuzzDecodeCursor ./pkg/store:FuzzValidateRole \
+	./pkg/redisurl:FuzzParse
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
