@@ -67,6 +67,16 @@ var backends = []backend{
 		cfg.RedisKeyPrefix = prefix
 		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	}},
+	// A MongoDB-protocol server: FerretDB in CI (AUTHD_TEST_MONGODB_URL,
+	// started by .ci/run), or a real MongoDB.
+	{"mongodb+redis", func(t testing.TB, cfg *config.Config) {
+		cfg.DataDir = t.TempDir()
+		cfg.DatabaseURL = testenv.MongoDB(t)
+		_, prefix := testenv.Redis(t)
+		cfg.RedisURL = testenv.RedisURL()
+		cfg.RedisKeyPrefix = prefix
+		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	}},
 }
 
 // forEachBackend runs fn as a subtest per backend.
