@@ -53,11 +53,11 @@ func TestUsersExportImportAcrossBackends(t *testing.T) {
 		created[email] = u.CreatedAt
 		switch email {
 		case "ann@example.com":
-			if err := src.Service.GrantRole(ctx, u.ID, "editor"); err != nil {
+			if err := src.Service.GrantRole(ctx, auth.Actor{}, u.ID, "editor"); err != nil {
 				t.Fatal(err)
 			}
 		case "cy@example.com":
-			if err := src.Service.DisableUser(ctx, u.ID); err != nil {
+			if err := src.Service.DisableUser(ctx, auth.Actor{}, u.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
