@@ -29,9 +29,17 @@ var errBadCredentials = fail(ErrInvalidCredentials, "the email or password is in
 // as it would had it started a moment later. (Not a retryable error: a
 // retry with the same password fails or, after a sign-out everywhere,
 // simply succeeds.)
+//
+// A user with a confirmed TOTP gets ErrMFARequired instead of a session,
+// and one who must have a second factor and has none
+// ErrMFAEnrollmentRequired (see secondFactor); both only once the password
+// matched.
 func (s *Service) Login(ctx context.Context, email, pw string, device Device) (*Tokens, error) {
 	p, err := s.authenticatePassword(ctx, email, pw, device)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.secondFactor(ctx, p, device); err != nil {
 		return nil, err
 	}
 	return s.startSession(ctx, p, device)
