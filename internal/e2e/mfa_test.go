@@ -345,10 +345,11 @@ func TestMFAStepUpAndAdminRequireMFA(t *testing.T) {
 		// rcode is not otp: the admin API asks for a step-up.
 		stepUpChallenge(s.admin("GET", "/v1/admin/users", rc.AccessToken, nil))
 		s.waitAudit(ref.AccessToken, adminID, func(rows []auditRow) bool {
-			return slices.ContainsFunc(rows, func(r auditRow) bool { return r.typ == "mfa_verify" && r.outcome == "failure" && r.detail == "invalid_code" }) &&
+			return slices.ContainsFunc(rows, func(r auditRow) bool {
+				return r.typ == "mfa_verify" && r.outcome == "failure" && r.detail == "invalid_code"
+			}) &&
 				slices.ContainsFunc(rows, func(r auditRow) bool { return r.typ == "mfa_verify" && r.outcome == "success" && r.detail == "step_up" }) &&
 				slices.ContainsFunc(rows, func(r auditRow) bool { return r.typ == "mfa_recovery_code_used" })
 		})
 	})
 }
-
