@@ -244,3 +244,28 @@ func TestNewRunnerRefusesUnboundedConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginMFAAgainstAuthd prepares mfa_tokens and recovery codes outside
+// the measurement and spends each once: the phase ends when they are
+// spent, every one answered 200 with tokens, and a second phase prepares
+// its own.
+func TestLoginMFAAgainstAuthd(t *testing.T) {
+	base := startAuthd(t)
+	const tokens = 23 // not a multiple of 10: the last user's codes are not all used
+	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 30 * time.Second, MFATokens: tokens,
+		Dial: loadgen.NewDialer(false)})
+	p := loadgen.Phase{Name: "login_mfa", Mix: []loadgen.Weight{{Scenario: loadgen.LoginMFA, Weight: 1}}}
+	for round := range 2 {
+		res, err := r.Run(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := res.Endpoint(loadgen.LoginMFA)
+		if !ok || e.OK != tokens || res.ErrorCount() != 0 || len(res.Endpoints) != 1 {
+			t.Fatalf("round %d: %+v", round, res.Endpoints)
+		}
+		if res.Elapsed >= 30*time.Second {
+			t.Fatalf("round %d: the phase ran to its duration (%s) instead of ending when the tokens were spent", round, res.Elapsed)
+		}
+	}
+}
