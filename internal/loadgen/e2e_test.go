@@ -119,9 +119,9 @@ func TestRunAgainstAuthd(t *testing.T) {
 func runEveryScenario(t *testing.T, base string, dial loadgen.Dialer, sc loadgen.ServiceClient) {
 	var progress bytes.Buffer
 	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 150 * time.Millisecond, Dial: dial,
-		Progress: &progress, ProgressInterval: 50 * time.Millisecond, ServiceClient: sc})
-	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,client_credentials,mixed",
-		"verify=5,me=2,refresh=3,login=1,logout=1,register=1,client_credentials=2")
+		Progress: &progress, ProgressInterval: 50 * time.Millisecond, ServiceClient: sc, MFATokens: 10})
+	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,client_credentials,login_mfa,mixed",
+		"verify=5,me=2,refresh=3,login=1,logout=1,register=1,client_credentials=2,login_mfa=1")
 	if err != nil {
 		t.Fatal(err)
 	}
