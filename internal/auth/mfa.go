@@ -125,6 +125,11 @@ func (s *Service) requiresMFA(u store.User) bool {
 	return false
 }
 
+// hasSecondFactor reports whether amr holds a second factor.
+func hasSecondFactor(amr []string) bool {
+	return slices.Contains(amr, amrOTP) || slices.Contains(amr, amrRecoveryCode)
+}
+
 // mfaThrottle answers ErrRateLimited while the login backoff of email from
 // ip's network lasts or the account's code budget is spent.
 func (s *Service) mfaThrottle(ctx context.Context, email, ip string) (backoffKey string, err error) {

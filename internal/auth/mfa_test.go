@@ -262,6 +262,34 @@ func TestRequiredRoleEnforcement(t *testing.T) {
 	}
 }
 
+// A session from before a required role was granted stops refreshing;
+// one with a second factor goes on.
+func TestRequiredRoleEndsPasswordOnlyRefresh(t *testing.T) {
+	f := newMFAFixture(t)
+	ctx := context.Background()
+	plain, second := f.user(t, "plain@example.com"), f.user(t, "second@example.com")
+	_, codes := f.enrolled(t, second)
+	tk, err := f.svc.Login(ctx, plain.Email, mfaPW, mfaDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk2, err := f.svc.LoginMFA(ctx, f.challenge(t, second.Email), "", codes[0], mfaDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []store.User{plain, second} {
+		if err := f.store.GrantRole(ctx, u.ID, "root"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.Refresh(ctx, tk.RefreshToken, mfaDevice); !errors.Is(err, auth.ErrInvalidGrant) {
+		t.Fatalf("password-only refresh: %v, want invalid_grant", err)
+	}
+	if _, err := f.svc.Refresh(ctx, tk2.RefreshToken, mfaDevice); err != nil {
+		t.Fatalf("refresh with a second factor: %v", err)
+	}
+}
+
 // A second enrolment replaces a pending secret: a code of the first no
 // longer confirms. A confirmed TOTP cannot be enrolled over.
 func TestEnrolmentReplacesPendingSecret(t *testing.T) {
