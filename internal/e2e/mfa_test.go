@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -352,4 +354,16 @@ func TestMFAStepUpAndAdminRequireMFA(t *testing.T) {
 				slices.ContainsFunc(rows, func(r auditRow) bool { return r.typ == "mfa_recovery_code_used" })
 		})
 	})
+}
+
+// A name of AUTHD_MFA_REQUIRED_ROLES outside the role grammar stops authd
+// at start, before anything is opened, as AUTHD_ADMIN_ROLE does.
+func TestMFARequiredRolesValidatedAtStart(t *testing.T) {
+	cfg := testConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.MFARequiredRoles = "ops, Not A Role"
+	_, err := app.Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "AUTHD_MFA_REQUIRED_ROLES") {
+		t.Fatalf("err = %v, want one naming AUTHD_MFA_REQUIRED_ROLES", err)
+	}
 }
