@@ -120,8 +120,8 @@ type Config struct {
 	TrustedProxies string `yaml:"trusted_proxies" env:"AUTHD_TRUSTED_PROXIES"`
 
 	// Second factor (config/mfa.go, README "Two-factor authentication").
-	// MFAIssuer names authd in authenticator apps; empty: the host of
-	// Issuer.
+	// MFAIssuer names authd in authenticator apps; empty: the host name
+	// of Issuer.
 	MFAIssuer string `yaml:"mfa_issuer" env:"AUTHD_MFA_ISSUER"`
 	// MFATokenTTL is the lifetime of the mfa_token of a login's second
 	// step (1m..15m).

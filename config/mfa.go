@@ -13,14 +13,16 @@ const (
 	maxMFATokenTTL = 15 * time.Minute
 )
 
-// EffectiveMFAIssuer returns MFAIssuer, or the host of Issuer when it is
+// EffectiveMFAIssuer returns MFAIssuer, or the host name of Issuer when it is
 // empty: the name authenticator apps show for authd's accounts.
 func (c Config) EffectiveMFAIssuer() string {
 	if c.MFAIssuer != "" {
 		return c.MFAIssuer
 	}
-	if u, err := url.Parse(c.Issuer); err == nil && u.Host != "" {
-		return u.Host
+	// The host name without the port: the otpauth label is
+	// issuer:account, and apps split it at the first colon.
+	if u, err := url.Parse(c.Issuer); err == nil && u.Hostname() != "" {
+		return u.Hostname()
 	}
 	return "authd"
 }

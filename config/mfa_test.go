@@ -17,7 +17,7 @@ func TestMFASettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if def.MFATokenTTL != 5*time.Minute || def.AdminRequireMFA || def.MFARequiredRoleList() != nil ||
-		def.EffectiveMFAIssuer() != "localhost:8080" {
+		def.EffectiveMFAIssuer() != "localhost" {
 		t.Fatalf("defaults: ttl %s, admin %v, roles %v, issuer %q", def.MFATokenTTL, def.AdminRequireMFA,
 			def.MFARequiredRoleList(), def.EffectiveMFAIssuer())
 	}

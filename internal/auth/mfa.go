@@ -20,7 +20,7 @@ type MFAConfig struct {
 	// (ErrUnavailable), and a login of a user with a TOTP fails.
 	Sealer *mfa.Sealer
 	// Issuer names the service in authenticator apps (AUTHD_MFA_ISSUER);
-	// empty: the host of Config.Issuer.
+	// empty: the host name of Config.Issuer.
 	Issuer string
 	// TokenTTL is the lifetime of an mfa_token (AUTHD_MFA_TOKEN_TTL);
 	// zero means DefaultMFATokenTTL.
@@ -63,8 +63,10 @@ const keyMFAAccount = "acct:mfa:"
 
 func (c *Config) mfaDefaults() error {
 	if c.MFA.Issuer == "" {
-		if u, err := url.Parse(c.Issuer); err == nil && u.Host != "" {
-			c.MFA.Issuer = u.Host
+		// The host name without the port: the otpauth label is
+		// issuer:account, and apps split it at the first colon.
+		if u, err := url.Parse(c.Issuer); err == nil && u.Hostname() != "" {
+			c.MFA.Issuer = u.Hostname()
 		} else {
 			c.MFA.Issuer = "authd"
 		}

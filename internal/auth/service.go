@@ -1,4 +1,5 @@
-// Package auth is authd's service logic: registration, login, refresh-token
+// Package auth is authd's service logic: registration, login (with an
+// optional second factor: TOTP and recovery codes, and step-up), refresh-token
 // rotation, logout, the current user, email verification, password reset
 // and change, the user's sessions, and the administration of accounts
 // (listing, creating and inviting, disabling, roles, ending sessions,

@@ -39,7 +39,8 @@ func (s *server) enrolMFA(access string) (string, []string) {
 	r := s.bearer("POST", "/v1/mfa/totp", access, nil).want(s.t, http.StatusOK)
 	m := r.JSON(s.t)
 	secret, uri := m["secret"].(string), m["otpauth_uri"].(string)
-	if !strings.HasPrefix(uri, "otpauth://totp/") || !strings.Contains(uri, "secret="+secret) {
+	// The issuer is the host name of AUTHD_ISSUER (http://localhost:8080).
+	if !strings.HasPrefix(uri, "otpauth://totp/localhost:") || !strings.Contains(uri, "secret="+secret) || !strings.Contains(uri, "issuer=localhost&") && !strings.HasSuffix(uri, "issuer=localhost") {
 		s.t.Fatalf("otpauth_uri %q", uri)
 	}
 	png, err := base64.StdEncoding.DecodeString(m["qr_png"].(string))
