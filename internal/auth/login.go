@@ -40,14 +40,19 @@ func (s *Service) Login(ctx context.Context, email, pw string, device Device) (*
 		return nil, err
 	}
 	if err := s.secondFactor(ctx, p, device); err != nil {
+		// A pending second factor leaves the backoff as it is: wrong
+		// codes keep adding to it across logins, and only a completed
+		// second step clears it.
 		return nil, err
 	}
+	s.loginSucceeded(ctx, p.backoffKey)
 	return s.startSession(ctx, p, device)
 }
 
 // authenticatePassword is Login's first step: the user whose email and
 // password these are, allowed to sign in. Every failure is recorded as a
-// failed login; success records nothing, since no session exists yet.
+// failed login; success records nothing, since no session exists yet, and
+// leaves the backoff to the caller (the Principal's backoffKey).
 func (s *Service) authenticatePassword(ctx context.Context, email, pw string, device Device) (Principal, error) {
 	ev := deviceEvent(EventLogin, OutcomeFailure, device)
 	email, err := NormalizeEmail(email)
@@ -101,11 +106,10 @@ func (s *Service) authenticatePassword(ctx context.Context, email, pw string, de
 		s.record(ctx, ev)
 		return Principal{}, fail(ErrEmailNotVerified, "the email address is not verified: follow the link mailed at registration, or reset the password, which verifies it too")
 	}
-	s.loginSucceeded(ctx, backoffKey)
 	if rehash {
 		s.upgradeHash(ctx, u.ID, u.CredentialVersion, pw)
 	}
-	return Principal{User: u, AMR: []string{amrPassword}}, nil
+	return Principal{User: u, AMR: []string{amrPassword}, backoffKey: backoffKey}, nil
 }
 
 // upgradeHash re-hashes a password whose stored hash has a lower cost than

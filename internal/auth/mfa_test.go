@@ -10,6 +10,8 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/mfa"
+	"github.com/authd/authd/internal/ratelimit"
+	"github.com/authd/authd/internal/ratelimit/ratelimittest"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
 	"github.com/pquerna/otp"
@@ -481,4 +483,53 @@ func (b *mailbox) has(t *testing.T, subject string) bool {
 		}
 	}
 	return false
+}
+
+// Wrong second steps count in the account's login backoff from the
+// client's network: past its free failures, both the second step and the
+// password step wait, before any code or password is checked.
+func TestLoginMFABackoff(t *testing.T) {
+	f := newMFAFixture(t)
+	clk := ratelimittest.NewClock()
+	sealer, err := mfa.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fixture = newFixture(t, denylist.NewMemory(denylist.WithClock(f.clock.Now)), 4, func(c *auth.Config) {
+		c.Clock, c.Events, c.Outbox = f.clock.Now, f.events, f.mail
+		c.MFA = auth.MFAConfig{Sealer: sealer}
+		c.Limits = limits(t, clk, ratelimit.PerMinute(1000))
+	})
+	u := f.user(t, "slow@example.com")
+	secret, _ := f.enrolled(t, u)
+	ctx := context.Background()
+	held := f.challenge(t, u.Email)
+	// Five wrong codes kill a token; a new login does not clear the
+	// failures (the password alone is not the whole login), so the sixth,
+	// past ratelimit.DefaultBackoffPolicy's five free ones, starts a delay.
+	for _, n := range []int{5, 1} {
+		tok := f.challenge(t, u.Email)
+		for i := range n {
+			if _, err := f.svc.LoginMFA(ctx, tok, "000000", "", mfaDevice); !errors.Is(err, auth.ErrInvalidCode) {
+				t.Fatalf("wrong code %d: %v", i+1, err)
+			}
+		}
+	}
+	if _, err := f.svc.LoginMFA(ctx, held, f.code(t, secret, 0), "", mfaDevice); !errors.Is(err, auth.ErrRateLimited) {
+		t.Fatalf("second step in the backoff: %v", err)
+	}
+	if _, err := f.svc.Login(ctx, u.Email, mfaPW, mfaDevice); !errors.Is(err, auth.ErrRateLimited) {
+		t.Fatalf("password step in the backoff: %v", err)
+	}
+	if e := f.events.last(t); e.Type != auth.EventLogin || e.Detail != "rate_limited" {
+		t.Fatalf("event %+v", e)
+	}
+	// Another network is not slowed down by these failures.
+	if _, err := f.svc.Login(ctx, u.Email, mfaPW, auth.Device{IP: "198.51.100.3"}); !errors.Is(err, auth.ErrMFARequired) {
+		t.Fatalf("from another network: %v", err)
+	}
+	clk.Advance(time.Minute)
+	if _, err := f.svc.LoginMFA(ctx, held, f.code(t, secret, 0), "", mfaDevice); err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
 }
