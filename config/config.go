@@ -121,6 +121,20 @@ type Config struct {
 	// proxies whose X-Forwarded-For gives the client IP; empty trusts none.
 	TrustedProxies string `yaml:"trusted_proxies" env:"AUTHD_TRUSTED_PROXIES"`
 
+	// Second factor (config/mfa.go, README "Two-factor authentication").
+	// MFAIssuer names authd in authenticator apps; empty: the host name
+	// of Issuer.
+	MFAIssuer string `yaml:"mfa_issuer" env:"AUTHD_MFA_ISSUER"`
+	// MFATokenTTL is the lifetime of the mfa_token of a login's second
+	// step (1m..15m).
+	MFATokenTTL time.Duration `yaml:"mfa_token_ttl" env:"AUTHD_MFA_TOKEN_TTL"`
+	// MFARequiredRoles is a comma-separated list of roles whose holders
+	// obtain no tokens without a second factor.
+	MFARequiredRoles string `yaml:"mfa_required_roles" env:"AUTHD_MFA_REQUIRED_ROLES"`
+	// AdminRequireMFA makes the admin API require "otp" in the access
+	// token's amr (a login with a TOTP code, or a step-up).
+	AdminRequireMFA bool `yaml:"admin_require_mfa" env:"AUTHD_ADMIN_REQUIRE_MFA"`
+
 	// Abuse resistance (config/abuse.go, README "Abuse resistance").
 	// RateLimitEnabled turns the rate limits and the login backoff on.
 	RateLimitEnabled bool `yaml:"ratelimit_enabled" env:"AUTHD_RATELIMIT_ENABLED"`
@@ -214,6 +228,7 @@ func Default() Config {
 		VerifyTTL:           24 * time.Hour,
 		ResetTTL:            30 * time.Minute,
 		InviteTTL:           72 * time.Hour,
+		MFATokenTTL:         5 * time.Minute,
 		MetricsAddr:         "127.0.0.1:9090",
 		LogLevel:            "info",
 		LogFormat:           "auto",

@@ -12,6 +12,7 @@
 //	authbench [flags]
 //	authbench -target http://127.0.0.1:8080 -scenario refresh -duration 15s -concurrency 32
 //	authbench -scenario client_credentials,verify -authd-bin ./authd -authd-env AUTHD_DATABASE_URL=… -authd-env AUTHD_MASTER_KEY=…
+//	authbench -scenario refresh,login_mfa -mfa-tokens 2000 -duration 15s
 //	authbench -limits -postgres 'postgres://postgres@127.0.0.1/postgres?sslmode=disable'
 //	authbench -limits -mysql 'mysql://root@127.0.0.1:3306/test' -scenario refresh
 //
@@ -69,6 +70,7 @@ type options struct {
 	mix           string
 	concurrency   int
 	users         int
+	mfaTokens     int
 	duration      time.Duration
 	requests      int64
 	timeout       time.Duration
@@ -110,7 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the authd to load (loopback only unless -allow-remote)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a -target outside the loopback range (only an address you run yourself)")
 	fs.StringVar(&o.client, "client", clientDirect, "how workers speak HTTP: "+clientDirect+" (each its own keep-alive connection, requests written and answers parsed in the worker: the least CPU taken from a server on the same machine) or "+clientNetHTTP+" (net/http's Transport); https targets always use "+clientNetHTTP)
-	fs.StringVar(&o.scenario, "scenario", "mixed", "phases to run one after another: a comma list of register, login, refresh, me, verify, logout, client_credentials, mixed")
+	fs.StringVar(&o.scenario, "scenario", "mixed", "phases to run one after another: a comma list of register, login, refresh, me, verify, logout, client_credentials, login_mfa, mixed")
+	fs.IntVar(&o.mfaTokens, "mfa-tokens", 500, "mfa_tokens (with a recovery code each) login_mfa prepares before each of its phases; the phase ends when they are spent (each costs a bcrypt login in the setup, and lives AUTHD_MFA_TOKEN_TTL)")
 	fs.StringVar(&o.clientID, "client-id", "", "service client of the client_credentials scenario (default: one created with -authd-bin clients create)")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "secret of -client-id (or AUTHBENCH_CLIENT_SECRET, kept out of the process list)")
 	fs.StringVar(&o.mix, "mix", loadgen.DefaultMix, "weights of the mixed scenario")
@@ -244,7 +247,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	runner, err := loadgen.NewRunner(loadgen.Config{
 		Target: target, Client: client, Dial: dial, Concurrency: o.concurrency, Users: o.users,
 		Duration: o.duration, Requests: o.requests, Progress: progress, ServerPID: o.serverPID,
-		ServiceClient: svcClient,
+		ServiceClient: svcClient, MFATokens: o.mfaTokens,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "authbench: %v\n", err)

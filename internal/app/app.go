@@ -25,6 +25,7 @@ import (
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/metrics"
+	"github.com/authd/authd/internal/mfa"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/redisurl"
@@ -89,6 +90,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err := store.ValidateRole(cfg.AdminRole); err != nil {
 		return nil, fmt.Errorf("AUTHD_ADMIN_ROLE: must be a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", err)
 	}
+	for _, r := range cfg.MFARequiredRoleList() {
+		if err := store.ValidateRole(r); err != nil {
+			return nil, fmt.Errorf("AUTHD_MFA_REQUIRED_ROLES: %q is not a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", r, err)
+		}
+	}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -108,6 +114,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	if err = a.Keys.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	sealer, err := openSealer(cfg, log)
+	if err != nil {
 		return nil, err
 	}
 	templates, err := a.openMail(ctx)
@@ -145,6 +155,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		Templates:            templates,
 		Limits:               limits,
 		Events:               a.events,
+		MFA: auth.MFAConfig{
+			Sealer:        sealer,
+			Issuer:        cfg.EffectiveMFAIssuer(),
+			TokenTTL:      cfg.MFATokenTTL,
+			RequiredRoles: cfg.MFARequiredRoleList(),
+		},
 	}, a.Store, a.Denylist, a.Keys, a.Keys, hasher); err != nil {
 		return nil, err
 	}
@@ -173,6 +189,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		OnStoreUnavailable: func() { a.Metrics.DependencyError("store") },
 		Issuer:             cfg.Issuer,
 		AdminRole:          cfg.AdminRole,
+		AdminRequireMFA:    cfg.AdminRequireMFA,
 		JWKSMaxAge:         cfg.JWKSMaxAge,
 		AccessTTL:          cfg.AccessTTL,
 		Logger:             log,
@@ -212,6 +229,16 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 // refetches the JWKS within JWKSMaxAge; a minute of margin for clock skew.
 func PublishAhead(cfg config.Config) time.Duration {
 	return cfg.KeyPublishAhead()
+}
+
+// openSealer returns the sealer of TOTP secrets, keyed from the master
+// key (OpenKeys has resolved, or generated, it already).
+func openSealer(cfg config.Config, log *slog.Logger) (*mfa.Sealer, error) {
+	master, err := MasterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return mfa.NewSealer(master)
 }
 
 // OpenKeys returns the key manager for cfg, resolving the master key.

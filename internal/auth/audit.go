@@ -14,6 +14,11 @@ const (
 	// changed (reset, disable, sign-out everywhere) before the step that
 	// needed them, so it was refused.
 	detailCredentialsChanged = "credentials_changed"
+	// detailInvalidCode: a wrong, malformed or replayed second-factor
+	// code; detailMFARequired: the password matched and a second step
+	// was asked for.
+	detailInvalidCode = "invalid_code"
+	detailMFARequired = "mfa_required"
 )
 
 // record sends e to the event sink, stamped with the service's clock. It

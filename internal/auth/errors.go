@@ -58,7 +58,29 @@ var (
 	ErrInvalidTarget = errors.New("invalid_target")
 	// ErrUnauthorizedClient is a client not allowed the grant it used.
 	ErrUnauthorizedClient = errors.New("unauthorized_client")
+	// ErrMFARequired answers a right password of a user with a second
+	// factor: the Error's MFA carries the mfa_token of the second step.
+	ErrMFARequired = errors.New("mfa_required")
+	// ErrMFAEnrollmentRequired answers a right password of a user who
+	// must have a second factor (a role of MFARequiredRoles) and has none:
+	// the Error's MFA carries a token that may only enrol one.
+	ErrMFAEnrollmentRequired = errors.New("mfa_enrollment_required")
+	// ErrInvalidCode is a wrong, malformed or replayed TOTP or recovery
+	// code.
+	ErrInvalidCode = errors.New("invalid_code")
 )
+
+// MFAChallengeInfo is what a client needs to take a login to its second
+// step (ErrMFARequired) or to enrolment (ErrMFAEnrollmentRequired).
+type MFAChallengeInfo struct {
+	// Token is the mfa_token; only its digest is stored.
+	Token string
+	// Methods are the second steps the token accepts ("totp",
+	// "recovery_code"); empty for an enrolment token.
+	Methods []string
+	// ExpiresIn is the token's lifetime.
+	ExpiresIn time.Duration
+}
 
 // Error is a failure whose Description is safe to show to the client. The
 // Cause, if any, is for logs only.
@@ -69,6 +91,8 @@ type Error struct {
 	// RetryAfter, when positive, is how long the client should wait
 	// before retrying (ErrRateLimited, ErrUnavailable).
 	RetryAfter time.Duration
+	// MFA is set on ErrMFARequired and ErrMFAEnrollmentRequired.
+	MFA *MFAChallengeInfo
 }
 
 func (e *Error) Error() string {

@@ -38,6 +38,21 @@ const (
 	// EventClientCredentials is a client_credentials grant, issued or
 	// refused.
 	EventClientCredentials = "client_credentials"
+
+	// Second factor. EventMFAEnroll: a TOTP secret was issued (pending);
+	// EventMFAConfirm: it was confirmed with a first code (active);
+	// EventMFAVerify: a second step, of a login (Detail "login") or a
+	// step-up ("step_up"), succeeded or failed; EventMFARecoveryCodeUsed:
+	// a recovery code was spent; EventMFARecoveryCodes: a fresh set
+	// replaced the old; EventMFADisabled: the user turned the second
+	// factor off; EventMFAReset: an admin (ActorID) removed it.
+	EventMFAEnroll           = "mfa_enroll"
+	EventMFAConfirm          = "mfa_confirm"
+	EventMFAVerify           = "mfa_verify"
+	EventMFARecoveryCodeUsed = "mfa_recovery_code_used"
+	EventMFARecoveryCodes    = "mfa_recovery_codes"
+	EventMFADisabled         = "mfa_disabled"
+	EventMFAReset            = "mfa_reset"
 )
 
 // Event outcomes.

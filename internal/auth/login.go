@@ -29,17 +29,30 @@ var errBadCredentials = fail(ErrInvalidCredentials, "the email or password is in
 // as it would had it started a moment later. (Not a retryable error: a
 // retry with the same password fails or, after a sign-out everywhere,
 // simply succeeds.)
+//
+// A user with a confirmed TOTP gets ErrMFARequired instead of a session,
+// and one who must have a second factor and has none
+// ErrMFAEnrollmentRequired (see secondFactor); both only once the password
+// matched.
 func (s *Service) Login(ctx context.Context, email, pw string, device Device) (*Tokens, error) {
 	p, err := s.authenticatePassword(ctx, email, pw, device)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.secondFactor(ctx, p, device); err != nil {
+		// A pending second factor leaves the backoff as it is: wrong
+		// codes keep adding to it across logins, and only a completed
+		// second step clears it.
+		return nil, err
+	}
+	s.loginSucceeded(ctx, p.backoffKey)
 	return s.startSession(ctx, p, device)
 }
 
 // authenticatePassword is Login's first step: the user whose email and
 // password these are, allowed to sign in. Every failure is recorded as a
-// failed login; success records nothing, since no session exists yet.
+// failed login; success records nothing, since no session exists yet, and
+// leaves the backoff to the caller (the Principal's backoffKey).
 func (s *Service) authenticatePassword(ctx context.Context, email, pw string, device Device) (Principal, error) {
 	ev := deviceEvent(EventLogin, OutcomeFailure, device)
 	email, err := NormalizeEmail(email)
@@ -93,11 +106,10 @@ func (s *Service) authenticatePassword(ctx context.Context, email, pw string, de
 		s.record(ctx, ev)
 		return Principal{}, fail(ErrEmailNotVerified, "the email address is not verified: follow the link mailed at registration, or reset the password, which verifies it too")
 	}
-	s.loginSucceeded(ctx, backoffKey)
 	if rehash {
 		s.upgradeHash(ctx, u.ID, u.CredentialVersion, pw)
 	}
-	return Principal{User: u, AMR: []string{amrPassword}}, nil
+	return Principal{User: u, AMR: []string{amrPassword}, backoffKey: backoffKey}, nil
 }
 
 // upgradeHash re-hashes a password whose stored hash has a lower cost than

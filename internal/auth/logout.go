@@ -41,6 +41,8 @@ type Caller struct {
 	SessionID string
 	TokenID   string
 	ExpiresAt time.Time
+	// AMR is the token's amr: how the session's user authenticated.
+	AMR []string
 	// Device is recorded in the audit trail.
 	Device Device
 }

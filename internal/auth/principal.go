@@ -30,6 +30,9 @@ type Principal struct {
 	AMR []string
 	// Client is the authenticated service client; nil for a user.
 	Client *store.Client
+	// backoffKey is the login backoff key of a password principal: Login
+	// clears it once no second factor is pending.
+	backoffKey string
 }
 
 // IsClient reports whether the principal is a service client.

@@ -57,6 +57,15 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, device Devic
 	if res.User.Disabled {
 		return nil, fail(ErrUserDisabled, "this account is disabled")
 	}
+	if s.requiresMFA(res.User) && !hasSecondFactor(sessionAMR(res.Session)) {
+		// A role that requires a second factor was granted after this
+		// session's login: its tokens end here, and the next login asks
+		// for the factor (or its enrolment).
+		ev := deviceEvent(EventRefresh, OutcomeFailure, device)
+		ev.UserID, ev.SessionID, ev.Detail = res.User.ID, res.Session.ID, ErrMFAEnrollmentRequired.Error()
+		s.record(ctx, ev)
+		return nil, fail(ErrInvalidGrant, "this account now requires a second factor; log in again")
+	}
 	ev := deviceEvent(EventRefresh, OutcomeSuccess, device)
 	ev.UserID, ev.SessionID = res.User.ID, res.Session.ID
 	s.record(ctx, ev)

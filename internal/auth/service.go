@@ -1,4 +1,5 @@
-// Package auth is authd's service logic: registration, login, refresh-token
+// Package auth is authd's service logic: registration, login (with an
+// optional second factor: TOTP and recovery codes, and step-up), refresh-token
 // rotation, logout, the current user, email verification, password reset
 // and change, the user's sessions, and the administration of accounts
 // (listing, creating and inviting, disabling, roles, ending sessions,
@@ -47,6 +48,24 @@ type Store interface {
 	ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error)
 	DeleteUser(ctx context.Context, userID string) error
 	AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.AuditEvent, error)
+	MFAStore
+}
+
+// MFAStore is the part of pkg/store the second factor uses.
+type MFAStore interface {
+	SetPendingTOTP(ctx context.Context, userID string, sealed []byte, at time.Time) error
+	TOTP(ctx context.Context, userID string) (store.TOTP, error)
+	ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, at time.Time) error
+	AcceptTOTPStep(ctx context.Context, userID string, step int64) error
+	DeleteTOTP(ctx context.Context, userID string) error
+	ReplaceRecoveryCodes(ctx context.Context, userID string, codes [][]byte, at time.Time) error
+	ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte, at time.Time) error
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	CreateMFAChallenge(ctx context.Context, c store.MFAChallenge) error
+	MFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (store.MFAChallenge, error)
+	FailMFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (store.MFAChallenge, error)
+	ConsumeMFAChallenge(ctx context.Context, digest []byte, purpose string, maxFailures int, now time.Time) (store.MFAChallenge, error)
+	StepUpSession(ctx context.Context, userID, sessionID string, amr []string, at time.Time) (store.Session, error)
 }
 
 // Outbox sends mail off the request path (a mail.Queue). Enqueue must
@@ -121,6 +140,9 @@ type Config struct {
 	// Events receives what happens to accounts and sessions (the audit
 	// trail); nil discards it.
 	Events EventSink
+
+	// MFA configures the second factor; see MFAConfig.
+	MFA MFAConfig
 }
 
 // DefaultAdminRole is the admin role of a Config that names none.
@@ -149,6 +171,9 @@ func New(cfg Config, s Store, dl denylist.Denylist, signer SigningKeys, keys Ref
 	}
 	if cfg.AdminRole == "" {
 		cfg.AdminRole = DefaultAdminRole
+	}
+	if err := cfg.mfaDefaults(); err != nil {
+		return nil, err
 	}
 	if err := cfg.mailDefaults(); err != nil {
 		return nil, err

@@ -105,6 +105,7 @@ func adminRoutes(target string) []struct{ method, path, body string } {
 		{"PUT", "/v1/admin/users/" + target + "/roles/editor", ""},
 		{"DELETE", "/v1/admin/users/" + target + "/roles/editor", ""},
 		{"POST", "/v1/admin/users/" + target + "/logout", ""},
+		{"DELETE", "/v1/admin/users/" + target + "/mfa", ""},
 		{"DELETE", "/v1/admin/users/" + target, ""},
 		{"GET", "/v1/admin/audit", ""},
 	}

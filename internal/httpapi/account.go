@@ -13,7 +13,7 @@ import (
 func callerOf(c *gin.Context) auth.Caller {
 	claims, _ := ginmw.ClaimsFrom(c)
 	return auth.Caller{UserID: claims.Subject, SessionID: claims.SessionID, TokenID: claims.TokenID, ExpiresAt: claims.ExpiresAt,
-		Device: deviceOf(c)}
+		AMR: claims.AMR, Device: deviceOf(c)}
 }
 
 // accepted is the body of every 202: fixed, so that it says nothing about

@@ -22,6 +22,7 @@ func (a *API) adminRoutes(g *gin.RouterGroup) {
 	g.POST("/users/:id/disable", a.adminAction(a.svc.DisableUser))
 	g.POST("/users/:id/enable", a.adminAction(a.svc.EnableUser))
 	g.POST("/users/:id/logout", a.adminAction(a.svc.LogoutUser))
+	g.DELETE("/users/:id/mfa", a.adminAction(a.svc.ResetMFA))
 	g.PUT("/users/:id/roles/:role", a.adminRoleAction(a.svc.GrantRole))
 	g.DELETE("/users/:id/roles/:role", a.adminRoleAction(a.svc.RevokeRole))
 	g.GET("/audit", a.adminAudit)

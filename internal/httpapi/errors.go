@@ -36,6 +36,11 @@ var statusOf = map[error]int{
 	auth.ErrInvalidScope:        http.StatusBadRequest,
 	auth.ErrInvalidTarget:       http.StatusBadRequest,
 	auth.ErrUnauthorizedClient:  http.StatusBadRequest,
+	// A 4xx, so that a client unaware of a second factor never takes
+	// the answer for success.
+	auth.ErrMFARequired:           http.StatusForbidden,
+	auth.ErrMFAEnrollmentRequired: http.StatusForbidden,
+	auth.ErrInvalidCode:           http.StatusBadRequest,
 }
 
 // dependencyRetryAfter is the Retry-After of a 503 for a store or denylist
@@ -89,7 +94,27 @@ func (a *API) writeError(c *gin.Context, err error) {
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 		c.Header("Retry-After", retryAfter(e.RetryAfter))
 	}
+	if e.MFA != nil {
+		writeMFAChallenge(c, status, e)
+		return
+	}
 	writeCode(c, status, e.Kind.Error(), e.Description)
+}
+
+// writeMFAChallenge writes the body of mfa_required and
+// mfa_enrollment_required: the error members plus the mfa_token, the
+// methods it accepts (mfa_required only) and its lifetime in seconds.
+func writeMFAChallenge(c *gin.Context, status int, e *auth.Error) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	body := gin.H{
+		"error": e.Kind.Error(), "error_description": e.Description,
+		"mfa_token": e.MFA.Token, "expires_in": int64(e.MFA.ExpiresIn / time.Second),
+	}
+	if len(e.MFA.Methods) > 0 {
+		body["mfa_methods"] = e.MFA.Methods
+	}
+	c.AbortWithStatusJSON(status, body)
 }
 
 // writeCode writes the JSON error body.

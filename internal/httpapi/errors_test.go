@@ -69,3 +69,46 @@ func TestWriteErrorDependencyOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteErrorMFA pins the second-factor answers: mfa_required and
+// mfa_enrollment_required are 403 with the token members beside the error
+// ones (mfa_methods only when there are methods), uncacheable; a wrong
+// code is 400 invalid_code with the plain error body.
+func TestWriteErrorMFA(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		want   map[string]any
+	}{
+		{"mfa_required", &auth.Error{Kind: auth.ErrMFARequired, Description: "d",
+			MFA: &auth.MFAChallengeInfo{Token: "tok", Methods: []string{"totp", "recovery_code"}, ExpiresIn: 300e9}},
+			403, map[string]any{"error": "mfa_required", "error_description": "d", "mfa_token": "tok",
+				"mfa_methods": []any{"totp", "recovery_code"}, "expires_in": 300.0}},
+		{"mfa_enrollment_required", &auth.Error{Kind: auth.ErrMFAEnrollmentRequired, Description: "e",
+			MFA: &auth.MFAChallengeInfo{Token: "enr", ExpiresIn: 60e9}},
+			403, map[string]any{"error": "mfa_enrollment_required", "error_description": "e", "mfa_token": "enr", "expires_in": 60.0}},
+		{"invalid_code", &auth.Error{Kind: auth.ErrInvalidCode, Description: "c"},
+			400, map[string]any{"error": "invalid_code", "error_description": "c"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := &API{log: slog.New(slog.DiscardHandler)}
+			rec := httptest.NewRecorder()
+			ctx, _ := gin.CreateTestContext(rec)
+			ctx.Request = httptest.NewRequest("POST", "/v1/login", nil)
+			a.writeError(ctx, c.err)
+			if rec.Code != c.status || rec.Header().Get("Cache-Control") != "no-store" {
+				t.Fatalf("status %d, Cache-Control %q", rec.Code, rec.Header().Get("Cache-Control"))
+			}
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(body) != fmt.Sprint(c.want) {
+				t.Errorf("body %v, want %v", body, c.want)
+			}
+		})
+	}
+}

@@ -28,7 +28,14 @@ type userResponse struct {
 
 type meResponse struct {
 	userResponse
-	Roles []string `json:"roles"`
+	Roles []string    `json:"roles"`
+	MFA   mfaResponse `json:"mfa"`
+}
+
+// mfaResponse is the second-factor state of GET /v1/me.
+type mfaResponse struct {
+	TOTP              bool `json:"totp"`
+	RecoveryCodesLeft int  `json:"recovery_codes_left"`
 }
 
 type tokenResponse struct {
@@ -176,10 +183,16 @@ func (a *API) me(c *gin.Context) {
 	if roles == nil {
 		roles = []string{}
 	}
+	st, err := a.svc.MFAStatus(c.Request.Context(), u.ID)
+	if err != nil {
+		a.writeError(c, err)
+		return
+	}
 	c.Header("Cache-Control", "no-store") // account data, for the token's holder only
 	c.JSON(http.StatusOK, meResponse{
 		userResponse: userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()},
 		Roles:        roles,
+		MFA:          mfaResponse{TOTP: st.TOTP, RecoveryCodesLeft: st.RecoveryCodesLeft},
 	})
 }
 

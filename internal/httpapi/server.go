@@ -46,8 +46,11 @@ type Config struct {
 
 	Issuer string
 	// AdminRole is the role the admin API (/v1/admin/…) requires.
-	AdminRole  string
-	JWKSMaxAge time.Duration
+	AdminRole string
+	// AdminRequireMFA makes the admin API require "otp" in the token's
+	// amr (AUTHD_ADMIN_REQUIRE_MFA).
+	AdminRequireMFA bool
+	JWKSMaxAge      time.Duration
 	// AccessTTL is published in discovery (authd_access_token_lifetime)
 	// so that verifiers bound the lifetime of the tokens they accept.
 	AccessTTL time.Duration
@@ -123,10 +126,16 @@ func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyP
 	v1.POST("/password/change", a.limitIP("change", rl.Change), authn, usersOnly, a.changePassword)
 	v1.GET("/sessions", authn, usersOnly, a.sessions)
 	v1.DELETE("/sessions/:id", authn, usersOnly, a.revokeSession)
+	a.mfaRoutes(v1, authn)
 
 	// The admin API: a Bearer token holding the admin role; another
 	// token is 403 insufficient_scope, none 401.
 	admin := v1.Group("/admin", authn, ginmw.RequireRoles(cfg.AdminRole))
+	if cfg.AdminRequireMFA {
+		// RFC 9470: an admin whose token lacks otp in amr is asked to
+		// step up (401 insufficient_user_authentication).
+		admin.Use(ginmw.RequireAMR("otp"))
+	}
 	a.adminRoutes(admin)
 	a.adminClientRoutes(admin)
 

@@ -119,9 +119,9 @@ func TestRunAgainstAuthd(t *testing.T) {
 func runEveryScenario(t *testing.T, base string, dial loadgen.Dialer, sc loadgen.ServiceClient) {
 	var progress bytes.Buffer
 	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 150 * time.Millisecond, Dial: dial,
-		Progress: &progress, ProgressInterval: 50 * time.Millisecond, ServiceClient: sc})
-	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,client_credentials,mixed",
-		"verify=5,me=2,refresh=3,login=1,logout=1,register=1,client_credentials=2")
+		Progress: &progress, ProgressInterval: 50 * time.Millisecond, ServiceClient: sc, MFATokens: 10})
+	phases, err := loadgen.ParsePhases("register,login,refresh,me,verify,logout,client_credentials,login_mfa,mixed",
+		"verify=5,me=2,refresh=3,login=1,logout=1,register=1,client_credentials=2,login_mfa=1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +241,31 @@ func TestNewRunnerRefusesUnboundedConfig(t *testing.T) {
 	} {
 		if _, err := loadgen.NewRunner(tt.cfg); err == nil {
 			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+}
+
+// TestLoginMFAAgainstAuthd prepares mfa_tokens and recovery codes outside
+// the measurement and spends each once: the phase ends when they are
+// spent, every one answered 200 with tokens, and a second phase prepares
+// its own.
+func TestLoginMFAAgainstAuthd(t *testing.T) {
+	base := startAuthd(t)
+	const tokens = 23 // not a multiple of 10: the last user's codes are not all used
+	r := newRunner(t, base, loadgen.Config{Concurrency: 4, Duration: 30 * time.Second, MFATokens: tokens,
+		Dial: loadgen.NewDialer(false)})
+	p := loadgen.Phase{Name: "login_mfa", Mix: []loadgen.Weight{{Scenario: loadgen.LoginMFA, Weight: 1}}}
+	for round := range 2 {
+		res, err := r.Run(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := res.Endpoint(loadgen.LoginMFA)
+		if !ok || e.OK != tokens || res.ErrorCount() != 0 || len(res.Endpoints) != 1 {
+			t.Fatalf("round %d: %+v", round, res.Endpoints)
+		}
+		if res.Elapsed >= 30*time.Second {
+			t.Fatalf("round %d: the phase ran to its duration (%s) instead of ending when the tokens were spent", round, res.Elapsed)
 		}
 	}
 }

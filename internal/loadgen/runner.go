@@ -22,6 +22,7 @@ const (
 	MaxConcurrency = 10_000
 	MaxUsers       = 100_000
 	MaxDuration    = time.Hour
+	MaxMFATokens   = 100_000
 )
 
 // Config configures a Runner.
@@ -57,6 +58,14 @@ type Config struct {
 	// authenticates as (authd clients create, or POST /v1/admin/clients);
 	// required by that scenario only.
 	ServiceClient ServiceClient
+	// MFATokens is how many (mfa_token, recovery code) pairs a phase with
+	// login_mfa prepares before it starts (default 500): each measured
+	// request spends one. They come from MFATokens/10 users of their own,
+	// enrolled through the API (10 recovery codes each), and a password
+	// login per pair (a bcrypt each, in the setup), so the setup takes
+	// about as long as that many logins. The tokens live
+	// AUTHD_MFA_TOKEN_TTL from their login: the setup must not take longer.
+	MFATokens int
 	// ServerPID, when the server runs on this machine, lets each Result
 	// say how much CPU it used (Linux /proc; 0: not measured).
 	ServerPID int
@@ -82,6 +91,11 @@ type Runner struct {
 	regSeq   atomic.Int64
 	// clientGrant is the form body of a client_credentials grant.
 	clientGrant []byte
+	// mfa holds the login_mfa bodies of the phase; mfaNext the next one
+	// to spend.
+	mfa     [][]byte
+	mfaNext atomic.Int64
+	mfaSeq  atomic.Int64
 }
 
 // session is the state of one worker's own login.
@@ -103,6 +117,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.ProgressInterval <= 0 {
 		cfg.ProgressInterval = time.Second
 	}
+	if cfg.MFATokens == 0 {
+		cfg.MFATokens = 500
+	}
 	var errs []error
 	if cfg.Target == nil {
 		errs = append(errs, errors.New("no target"))
@@ -118,6 +135,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 	}
 	if cfg.Duration <= 0 || cfg.Duration > MaxDuration {
 		errs = append(errs, fmt.Errorf("duration %s: want more than 0 and at most %s", cfg.Duration, MaxDuration))
+	}
+	if cfg.MFATokens < 1 || cfg.MFATokens > MaxMFATokens {
+		errs = append(errs, fmt.Errorf("MFA tokens %d: want 1 to %d", cfg.MFATokens, MaxMFATokens))
 	}
 	if cfg.Requests < 0 {
 		errs = append(errs, fmt.Errorf("requests %d: must not be negative", cfg.Requests))
@@ -259,6 +279,14 @@ func (r *Runner) Run(ctx context.Context, p Phase) (*Result, error) {
 		return nil, err
 	}
 	for _, w := range p.Mix {
+		if w.Scenario == LoginMFA {
+			if err := r.prepareMFA(ctx); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	for _, w := range p.Mix {
 		if w.Scenario.needsSession() {
 			if err := r.prepareSessions(ctx); err != nil {
 				return nil, err
@@ -288,6 +316,9 @@ func (r *Runner) Run(ctx context.Context, p Phase) (*Result, error) {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				sc := pick(w.rng, p.Mix, total)
 				if r.cfg.Requests > 0 && issued.Add(sc.requests()) > r.cfg.Requests {
+					return
+				}
+				if sc == LoginMFA && r.mfaSpent() {
 					return
 				}
 				w.run(ctx, sc, deadline)

@@ -33,10 +33,16 @@ const (
 	// the run's service client (Config.ServiceClient) with
 	// client_secret_post (200): one store read and one ES256 signature.
 	ClientCredentials Scenario = "client_credentials"
+	// LoginMFA is POST /v1/login/mfa, the second step of a login, with a
+	// recovery code (200): no bcrypt, the token and code reads, two
+	// single-use writes, a session and an ES256 signature. Each request
+	// spends a prepared mfa_token and recovery code (see Config.MFATokens),
+	// so the phase ends early when they run out.
+	LoginMFA Scenario = "login_mfa"
 )
 
 // Scenarios lists every scenario, in report order.
-var Scenarios = []Scenario{Register, Login, Refresh, Me, Verify, Logout, ClientCredentials}
+var Scenarios = []Scenario{Register, Login, Refresh, Me, Verify, Logout, ClientCredentials, LoginMFA}
 
 // index returns the scenario's position in Scenarios, or -1.
 func (s Scenario) index() int { return slices.Index(Scenarios, s) }

@@ -25,6 +25,10 @@ const (
 	epVerify
 	epLogout
 	epClientCredentials
+	epLoginMFA
+	// Unmeasured: the enrolment of login_mfa's users.
+	epMFAEnroll
+	epMFAConfirm
 	numEndpoints
 )
 
@@ -41,6 +45,9 @@ var endpoints = [numEndpoints]struct {
 	{Verify, http.MethodGet, "/v1/verify"},
 	{Logout, http.MethodPost, "/v1/logout"},
 	{ClientCredentials, http.MethodPost, "/v1/token"},
+	{LoginMFA, http.MethodPost, "/v1/login/mfa"},
+	{"mfa_enroll", http.MethodPost, "/v1/mfa/totp"},
+	{"mfa_confirm", http.MethodPost, "/v1/mfa/totp/confirm"},
 }
 
 // Error classes besides HTTP status codes.
@@ -230,6 +237,14 @@ func (w *worker) run(ctx context.Context, sc Scenario, deadline time.Time) {
 		w.sess.access, w.sess.refresh = tokenFields(b)
 	case ClientCredentials:
 		if _, _, ok := w.measure(ctx, epClientCredentials, "application/x-www-form-urlencoded", r.clientGrant, "", http.StatusOK, validAccessToken); !ok {
+			w.backoff(ctx, deadline, transportBackoff)
+		}
+	case LoginMFA:
+		body, ok := r.nextMFA()
+		if !ok {
+			return // the prepared tokens are spent; the worker stops
+		}
+		if _, _, ok := w.measure(ctx, epLoginMFA, "application/json", body, "", http.StatusOK, validTokens); !ok {
 			w.backoff(ctx, deadline, transportBackoff)
 		}
 	case Me, Verify:

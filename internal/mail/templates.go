@@ -33,11 +33,16 @@ const (
 	// Invite carries the set-password link of an account an admin
 	// created without a password (a password reset token).
 	Invite Kind = "invite"
+	// MFAEnabled tells the owner a second factor was turned on.
+	MFAEnabled Kind = "mfa_enabled"
+	// MFADisabled tells the owner their second factor was turned off, by
+	// themselves or by an administrator.
+	MFADisabled Kind = "mfa_disabled"
 )
 
 // Kinds lists every Kind, in a stable order.
 func Kinds() []Kind {
-	return []Kind{VerifyEmail, PasswordReset, PasswordChanged, RegistrationNotice, Invite}
+	return []Kind{VerifyEmail, PasswordReset, PasswordChanged, RegistrationNotice, Invite, MFAEnabled, MFADisabled}
 }
 
 // Data is what every template sees. Fields a kind does not use are empty.
@@ -54,7 +59,8 @@ type Data struct {
 	PublicURL string
 	// ExpiresIn is how long Link works, in words ("30 minutes").
 	ExpiresIn string
-	// When is the time of the event (PasswordChanged), RFC 1123, UTC.
+	// When is the time of the event (PasswordChanged, MFAEnabled,
+	// MFADisabled), RFC 1123, UTC.
 	When string
 }
 
