@@ -163,6 +163,42 @@ func (s *Service) totpSecret(ctx context.Context, userID string) (store.TOTP, st
 // set) of userID and spends it: a TOTP step is accepted once, a recovery
 // code used once. It returns the RFC 8176 method proved, or
 // errInvalidCode. ev (the caller's event) names the device and session for
+
+// verifySecondFactor is checkSecondFactor plus what a wrong code costs: a
+// login failure for backoffKey, and ev recorded as invalid_code.
+func (s *Service) verifySecondFactor(ctx context.Context, userID, code, recovery string, ev Event, backoffKey string) (string, error) {
+	method, err := s.checkSecondFactor(ctx, userID, code, recovery, ev)
+	if errors.Is(err, ErrInvalidCode) {
+		s.loginFailed(ctx, backoffKey)
+		ev.Detail = detailInvalidCode
+		s.record(ctx, ev)
+	}
+	return method, err
+}
+
+// callerSecondFactor is how a signed-in caller proves a TOTP code (new
+// recovery codes, step-up): their account, the MFA throttle of its
+// network, then the code, each failure recorded as an event of type typ.
+// It returns the event to complete and the backoff key to clear on
+// success.
+func (s *Service) callerSecondFactor(ctx context.Context, c Caller, code, typ string) (u store.User, method string, ev Event, backoffKey string, err error) {
+	if code == "" {
+		return u, "", ev, "", fail(ErrInvalidRequest, "code is required")
+	}
+	if u, err = s.Me(ctx, c.UserID); err != nil {
+		return u, "", ev, "", err
+	}
+	ev = deviceEvent(typ, OutcomeFailure, c.Device)
+	ev.UserID, ev.SessionID = u.ID, c.SessionID
+	if backoffKey, err = s.mfaThrottle(ctx, u.Email, c.Device.IP); err != nil {
+		ev.Detail = detailRateLimited
+		s.record(ctx, ev)
+		return u, "", ev, "", err
+	}
+	method, err = s.verifySecondFactor(ctx, u.ID, code, "", ev, backoffKey)
+	return u, method, ev, backoffKey, err
+}
+
 // the recovery-code event.
 func (s *Service) checkSecondFactor(ctx context.Context, userID, code, recovery string, ev Event) (string, error) {
 	now := s.cfg.Clock()

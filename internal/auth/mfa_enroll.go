@@ -159,27 +159,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, e Enrollee, code string) ([]s
 // RegenerateRecoveryCodes replaces the caller's recovery codes with a
 // fresh set, given a current TOTP code; the old set stops working.
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, c Caller, code string) ([]string, error) {
-	if code == "" {
-		return nil, fail(ErrInvalidRequest, "code is required")
-	}
-	u, err := s.Me(ctx, c.UserID)
+	u, _, ev, backoffKey, err := s.callerSecondFactor(ctx, c, code, EventMFARecoveryCodes)
 	if err != nil {
-		return nil, err
-	}
-	ev := deviceEvent(EventMFARecoveryCodes, OutcomeFailure, c.Device)
-	ev.UserID, ev.SessionID = u.ID, c.SessionID
-	backoffKey, err := s.mfaThrottle(ctx, u.Email, c.Device.IP)
-	if err != nil {
-		ev.Detail = detailRateLimited
-		s.record(ctx, ev)
-		return nil, err
-	}
-	if _, err := s.checkSecondFactor(ctx, u.ID, code, "", ev); errors.Is(err, ErrInvalidCode) {
-		s.loginFailed(ctx, backoffKey)
-		ev.Detail = detailInvalidCode
-		s.record(ctx, ev)
-		return nil, err
-	} else if err != nil {
 		return nil, err
 	}
 	codes, digests := mfa.NewRecoveryCodes(mfa.RecoveryCodeCount)
@@ -231,12 +212,7 @@ func (s *Service) DisableTOTP(ctx context.Context, c Caller, pw, code, recovery 
 		s.record(ctx, ev)
 		return fail(ErrInvalidCredentials, "the password is incorrect")
 	}
-	if _, err := s.checkSecondFactor(ctx, u.ID, code, recovery, ev); errors.Is(err, ErrInvalidCode) {
-		s.loginFailed(ctx, backoffKey)
-		ev.Detail = detailInvalidCode
-		s.record(ctx, ev)
-		return err
-	} else if err != nil {
+	if _, err := s.verifySecondFactor(ctx, u.ID, code, recovery, ev, backoffKey); err != nil {
 		return err
 	}
 	if err := s.store.DeleteTOTP(ctx, u.ID); err != nil && !isNotFound(err) {

@@ -78,13 +78,9 @@ func (s *Service) LoginMFA(ctx context.Context, mfaToken, code, recovery string,
 		s.record(ctx, ev)
 		return nil, err
 	}
-	method, err := s.checkSecondFactor(ctx, u.ID, code, recovery, ev)
+	method, err := s.verifySecondFactor(ctx, u.ID, code, recovery, ev, backoffKey)
 	if errors.Is(err, ErrInvalidCode) {
 		_, _ = s.store.FailMFAChallenge(ctx, ch.Digest, purposeMFALogin, MaxMFAFailures, s.cfg.Clock())
-		s.loginFailed(ctx, backoffKey)
-		ev.Detail = detailInvalidCode
-		s.record(ctx, ev)
-		return nil, err
 	}
 	if err != nil {
 		return nil, err
@@ -126,28 +122,7 @@ func withMethod(amr []string, method string) []string {
 // session row, so the one the client holds stays valid; later refreshes
 // carry the stepped-up amr and auth_time.
 func (s *Service) StepUp(ctx context.Context, c Caller, code string) (*Tokens, error) {
-	if code == "" {
-		return nil, fail(ErrInvalidRequest, "code is required")
-	}
-	u, err := s.Me(ctx, c.UserID)
-	if err != nil {
-		return nil, err
-	}
-	ev := deviceEvent(EventMFAVerify, OutcomeFailure, c.Device)
-	ev.UserID, ev.SessionID = u.ID, c.SessionID
-	backoffKey, err := s.mfaThrottle(ctx, u.Email, c.Device.IP)
-	if err != nil {
-		ev.Detail = detailRateLimited
-		s.record(ctx, ev)
-		return nil, err
-	}
-	method, err := s.checkSecondFactor(ctx, u.ID, code, "", ev)
-	if errors.Is(err, ErrInvalidCode) {
-		s.loginFailed(ctx, backoffKey)
-		ev.Detail = detailInvalidCode
-		s.record(ctx, ev)
-		return nil, err
-	}
+	u, method, ev, backoffKey, err := s.callerSecondFactor(ctx, c, code, EventMFAVerify)
 	if err != nil {
 		return nil, err
 	}
