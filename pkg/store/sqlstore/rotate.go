@@ -114,6 +114,13 @@ func (s *Store) RotateRefresh(ctx context.Context, r store.Rotation) (store.Rota
 		out, err = s.rotateTx(ctx, tx, r, !s.d.postgres)
 		return err
 	})
+	return out.result(r, err)
+}
+
+// result is the answer to r of a rotation transaction that ended with out
+// and err: a reuse becomes ErrRefreshReused once the transaction has
+// committed the revocation.
+func (out rotateOutcome) result(r store.Rotation, err error) (store.RotationResult, error) {
 	switch {
 	case err != nil && isDomainErr(err):
 		return store.RotationResult{}, err
@@ -237,15 +244,7 @@ func (s *Store) rotateLocked(ctx context.Context, r store.Rotation) (store.Rotat
 		}
 		return nil
 	})
-	switch {
-	case err != nil && isDomainErr(err):
-		return store.RotationResult{}, err
-	case err != nil:
-		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: %w", err)
-	case out.reused:
-		return store.RotationResult{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrRefreshReused)
-	}
-	return out.res, nil
+	return out.result(r, err)
 }
 
 // rotated is sess as rotateSQL leaves it after rotating by r, so that the
