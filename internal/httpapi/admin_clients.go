@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/pkg/middleware/ginmw"
 	"github.com/gin-gonic/gin"
 )
 
@@ -55,12 +54,6 @@ func toClientResponse(ci auth.ClientInfo) clientResponse {
 	return r
 }
 
-// clientAdminActor is the admin making the request, for the audit trail.
-func clientAdminActor(c *gin.Context) auth.Actor {
-	claims, _ := ginmw.ClaimsFrom(c)
-	return auth.Actor{UserID: claims.Subject, Device: deviceOf(c)}
-}
-
 func (a *API) adminListClients(c *gin.Context) {
 	cs, err := a.svc.ListClients(c.Request.Context())
 	if err != nil {
@@ -84,7 +77,7 @@ func (a *API) adminCreateClient(c *gin.Context) {
 	if !a.decodeJSON(c, &req) {
 		return
 	}
-	cs, err := a.svc.CreateClient(c.Request.Context(), clientAdminActor(c),
+	cs, err := a.svc.CreateClient(c.Request.Context(), actorOf(c),
 		auth.NewClient{Name: req.Name, Scopes: req.Scopes, Audiences: req.Audiences})
 	if err != nil {
 		a.writeError(c, err)
@@ -122,7 +115,7 @@ func (a *API) adminRotateClientSecret(c *gin.Context) {
 			grace = d
 		}
 	}
-	cs, err := a.svc.RotateClientSecret(c.Request.Context(), clientAdminActor(c), c.Param("id"), grace)
+	cs, err := a.svc.RotateClientSecret(c.Request.Context(), actorOf(c), c.Param("id"), grace)
 	if err != nil {
 		a.writeError(c, err)
 		return
@@ -146,7 +139,7 @@ func (a *API) adminDeleteClient(c *gin.Context) {
 // adminClientAction runs one action on the client named in the path and
 // answers 204.
 func (a *API) adminClientAction(c *gin.Context, act func(ctx context.Context, actor auth.Actor, id string) error) {
-	if err := act(c.Request.Context(), clientAdminActor(c), c.Param("id")); err != nil {
+	if err := act(c.Request.Context(), actorOf(c), c.Param("id")); err != nil {
 		a.writeError(c, err)
 		return
 	}
