@@ -9,7 +9,7 @@ GO ?= go
 test:
 	scripts/check-no-binaries.sh   # built executables are never committed
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...   # internal/e2e, every flow on four backends under -race, is the long pole (~25 min on 2 CPUs)
 	$(GO) test -count=1 -run '^TestLoginTimingDoesNotRevealAccounts$$' ./internal/e2e   # timing medians, without -race (it slows bcrypt tenfold)
 	cd deployments && $(GO) test -count=1 ./...   # manifests: a module of its own, so Kubernetes types stay out of authd
 	cd pkg/store/mongostore/ferrettest && $(GO) vet ./... && env -u AUTHD_TEST_MONGODB_URL $(GO) test -count=1 ./...   # storetest on embedded FerretDB (the e2e suite uses AUTHD_TEST_MONGODB_URL): a module of its own, so FerretDB stays out of authd
