@@ -12,16 +12,27 @@ import (
 	"time"
 
 	"github.com/authd/authd/config"
+	"github.com/authd/authd/pkg/store/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
 
 // insertRawRole writes a role straight into user_roles, around the store's
-// checks, as a release before the role grammar could have.
+// checks, as a release before the role grammar could have. Those releases
+// ran on SQLite and Postgres only; MySQL gets the same row through its own
+// driver so the readers are checked there too. MongoDB had no release
+// before the grammar, so no such document can exist: the caller skips.
 func insertRawRole(t *testing.T, cfg config.Config, userID, role string) {
 	t.Helper()
 	driver, dsn, q := "sqlite", filepath.Join(cfg.DataDir, "authd.db")+"?_pragma=busy_timeout(5000)",
 		`INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)`
-	if cfg.DatabaseURL != "" {
+	switch {
+	case strings.HasPrefix(cfg.DatabaseURL, "mysql:"):
+		var err error
+		if dsn, err = sqlstore.MySQLDriverDSN(cfg.DatabaseURL); err != nil {
+			t.Fatal(err)
+		}
+		driver = "mysql"
+	case cfg.DatabaseURL != "":
 		driver, dsn, q = "postgres", cfg.DatabaseURL, `INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3)`
 	}
 	db, err := sql.Open(driver, dsn)
@@ -39,6 +50,9 @@ func insertRawRole(t *testing.T, cfg config.Config, userID, role string) {
 // "viewer,admin" is not read as admin, and the valid roles still are.
 func TestVerifyHeaderCarriesOnlyValidRoles(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
+		if strings.HasPrefix(b.name, "mongodb") {
+			t.Skip("no release before the role grammar ran on MongoDB: no unchecked role can be stored there")
+		}
 		cfg := testConfig()
 		cfg.IntrospectionClientID = "kong"
 		cfg.IntrospectionClientSecret = "introspection-secret-1234"
