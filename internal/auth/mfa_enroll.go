@@ -196,21 +196,9 @@ func (s *Service) DisableTOTP(ctx context.Context, c Caller, pw, code, recovery 
 	}
 	ev := deviceEvent(EventMFADisabled, OutcomeFailure, c.Device)
 	ev.UserID, ev.SessionID = u.ID, c.SessionID
-	backoffKey := loginBackoffKey(u.Email, c.Device.IP)
-	if err := s.throttle(ctx, backoffKey, keyChangeAccount, u.Email, s.cfg.Limits.ChangeAccount); err != nil {
-		ev.Detail = detailRateLimited
-		s.record(ctx, ev)
-		return err
-	}
-	match, _, err := s.hasher.Compare(admission.WithOwner(ctx, "user:"+u.ID), u.PasswordHash, pw)
+	backoffKey, err := s.checkCallerPassword(admission.WithOwner(ctx, "user:"+u.ID), u, c, pw, ev, "the password is incorrect")
 	if err != nil {
-		return hashFailed(err)
-	}
-	if !match {
-		s.loginFailed(ctx, backoffKey)
-		ev.Detail = detailInvalidCredentials
-		s.record(ctx, ev)
-		return fail(ErrInvalidCredentials, "the password is incorrect")
+		return err
 	}
 	if _, err := s.verifySecondFactor(ctx, u.ID, code, recovery, ev, backoffKey); err != nil {
 		return err

@@ -112,22 +112,10 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next st
 	}
 	ev := deviceEvent(EventPasswordChange, OutcomeFailure, c.Device)
 	ev.UserID, ev.SessionID = u.ID, c.SessionID
-	backoffKey := loginBackoffKey(u.Email, c.Device.IP)
-	if err := s.throttle(ctx, backoffKey, keyChangeAccount, u.Email, s.cfg.Limits.ChangeAccount); err != nil {
-		ev.Detail = detailRateLimited
-		s.record(ctx, ev)
-		return err
-	}
 	ctx = admission.WithOwner(ctx, "user:"+u.ID)
-	match, _, err := s.hasher.Compare(ctx, u.PasswordHash, current)
+	backoffKey, err := s.checkCallerPassword(ctx, u, c, current, ev, "the current password is incorrect")
 	if err != nil {
-		return hashFailed(err)
-	}
-	if !match {
-		s.loginFailed(ctx, backoffKey)
-		ev.Detail = detailInvalidCredentials
-		s.record(ctx, ev)
-		return fail(ErrInvalidCredentials, "the current password is incorrect")
+		return err
 	}
 	s.loginSucceeded(ctx, backoffKey)
 	normalized, err := s.checkPassword(next)
@@ -157,4 +145,29 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next st
 		return failWith(ErrUnavailable, "the password was changed but other sessions could not all be ended; log out with scope=others", err)
 	}
 	return nil
+}
+
+// checkCallerPassword checks a signed-in caller's password as a guess like
+// a login's: behind the account's login backoff and change budget (429
+// without bcrypt), a mismatch counted in the backoff and recorded as ev.
+// wrong is the description of a mismatch. It returns the backoff key for the caller to clear once the whole
+// action succeeds. ctx should carry the caller as the gate's owner.
+func (s *Service) checkCallerPassword(ctx context.Context, u store.User, c Caller, pw string, ev Event, wrong string) (string, error) {
+	backoffKey := loginBackoffKey(u.Email, c.Device.IP)
+	if err := s.throttle(ctx, backoffKey, keyChangeAccount, u.Email, s.cfg.Limits.ChangeAccount); err != nil {
+		ev.Detail = detailRateLimited
+		s.record(ctx, ev)
+		return "", err
+	}
+	match, _, err := s.hasher.Compare(ctx, u.PasswordHash, pw)
+	if err != nil {
+		return "", hashFailed(err)
+	}
+	if !match {
+		s.loginFailed(ctx, backoffKey)
+		ev.Detail = detailInvalidCredentials
+		s.record(ctx, ev)
+		return "", fail(ErrInvalidCredentials, wrong)
+	}
+	return backoffKey, nil
 }
