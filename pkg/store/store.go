@@ -431,6 +431,9 @@ type Store interface {
 
 	// AuditLog is the append-only audit trail, in the same database.
 	AuditLog
+	// RevocationLog records every denylist write, so that the denylist
+	// can be rebuilt from the store.
+	RevocationLog
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

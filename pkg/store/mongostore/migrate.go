@@ -32,6 +32,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "unique and lookup indexes", migrateIndexes},
 	{2, "TTL indexes", migrateTTL},
+	{8, "revocations index", migrateRevocations},
 }
 
 func migrateIndexes(ctx context.Context, s *Store) error {

@@ -92,6 +92,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListUsersFilters", testListUsersFilters},
 		{"ListUsersLimit", testListUsersLimit},
 		{"DeleteUser", testDeleteUser},
+		{"RevocationsRecordAndList", testRevocationsRecordAndList},
+		{"RevocationsInvalid", testRevocationsInvalid},
+		{"RevocationsPurge", testRevocationsPurge},
+		{"RevocationsConcurrentIDs", testRevocationsConcurrentIDs},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
