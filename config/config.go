@@ -47,6 +47,16 @@ type Config struct {
 	// instead of one Redis round trip per check; writes still go to
 	// Redis. Requires RedisURL.
 	RevocationMirror bool `yaml:"revocation_mirror" env:"AUTHD_REVOCATION_MIRROR"`
+	// RedisMinReplicasAck, when above 0, makes every revocation wait
+	// until that many Redis replicas acknowledged it (WAIT), or answer
+	// 503 after RedisReplicaAckTimeout. 0 (the default) does not wait.
+	RedisMinReplicasAck int `yaml:"redis_min_replicas_ack" env:"AUTHD_REDIS_MIN_REPLICAS_ACK"`
+	// RedisReplicaAckTimeout bounds that wait.
+	RedisReplicaAckTimeout time.Duration `yaml:"redis_replica_ack_timeout" env:"AUTHD_REDIS_REPLICA_ACK_TIMEOUT"`
+	// DenylistSyncInterval is how often authd compares the denylist's
+	// generation marker with the store's revocations, and rebuilds the
+	// denylist from the store when it is missing or behind.
+	DenylistSyncInterval time.Duration `yaml:"denylist_sync_interval" env:"AUTHD_DENYLIST_SYNC_INTERVAL"`
 
 	// AccessTTL is the lifetime of access tokens.
 	AccessTTL time.Duration `yaml:"access_ttl" env:"AUTHD_ACCESS_TTL"`
@@ -208,31 +218,33 @@ type Config struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:                ":8080",
-		Issuer:              "http://localhost:8080",
-		DataDir:             "./data",
-		RedisKeyPrefix:      "authd:dl:",
-		DenylistLayout:      "v1+v2",
-		AccessTTL:           15 * time.Minute,
-		RefreshTTL:          720 * time.Hour,
-		RefreshReuseGrace:   10 * time.Second,
-		Leeway:              5 * time.Second,
-		VerifiedCacheSize:   10_000, // middleware.DefaultVerifiedCacheSize
-		BcryptCost:          12,
-		SigningAlg:          "ES256",
-		ClientID:            "authd",
-		AdminRole:           "admin",
-		JWKSMaxAge:          5 * time.Minute,
-		KeyReloadInterval:   time.Minute,
-		KeyRotationInterval: 720 * time.Hour,
-		VerifyTTL:           24 * time.Hour,
-		ResetTTL:            30 * time.Minute,
-		InviteTTL:           72 * time.Hour,
-		MFATokenTTL:         5 * time.Minute,
-		MetricsAddr:         "127.0.0.1:9090",
-		LogLevel:            "info",
-		LogFormat:           "auto",
-		ShutdownTimeout:     15 * time.Second,
+		Addr:                   ":8080",
+		Issuer:                 "http://localhost:8080",
+		DataDir:                "./data",
+		RedisKeyPrefix:         "authd:dl:",
+		DenylistLayout:         "v1+v2",
+		RedisReplicaAckTimeout: 500 * time.Millisecond,
+		DenylistSyncInterval:   time.Second,
+		AccessTTL:              15 * time.Minute,
+		RefreshTTL:             720 * time.Hour,
+		RefreshReuseGrace:      10 * time.Second,
+		Leeway:                 5 * time.Second,
+		VerifiedCacheSize:      10_000, // middleware.DefaultVerifiedCacheSize
+		BcryptCost:             12,
+		SigningAlg:             "ES256",
+		ClientID:               "authd",
+		AdminRole:              "admin",
+		JWKSMaxAge:             5 * time.Minute,
+		KeyReloadInterval:      time.Minute,
+		KeyRotationInterval:    720 * time.Hour,
+		VerifyTTL:              24 * time.Hour,
+		ResetTTL:               30 * time.Minute,
+		InviteTTL:              72 * time.Hour,
+		MFATokenTTL:            5 * time.Minute,
+		MetricsAddr:            "127.0.0.1:9090",
+		LogLevel:               "info",
+		LogFormat:              "auto",
+		ShutdownTimeout:        15 * time.Second,
 
 		RateLimitEnabled:       true,
 		RateLimitKeyPrefix:     "authd:rl:",

@@ -88,6 +88,7 @@ const usage = `usage:
                                             disable and delete refuse the client's tokens at once
   authd [--config FILE] audit tail [-n N] [--user ID]
                                             print the newest audit events, oldest first
+  authd [--config FILE] denylist rebuild   write every live revocation of the store to the denylist again
   authd [--config FILE] config check       validate the configuration and exit
   authd version
 Settings come from AUTHD_* environment variables; see config/authd.example.yaml.
@@ -116,6 +117,8 @@ func (c *command) dispatch(ctx context.Context, args []string) error {
 		return c.clients(ctx, args[1:])
 	case "audit":
 		return c.audit(ctx, args[1:])
+	case "denylist":
+		return c.denylist(ctx, args[1:])
 	case "config":
 		if len(args) == 2 && args[1] == "check" {
 			return c.configCheck()

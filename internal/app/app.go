@@ -51,6 +51,11 @@ type App struct {
 	mirror *denylist.Mirror
 	// layout is the denylist's Redis key layout (AUTHD_DENYLIST_LAYOUT).
 	layout denylist.Layout
+	// redisWriter is the Redis denylist (nil in-process); revocations
+	// records every revocation in the store and rebuilds the denylist
+	// from it (revocation.go).
+	redisWriter *denylist.Redis
+	revocations *revocationRun
 	clock  func() time.Time
 	// Mail sends the service's mail; Stats counts what failed.
 	Mail     *mail.Queue
@@ -109,6 +114,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err = a.openDenylist(ctx); err != nil {
 		return nil, err
 	}
+	a.openRevocations(ctx)
 	a.Denylist = countedDenylist{Denylist: a.Denylist, m: a.Metrics}
 	if a.Keys, err = OpenKeys(cfg, a.Store, log, a.clock, a.recordKeyChange); err != nil {
 		return nil, err
@@ -283,8 +289,9 @@ func (a *App) openDenylist(ctx context.Context) error {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "a Redis key prefix holds a hash tag: its keys all land on one cluster shard",
 			slog.String("denylist_prefix", a.cfg.RedisKeyPrefix), slog.String("ratelimit_prefix", a.cfg.RateLimitKeyPrefix))
 	}
-	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLayout(layout))
-	a.Denylist = writer
+	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLayout(layout),
+		denylist.WithMinReplicasAck(a.cfg.RedisMinReplicasAck, a.cfg.RedisReplicaAckTimeout))
+	a.Denylist, a.redisWriter = writer, writer
 	if a.cfg.RevocationMirror {
 		a.openMirror(ctx, writer)
 	}
@@ -363,6 +370,7 @@ func (a *App) Close() error {
 	a.closeMail()
 	a.closeAudit()
 	a.closeBcryptPool()
+	a.closeRevocations()
 	var errs []error
 	if a.mirror != nil {
 		errs = append(errs, a.mirror.Close())

@@ -25,6 +25,7 @@ type Redis struct {
 	now     func() time.Time
 	script  *redis.Script
 	checks  checkBatcher
+	acks    replicaAcks // WithMinReplicasAck
 }
 
 // NewRedis returns a Redis denylist using client: a *redis.Client (one

@@ -84,9 +84,19 @@ func (r *Redis) exec(ctx context.Context, op string, writes []write) error {
 	return nil
 }
 
-// pipeline sends writes in one round trip, by hash or with the source.
+// pipeline sends writes in one round trip, by hash or with the source,
+// followed by WAIT with WithMinReplicasAck (see replicas.go).
 func (r *Redis) pipeline(ctx context.Context, writes []write, bySHA bool) ([]redis.Cmder, error) {
+	if r.acks.n > 0 {
+		return r.pipelineAcked(ctx, writes, bySHA)
+	}
 	pipe := r.client.Pipeline()
+	r.queue(ctx, pipe, writes, bySHA)
+	return pipe.Exec(ctx)
+}
+
+// queue adds the script runs of writes to pipe.
+func (r *Redis) queue(ctx context.Context, pipe redis.Pipeliner, writes []write, bySHA bool) {
 	for _, w := range writes {
 		mode := ""
 		if w.max {
@@ -104,7 +114,6 @@ func (r *Redis) pipeline(ctx context.Context, writes []write, bySHA bool) ([]red
 			r.script.Eval(ctx, pipe, keys, args...)
 		}
 	}
-	return pipe.Exec(ctx)
 }
 
 // isNoScript reports whether Redis refused an EVALSHA for not knowing the
