@@ -56,7 +56,7 @@ type App struct {
 	// from it (revocation.go).
 	redisWriter *denylist.Redis
 	revocations *revocationRun
-	clock  func() time.Time
+	clock       func() time.Time
 	// Mail sends the service's mail; Stats counts what failed.
 	Mail     *mail.Queue
 	mailOpts []mail.QueueOption
