@@ -29,7 +29,7 @@ import (
 // markerScript sets KEYS[1] to ARGV[1] unless it holds a greater number:
 // a marker never goes back.
 var markerScript = redis.NewScript(`
-local old = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local old = tonumber(redis.call('GET', KEYS[1]) or '-1') or -1
 if tonumber(ARGV[1]) > old then
   redis.call('SET', KEYS[1], ARGV[1])
   return tonumber(ARGV[1])
@@ -136,7 +136,7 @@ func (r *Redis) SetGeneration(ctx context.Context, gen int64) error {
 	}
 	pipe := r.client.Pipeline()
 	for _, k := range keys {
-		markerScript.Run(ctx, pipe, []string{k}, gen)
+		markerScript.Eval(ctx, pipe, []string{k}, gen) // EVAL: a pipeline cannot fall back from EVALSHA, and the script is short
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("%w: set generation: %w", ErrUnavailable, err)
