@@ -84,7 +84,7 @@ func wantRevoked(t *testing.T, c denylist.Checker, toks ...denylist.Token) {
 	}
 }
 
-func sync(t *testing.T, r *revocation.Recorder) (revocation.Reason, revocation.RebuildStats) {
+func syncOK(t *testing.T, r *revocation.Recorder) (revocation.Reason, revocation.RebuildStats) {
 	t.Helper()
 	why, stats, err := r.Sync(t.Context())
 	if err != nil {
@@ -100,18 +100,18 @@ func TestRebuildAfterFlush(t *testing.T) {
 	if err := f.rec.Check(t.Context(), tokJTI); !errors.Is(err, revocation.ErrRebuilding) || !errors.Is(err, denylist.ErrUnavailable) {
 		t.Fatalf("Check before the first sync = %v, want ErrRebuilding (matching ErrUnavailable)", err)
 	}
-	if why, _ := sync(t, f.rec); why != revocation.ReasonStart {
+	if why, _ := syncOK(t, f.rec); why != revocation.ReasonStart {
 		t.Fatalf("first sync on an empty Redis: reason %q, want %q", why, revocation.ReasonStart)
 	}
 	revokeAll(t, f.rec)
 	wantRevoked(t, f.rec, tokJTI, tokSID, tokCut)
-	if why, _ := sync(t, f.rec); why != "" {
+	if why, _ := syncOK(t, f.rec); why != "" {
 		t.Fatalf("sync with nothing lost rebuilt: %q", why)
 	}
 	if err := f.client.FlushDB(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	why, stats := sync(t, f.rec)
+	why, stats := syncOK(t, f.rec)
 	if why != revocation.ReasonMissing || stats.Entries != 3 {
 		t.Fatalf("sync after FLUSHDB: reason %q, %d entries; want %q, 3", why, stats.Entries, revocation.ReasonMissing)
 	}
@@ -127,10 +127,10 @@ func TestRebuildAfterFlush(t *testing.T) {
 func TestSyncAtStart(t *testing.T) {
 	client := ownRedis(t)
 	f := newFixture(t, client, nil)
-	sync(t, f.rec)
+	syncOK(t, f.rec)
 	revokeAll(t, f.rec)
 	again := revocation.New(revocation.Config{Store: f.st, Denylist: f.redis, Marker: f.redis, Restorer: f.redis})
-	if why, _ := sync(t, again); why != "" {
+	if why, _ := syncOK(t, again); why != "" {
 		t.Fatalf("start over a complete Redis rebuilt: %q", why)
 	}
 	wantRevoked(t, again, tokJTI, tokSID, tokCut)
@@ -162,13 +162,13 @@ func TestFailClosedWhileBehind(t *testing.T) {
 	rd := denylist.NewRedis(client, denylist.WithLayout(denylist.LayoutV2))
 	b := &blockingRestorer{next: rd, started: make(chan struct{}), release: make(chan struct{})}
 	rec := revocation.New(revocation.Config{Store: st, Denylist: rd, Marker: rd, Restorer: b})
-	sync(t, rec)
+	syncOK(t, rec)
 	if _, err := st.RecordRevocations(t.Context(), []store.Revocation{
 		{Kind: store.RevocationSession, Subject: "u1", Value: "s1", Until: time.Now().Add(time.Hour)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if why, _ := sync(t, rec); why != "" {
+	if why, _ := syncOK(t, rec); why != "" {
 		t.Fatalf("sync right after the store write rebuilt (%q): it must leave the writer time to finish", why)
 	}
 	b.armed.Store(true)
@@ -205,7 +205,7 @@ func TestRebuildOnNewIdentity(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: 1})
 	t.Cleanup(func() { client.Close() })
 	f := newFixture(t, client, nil)
-	sync(t, f.rec)
+	syncOK(t, f.rec)
 	revokeAll(t, f.rec)
 	gen, _ := f.st.RevocationGeneration(t.Context())
 	if err := denylist.NewRedis(b.Client(t)).SetGeneration(t.Context(), gen); err != nil {
@@ -234,14 +234,14 @@ func TestRebuildAfterFailedWrite(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { client.Close() })
 	f := newFixture(t, client, nil)
-	sync(t, f.rec)
+	syncOK(t, f.rec)
 	proxy.Cut()
 	err := f.rec.RevokeToken(t.Context(), "u1", "j1", time.Now().Add(time.Hour))
 	if !errors.Is(err, denylist.ErrUnavailable) {
 		t.Fatalf("RevokeToken with Redis cut = %v, want ErrUnavailable", err)
 	}
 	proxy.Restore()
-	if why, _ := sync(t, f.rec); why != revocation.ReasonFailed {
+	if why, _ := syncOK(t, f.rec); why != revocation.ReasonFailed {
 		t.Fatalf("sync after the failed write: reason %q, want %q", why, revocation.ReasonFailed)
 	}
 	wantRevoked(t, f.redis, tokJTI)
@@ -252,10 +252,10 @@ func TestRebuildAfterFailedWrite(t *testing.T) {
 func TestMemoryRebuiltAtStart(t *testing.T) {
 	st := openStore(t)
 	first := revocation.New(revocation.Config{Store: st, Denylist: denylist.NewMemory()})
-	sync(t, first)
+	syncOK(t, first)
 	revokeAll(t, first)
 	restarted := revocation.New(revocation.Config{Store: st, Denylist: denylist.NewMemory()})
-	if why, stats := sync(t, restarted); why != revocation.ReasonStart || stats.Entries != 3 {
+	if why, stats := syncOK(t, restarted); why != revocation.ReasonStart || stats.Entries != 3 {
 		t.Fatalf("start: reason %q, %d entries; want %q, 3", why, stats.Entries, revocation.ReasonStart)
 	}
 	wantRevoked(t, restarted, tokJTI, tokSID, tokCut)
@@ -267,7 +267,7 @@ func TestStoreFirst(t *testing.T) {
 	st := openStore(t)
 	mem := denylist.NewMemory()
 	rec := revocation.New(revocation.Config{Store: st, Denylist: mem})
-	sync(t, rec)
+	syncOK(t, rec)
 	st.Close()
 	err := rec.RevokeToken(t.Context(), "u1", "j1", time.Now().Add(time.Hour))
 	if !errors.Is(err, denylist.ErrUnavailable) {
