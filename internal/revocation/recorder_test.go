@@ -17,7 +17,9 @@ import (
 	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
-func openStore(t *testing.T) store.Store {
+func openStore(t *testing.T) store.Store { return openStoreTB(t) }
+
+func openStoreTB(t testing.TB) store.Store {
 	t.Helper()
 	s, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "authd.db"))
 	if err != nil {
