@@ -30,6 +30,8 @@ func (a *App) openRevocations(ctx context.Context) {
 		cfg.Restorer = a.redisWriter
 		if a.mirror != nil {
 			cfg.Restorer = mirroredRestorer{a.redisWriter, a.mirror}
+		} else {
+			cfg.MarkedChecker = a.redisWriter
 		}
 	}
 	rec := revocation.New(cfg)

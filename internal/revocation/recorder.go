@@ -42,6 +42,12 @@ type Restorer interface {
 	Restore(ctx context.Context, entries []denylist.Entry) error
 }
 
+// MarkedChecker is a check that also vouches for the generation marker:
+// denylist.ErrMarkerMissing when it is gone.
+type MarkedChecker interface {
+	CheckMarked(ctx context.Context, t denylist.Token) error
+}
+
 // ErrRebuilding is what Check returns until the denylist is known to hold
 // every revocation of the store. It matches denylist.ErrUnavailable, so
 // verifiers that fail closed answer 503.
@@ -57,6 +63,11 @@ type Config struct {
 	Marker Marker
 	// Restorer writes a rebuild's entries; nil uses Denylist's methods.
 	Restorer Restorer
+	// MarkedChecker, when set, answers checks instead of Denylist and
+	// reads the generation marker in the same round trip, so that a
+	// Redis that lost its data is refused from the first check after the
+	// loss, not from the next sync; *denylist.Redis implements it.
+	MarkedChecker MarkedChecker
 	// Interval is how often Run syncs (default time.Second).
 	Interval time.Duration
 	// PageSize is how many revocations a rebuild reads per query
@@ -132,9 +143,17 @@ func (r *Recorder) Check(ctx context.Context, t denylist.Token) error {
 	if !r.synced.Load() {
 		return ErrRebuilding
 	}
-	err := r.cfg.Denylist.Check(ctx, t)
+	var err error
+	if r.cfg.MarkedChecker != nil {
+		err = r.cfg.MarkedChecker.CheckMarked(ctx, t)
+	} else {
+		err = r.cfg.Denylist.Check(ctx, t)
+	}
 	if errors.Is(err, denylist.ErrUnavailable) && ctx.Err() == nil {
 		r.unsync()
+		if errors.Is(err, denylist.ErrMarkerMissing) {
+			return ErrRebuilding
+		}
 	}
 	return err
 }

@@ -47,7 +47,7 @@ func newFixture(t *testing.T, client *redis.Client, restorer revocation.Restorer
 	if restorer == nil {
 		restorer = f.redis
 	}
-	f.rec = revocation.New(revocation.Config{Store: f.st, Denylist: f.redis, Marker: f.redis, Restorer: restorer})
+	f.rec = revocation.New(revocation.Config{Store: f.st, Denylist: f.redis, Marker: f.redis, Restorer: restorer, MarkedChecker: f.redis})
 	return f
 }
 
@@ -112,6 +112,11 @@ func TestRebuildAfterFlush(t *testing.T) {
 	}
 	if err := f.client.FlushDB(t.Context()).Err(); err != nil {
 		t.Fatal(err)
+	}
+	// The first check after the loss reads the missing marker with the
+	// token's keys: refused, not "not revoked".
+	if err := f.rec.Check(t.Context(), tokJTI); !errors.Is(err, revocation.ErrRebuilding) {
+		t.Fatalf("Check right after FLUSHDB = %v, want ErrRebuilding", err)
 	}
 	why, stats := syncOK(t, f.rec)
 	if why != revocation.ReasonMissing || stats.Entries != 3 {

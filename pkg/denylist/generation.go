@@ -45,8 +45,42 @@ const maxTagSearch = 100000
 // errNoTag is a primary whose slots no tag within maxTagSearch reaches.
 var errNoTag = errors.New("no hash tag found for a primary's slots")
 
-// markerKeys returns the marker key of every primary.
+// ErrMarkerMissing means a check found a generation marker missing: the
+// Redis it read from lost data (flushed, restarted empty), so its "not
+// revoked" cannot be trusted. It matches ErrUnavailable.
+var ErrMarkerMissing = fmt.Errorf("%w: generation marker missing", ErrUnavailable)
+
+// kindMarker is the kind of a marker key read along with a check.
+const kindMarker = "generation"
+
+// CheckMarked is Check that also reads every generation marker in the same
+// round trip (on Redis Cluster, one MGET per slot, pipelined), and fails
+// with ErrMarkerMissing when one is missing: a Redis that lost its data
+// since the last sync is refused at once rather than read as "not
+// revoked". Before SetGeneration or Generation has run it reads the
+// markers' names first (one CLUSTER SLOTS on Cluster).
+func (r *Redis) CheckMarked(ctx context.Context, t Token) error {
+	keys := r.markers.Load()
+	if keys == nil {
+		if _, err := r.markerKeys(ctx); err != nil {
+			return fmt.Errorf("%w: check: %w", ErrUnavailable, err)
+		}
+		keys = r.markers.Load()
+	}
+	return r.check(ctx, t, *keys)
+}
+
+// markerKeys returns the marker key of every primary, and keeps them for
+// CheckMarked.
 func (r *Redis) markerKeys(ctx context.Context) ([]string, error) {
+	keys, err := r.findMarkerKeys(ctx)
+	if err == nil {
+		r.markers.Store(&keys)
+	}
+	return keys, err
+}
+
+func (r *Redis) findMarkerKeys(ctx context.Context) ([]string, error) {
 	cc, ok := r.client.(*redis.ClusterClient)
 	if !ok {
 		return []string{r.prefix + "generation"}, nil

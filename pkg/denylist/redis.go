@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +27,7 @@ type Redis struct {
 	script  *redis.Script
 	checks  checkBatcher
 	acks    replicaAcks // WithMinReplicasAck
+	markers atomic.Pointer[[]string] // generation marker keys (generation.go)
 }
 
 // NewRedis returns a Redis denylist using client: a *redis.Client (one
@@ -64,12 +66,19 @@ const (
 // one MGET per slot, pipelined, so one round trip per shard. A Redis error
 // is never read as "not revoked": it matches ErrUnavailable and the cause,
 // and the caller chooses to fail open or closed.
-func (r *Redis) Check(ctx context.Context, t Token) error {
-	var kinds [6]string
-	keys := make([]string, 0, 6)
+func (r *Redis) Check(ctx context.Context, t Token) error { return r.check(ctx, t, nil) }
+
+// check is Check reading the keys of extra too, in the same round trip;
+// one of them missing is ErrMarkerMissing (see CheckMarked).
+func (r *Redis) check(ctx context.Context, t Token, extra []string) error {
+	kinds := make([]string, 6+len(extra))
+	keys := make([]string, 0, 6+len(extra))
 	add := func(kind, key string) {
 		kinds[len(keys)] = kind
 		keys = append(keys, key)
+	}
+	for _, k := range extra {
+		add(kindMarker, k)
 	}
 	if t.JTI != "" {
 		add(kindToken, r.keys.token(t.Subject, t.JTI))
@@ -98,6 +107,9 @@ func (r *Redis) Check(ctx context.Context, t Token) error {
 	}
 	for i, v := range vals {
 		if v == nil {
+			if kinds[i] == kindMarker {
+				return ErrMarkerMissing
+			}
 			continue
 		}
 		switch kinds[i] {
