@@ -123,14 +123,11 @@ func (s *Store) allocateRevocationIDs(ctx context.Context, n int64) (int64, erro
 // raiseRevocationCounter lifts the counter to the highest stored id, past
 // the range a lost $inc handed out twice.
 func (s *Store) raiseRevocationCounter(ctx context.Context) error {
-	var top struct {
-		ID int64 `bson:"_id"`
-	}
-	err := s.revocations().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&top)
+	top, err := s.topRevocationID(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = s.counters.UpdateOne(ctx, byID(revocationCounter), bson.D{{Key: "$max", Value: bson.D{{Key: "seq", Value: top.ID}}}})
+	_, err = s.counters.UpdateOne(ctx, byID(revocationCounter), bson.D{{Key: "$max", Value: bson.D{{Key: "seq", Value: top}}}})
 	return err
 }
 
@@ -170,14 +167,21 @@ func (s *Store) RevocationGeneration(ctx context.Context) (int64, error) {
 	}
 	// On FerretDB two $inc may be lost to each other, leaving the counter
 	// below an id that was stored; the highest id covers that.
-	var top struct {
-		ID int64 `bson:"_id"`
-	}
-	err = s.revocations().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&top)
+	top, err := s.topRevocationID(ctx)
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, mapErr("revocation generation", err)
 	}
-	return max(c.Seq, top.ID), nil
+	return max(c.Seq, top), nil
+}
+
+// topRevocationID returns the highest stored id (mongo.ErrNoDocuments
+// when there is none).
+func (s *Store) topRevocationID(ctx context.Context) (int64, error) {
+	var top struct {
+		ID int64 `bson:"_id"`
+	}
+	err := s.revocations().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&top)
+	return top.ID, err
 }
 
 // PurgeRevocations reads up to limit expired ids, oldest first, and
