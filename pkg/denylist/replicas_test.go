@@ -94,3 +94,42 @@ func TestGenerationMarkerPerPrimary(t *testing.T) {
 		t.Fatalf("Identity changed without a restart: %q → %q (%v)", idBefore, idAfter, err)
 	}
 }
+
+// TestMinReplicasAckCluster: on Redis Cluster (one replica per primary)
+// the writes of one call are grouped by primary, each group followed by
+// its own WAIT: subjects on every shard are acknowledged by 1, and 2 is
+// refused with ErrNotReplicated.
+func TestMinReplicasAckCluster(t *testing.T) {
+	c := testenv.RedisCluster(t)
+	client := c.Client(t)
+	ctx := t.Context()
+	prefix := testenv.RandomName("authdtest:") + ":"
+	until := time.Now().Add(time.Minute)
+	one := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix), denylist.WithLayout(denylist.LayoutV2), denylist.WithMinReplicasAck(1, 500*time.Millisecond))
+	entries := make([]denylist.Entry, 0, 30)
+	for i := range 30 { // 30 subjects: every shard gets some
+		entries = append(entries, denylist.Entry{Kind: denylist.EventSession, Subject: "u" + string(rune('a'+i)), ID: "s", Until: until})
+	}
+	// The replicas may still be catching up with their primaries just
+	// after the cluster formed: retry until each acknowledges.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := one.Restore(ctx, entries)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, denylist.ErrNotReplicated) || time.Now().After(deadline) {
+			t.Fatalf("Restore acknowledged by 1 on every shard: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, e := range entries {
+		if err := one.Check(ctx, denylist.Token{JTI: "j", SID: "s", Subject: e.Subject, IssuedAt: time.Now()}); !errors.Is(err, denylist.ErrRevoked) {
+			t.Fatalf("Check(%s) = %v, want ErrRevoked", e.Subject, err)
+		}
+	}
+	two := denylist.NewRedis(client, denylist.WithKeyPrefix(prefix), denylist.WithMinReplicasAck(2, 200*time.Millisecond))
+	if err := two.Restore(ctx, entries); !errors.Is(err, denylist.ErrNotReplicated) {
+		t.Fatalf("Restore asking 2 acknowledgements = %v, want ErrNotReplicated", err)
+	}
+}
