@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/authd/authd/pkg/token"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // Server is a fake authd.
@@ -56,9 +55,9 @@ func (s *Server) Token(t testing.TB, roles ...string) (raw, jti string) {
 	now := time.Now()
 	jti = "jti-" + strconv.FormatInt(s.seq.Add(1), 10)
 	raw, err := token.Sign(s.key, token.TypeAccess, &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: s.URL, Subject: "user-1", Audience: jwt.ClaimStrings{s.URL}, ID: jti,
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
+		RegisteredClaims: token.RegisteredClaims{
+			Issuer: s.URL, Subject: "user-1", Audience: token.ClaimStrings{s.URL}, ID: jti,
+			IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(15 * time.Minute)),
 		},
 		SessionID: "sid-1",
 		Roles:     roles,
