@@ -131,6 +131,16 @@ func TestConsumerLinksOnlyWhatItUses(t *testing.T) {
 			write(t, filepath.Join(dir, "go.mod"), gomod)
 			write(t, filepath.Join(dir, "main.go"), tt.main)
 			goCmd(t, goTool, dir, "mod", "tidy")
+			// What tidy wrote is what the consumer's own go.mod inherits.
+			gomodAfter, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bad := range tt.forbidden {
+				if strings.Contains(string(gomodAfter), bad) {
+					t.Errorf("the consumer's go.mod requires %s:\n%s", bad, gomodAfter)
+				}
+			}
 			deps := strings.Fields(goCmd(t, goTool, dir, "list", "-deps", "."))
 			for _, want := range tt.required {
 				if !contains(deps, want) {
