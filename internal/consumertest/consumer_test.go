@@ -24,80 +24,43 @@ var serverModules = []string{
 
 const goRedis = "github.com/redis/go-redis/v9"
 
-const staticMain = `package main
-
-import (
-	"log"
-	"net/http"
-	"os"
-
-	"github.com/authd/authd/pkg/middleware"
-)
-
-func main() {
-	keys, err := middleware.StaticKeysFromPEM("ES256", []byte(os.Getenv("AUTHD_PUBLIC_KEY")))
-	if err != nil {
-		log.Fatal(err)
-	}
-	v, err := middleware.NewVerifier(
-		middleware.WithIssuer("https://auth.example.com"),
-		middleware.WithAudience("https://api.example.com"),
-		middleware.WithKeySet(keys),
-	)
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Fatal(http.ListenAndServe("127.0.0.1:0", v.Handler(http.NotFoundHandler())))
-}
-`
-
-const remoteMain = `package main
+// consumerMain is a service's main.go: imports beside net/http, log and
+// pkg/middleware, setup before the Verifier, and its key and revocation
+// options.
+func consumerMain(imports, setup, options string) string {
+	return `package main
 
 import (
 	"log"
 	"net/http"
 
 	"github.com/authd/authd/pkg/middleware"
-)
+` + imports + `)
 
 func main() {
-	v, err := middleware.NewVerifier(
+` + setup + `	v, err := middleware.NewVerifier(
 		middleware.WithIssuer("https://auth.example.com"),
 		middleware.WithAudience("https://api.example.com"),
-		middleware.WithDiscovery(),
-	)
+` + options + `	)
 	if err != nil {
 		log.Fatal(err)
 	}
 	log.Fatal(http.ListenAndServe("127.0.0.1:0", v.Handler(http.NotFoundHandler())))
 }
 `
+}
 
-const redisMain = `package main
-
-import (
-	"log"
-	"net/http"
-
-	"github.com/authd/authd/pkg/denylist"
-	"github.com/authd/authd/pkg/middleware"
-	"github.com/redis/go-redis/v9"
-)
-
-func main() {
-	dl := denylist.NewRedis(redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}))
-	v, err := middleware.NewVerifier(
-		middleware.WithIssuer("https://auth.example.com"),
-		middleware.WithAudience("https://api.example.com"),
-		middleware.WithDiscovery(),
-		middleware.WithRevocation(dl, middleware.FailClosed),
-	)
+var (
+	staticMain = consumerMain("\t\"os\"\n", `	keys, err := middleware.StaticKeysFromPEM("ES256", []byte(os.Getenv("AUTHD_PUBLIC_KEY")))
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(http.ListenAndServe("127.0.0.1:0", v.Handler(http.NotFoundHandler())))
-}
-`
+`, "\t\tmiddleware.WithKeySet(keys),\n")
+	remoteMain = consumerMain("", "", "\t\tmiddleware.WithDiscovery(),\n")
+	redisMain  = consumerMain("\t\"github.com/authd/authd/pkg/denylist\"\n\t\"github.com/redis/go-redis/v9\"\n",
+		"\tdl := denylist.NewRedis(redis.NewClient(&redis.Options{Addr: \"127.0.0.1:6379\"}))\n",
+		"\t\tmiddleware.WithDiscovery(),\n\t\tmiddleware.WithRevocation(dl, middleware.FailClosed),\n")
+)
 
 // TestConsumerLinksOnlyWhatItUses builds consumer modules the way a service
 // would depend on authd and checks the packages each one links.
@@ -141,6 +104,7 @@ func TestConsumerLinksOnlyWhatItUses(t *testing.T) {
 					t.Errorf("the consumer's go.mod requires %s:\n%s", bad, gomodAfter)
 				}
 			}
+			goCmd(t, goTool, dir, "build", "-o", os.DevNull, ".") // the consumer is a real program
 			deps := strings.Fields(goCmd(t, goTool, dir, "list", "-deps", "."))
 			for _, want := range tt.required {
 				if !contains(deps, want) {

@@ -104,7 +104,7 @@ func forge(t testing.TB, method jwt.SigningMethod, header map[string]any, c any,
 	t.Helper()
 	claims, ok := c.(jwt.Claims)
 	if !ok {
-		claims = asMapClaims(t, c)
+		claims = payloadClaims{Payload: c.(*token.Payload)}
 	}
 	h := map[string]any{"alg": method.Alg()}
 	for k, v := range header {
@@ -207,17 +207,10 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// asMapClaims turns a claim value such as a *token.Payload, which golang-jwt
-// cannot sign directly, into the same JSON as jwt.MapClaims.
-func asMapClaims(t testing.TB, c any) jwt.MapClaims {
-	t.Helper()
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m jwt.MapClaims
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+// payloadClaims lets golang-jwt sign a *token.Payload: signing only
+// marshals the claims, and the jwt.Claims methods come from a
+// jwt.RegisteredClaims that is never encoded.
+type payloadClaims struct {
+	jwt.RegisteredClaims `json:"-"`
+	*token.Payload
 }
