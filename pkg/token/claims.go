@@ -44,7 +44,8 @@ func (d NumericDate) MarshalJSON() ([]byte, error) {
 	return jwt.NewNumericDate(d.Time).MarshalJSON()
 }
 
-// UnmarshalJSON decodes a JSON number of seconds, fractions allowed.
+// UnmarshalJSON decodes a JSON number of seconds; a fraction is allowed
+// and truncated to the second, as golang-jwt does.
 func (d *NumericDate) UnmarshalJSON(b []byte) error {
 	var j jwt.NumericDate
 	if err := j.UnmarshalJSON(b); err != nil {
