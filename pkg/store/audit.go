@@ -34,7 +34,23 @@ type AuditLog interface {
 	// AuditEvents returns up to q.Limit events matching q, newest first
 	// (by ID). A Limit outside 1 to 1000 is an error matching no sentinel.
 	AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// PurgeAuditEvents deletes up to limit (1 to MaxAuditPurgeBatch) of
+	// the oldest events whose At is before before, and returns how many it
+	// deleted: fewer than limit means none is left. A before later than
+	// MinAuditAge ago (on the store's clock) is refused with an error
+	// matching no sentinel; the SQL backends' triggers refuse such a
+	// DELETE too, on the database's clock, so the last day of the trail
+	// cannot be deleted through the application's credentials.
+	PurgeAuditEvents(ctx context.Context, before time.Time, limit int) (int64, error)
 }
+
+// MinAuditAge is how old an audit event must be before it may be purged:
+// the shortest audit retention there is.
+const MinAuditAge = 24 * time.Hour
+
+// MaxAuditPurgeBatch bounds one PurgeAuditEvents call, so one batch holds
+// its locks (and grows the write-ahead log) by a bounded amount.
+const MaxAuditPurgeBatch = 100_000
 
 // AuditQuery selects a page of audit events, newest first.
 type AuditQuery struct {
