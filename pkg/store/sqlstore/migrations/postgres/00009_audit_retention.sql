@@ -12,10 +12,16 @@
 -- clock_timestamp(), not the caller's, so a caller cannot move it.
 --
 -- audit_events_at serves the purge: the oldest rows before a cutoff, in at
--- order, a bounded batch at a time.
+-- order, a bounded batch at a time. sessions_user_id_created_at_id_idx
+-- replaces sessions_user_id_created_at_idx (a prefix of it): ListSessions
+-- orders by (created_at, id) newest first, and with id in the index it
+-- reads a user's sessions in that order instead of sorting them.
 
 -- +goose Up
 CREATE INDEX audit_events_at ON audit_events (at);
+
+CREATE INDEX sessions_user_id_created_at_id_idx ON sessions (user_id, created_at, id);
+DROP INDEX sessions_user_id_created_at_idx;
 
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
@@ -47,3 +53,6 @@ $$ LANGUAGE plpgsql;
 -- +goose StatementEnd
 
 DROP INDEX audit_events_at;
+
+CREATE INDEX sessions_user_id_created_at_idx ON sessions (user_id, created_at);
+DROP INDEX sessions_user_id_created_at_id_idx;

@@ -5,6 +5,9 @@
 -- +goose Up
 CREATE INDEX audit_events_at ON audit_events (at);
 
+CREATE INDEX sessions_user_id_created_at_id_idx ON sessions (user_id, created_at, id);
+DROP INDEX sessions_user_id_created_at_idx;
+
 DROP TRIGGER audit_events_no_delete;
 
 -- +goose StatementBegin
@@ -26,3 +29,6 @@ END;
 -- +goose StatementEnd
 
 DROP INDEX audit_events_at;
+
+CREATE INDEX sessions_user_id_created_at_idx ON sessions (user_id, created_at);
+DROP INDEX sessions_user_id_created_at_id_idx;
