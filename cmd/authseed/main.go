@@ -4,6 +4,9 @@
 //
 //	go run ./cmd/authseed -database-url 'postgres://postgres@127.0.0.1:5432/authd_scale?sslmode=disable'
 //
+// `authseed pages -target URL` then loads GET /v1/admin/users as the seeded
+// admin, walking the keyset pages, and prints pages per second.
+//
 // It migrates the database first (authd's own migrations), so the schema
 // is the one authd runs on, and refuses a database that already has users
 // unless -append is given. Every seeded user has the same password
@@ -50,7 +53,13 @@ type options struct {
 }
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "pages" {
+		err = runPages(context.Background(), os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		err = run(context.Background(), os.Args[1:], os.Stderr)
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
