@@ -17,14 +17,7 @@ import (
 // size, counts it, and leaves younger events alone.
 func TestAuditPurgerPass(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := migratedSQLite(t)
 	now := time.Now()
 	var events []store.AuditEvent
 	for i := range 25 {
@@ -63,14 +56,7 @@ func TestAuditPurgerPass(t *testing.T) {
 // run returns when its context ends, mid-pause included.
 func TestAuditPurgerRunStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := migratedSQLite(t)
 	p := &auditPurger{log: s, lock: s.WithAdvisoryLock, logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now: time.Now, period: 24 * time.Hour, batch: 10, pause: time.Hour, interval: time.Hour}
 	done := make(chan struct{})
@@ -93,4 +79,19 @@ type countingLog struct {
 func (c countingLog) PurgeAuditEvents(ctx context.Context, before time.Time, limit int) (int64, error) {
 	*c.calls++
 	return c.AuditLog.PurgeAuditEvents(ctx, before, limit)
+}
+
+// migratedSQLite opens a migrated SQLite store in the test's directory.
+func migratedSQLite(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -63,4 +65,20 @@ type AuditQuery struct {
 	UserID string
 	Type   string
 	Since  time.Time
+}
+
+// errAuditPurge is what CheckAuditPurge's errors wrap.
+var errAuditPurge = errors.New("audit purge refused")
+
+// CheckAuditPurge reports why a PurgeAuditEvents(before, limit) call at
+// now is refused, or nil: a limit outside 1 to MaxAuditPurgeBatch, or a
+// cutoff younger than MinAuditAge. Every backend checks it first.
+func CheckAuditPurge(now, before time.Time, limit int) error {
+	if limit < 1 || limit > MaxAuditPurgeBatch {
+		return fmt.Errorf("limit %d outside 1..%d: %w", limit, MaxAuditPurgeBatch, errAuditPurge)
+	}
+	if latest := now.Add(-MinAuditAge); before.After(latest) {
+		return fmt.Errorf("cutoff %s is less than %s ago: %w", before.UTC().Format(time.RFC3339), MinAuditAge, errAuditPurge)
+	}
+	return nil
 }

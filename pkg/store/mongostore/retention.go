@@ -18,12 +18,8 @@ import (
 // triggers; what keeps the recent trail is the store's own check and the
 // privileges of authd's database user (README, "MongoDB").
 func (s *Store) PurgeAuditEvents(ctx context.Context, before time.Time, limit int) (int64, error) {
-	if limit < 1 || limit > store.MaxAuditPurgeBatch {
-		return 0, fmt.Errorf("mongostore: purge audit events: limit %d outside 1..%d: %w", limit, store.MaxAuditPurgeBatch, errInvalid)
-	}
-	if latest := s.now().Add(-store.MinAuditAge); before.After(latest) {
-		return 0, fmt.Errorf("mongostore: purge audit events: %s is less than %s ago: %w",
-			before.UTC().Format(time.RFC3339), store.MinAuditAge, errInvalid)
+	if err := store.CheckAuditPurge(s.now(), before, limit); err != nil {
+		return 0, fmt.Errorf("mongostore: purge audit events: %w: %w", err, errInvalid)
 	}
 	old := bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: micros(before)}}}}
 	var docs []struct {

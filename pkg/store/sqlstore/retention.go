@@ -22,12 +22,8 @@ const (
 // allow only for rows older than store.MinAuditAge on the database's
 // clock.
 func (s *Store) PurgeAuditEvents(ctx context.Context, before time.Time, limit int) (int64, error) {
-	if limit < 1 || limit > store.MaxAuditPurgeBatch {
-		return 0, fmt.Errorf("sqlstore: purge audit events: limit %d outside 1..%d: %w", limit, store.MaxAuditPurgeBatch, errInvalid)
-	}
-	if latest := s.now().Add(-store.MinAuditAge); before.After(latest) {
-		return 0, fmt.Errorf("sqlstore: purge audit events: %s is less than %s ago: %w",
-			before.UTC().Format(time.RFC3339), store.MinAuditAge, errInvalid)
+	if err := store.CheckAuditPurge(s.now(), before, limit); err != nil {
+		return 0, fmt.Errorf("sqlstore: purge audit events: %w: %w", err, errInvalid)
 	}
 	q := purgeAuditSQL
 	if s.d.mysql {
