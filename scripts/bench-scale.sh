@@ -43,7 +43,7 @@ run_one() { # name url round
 	mkdir -p "$out/data-$name"
 	(cd "$out/data-$name" && AUTHD_DATABASE_URL=$url AUTHD_ADDR=127.0.0.1:$port AUTHD_METRICS_ADDR=off \
 		AUTHD_MASTER_KEY=$(printf 'k%.0s' {1..32} | base64) AUTHD_RATELIMIT_ENABLED=false AUTHD_BCRYPT_COST=10 \
-		AUTHD_AUDIT_RETENTION=off AUTHD_LOG_LEVEL=warn "$out/authd" serve >>"$out/authd-$name.log" 2>&1) &
+		AUTHD_AUDIT_RETENTION=off AUTHD_LOG_LEVEL=warn exec "$out/authd" serve >>"$out/authd-$name.log" 2>&1) &
 	pid=$!
 	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 	"$out/authbench" -target "http://127.0.0.1:$port" -scenario login,refresh -duration "$duration" \
@@ -51,6 +51,7 @@ run_one() { # name url round
 	"$out/authseed" pages -target "http://127.0.0.1:$port" -duration "$duration" -concurrency 4 -depth "$depth" \
 		>>"$out/$name-$round.txt"
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+	! curl -s "http://127.0.0.1:$port/healthz" >/dev/null || { echo "authd on $port did not stop" >&2; exit 1; }
 	printf '%s round %s: ' "$name" "$round"
 	grep -E '^ +(login|refresh) ' "$out/$name-$round.txt" | awk '{printf "%s %s/s  ", $1, $3}'
 	grep -o 'rate=[0-9.]*/s' "$out/$name-$round.txt" | sed 's/rate=/admin_users /'
