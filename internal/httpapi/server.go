@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/authd/authd/docs"
-	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/middleware/ginmw"
 	"github.com/gin-gonic/gin"
@@ -74,7 +73,7 @@ type Config struct {
 // API holds the handlers' dependencies.
 type API struct {
 	cfg      Config
-	svc      *auth.Service
+	svc      Service
 	verifier *middleware.Verifier
 	keys     KeyPublisher
 	checks   []Check
@@ -84,7 +83,7 @@ type API struct {
 }
 
 // New builds the gin engine serving authd's API.
-func New(cfg Config, svc *auth.Service, verifier *middleware.Verifier, keys KeyPublisher, checks []Check) http.Handler {
+func New(cfg Config, svc Service, verifier *middleware.Verifier, keys KeyPublisher, checks []Check) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
