@@ -75,8 +75,7 @@ func (a *App) openLimits() (auth.Limits, httpapi.RateLimits, error) {
 	return auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
 			ChangeAccount: limit(parsed.ChangeAccount),
 			ClientID:      failOpenBackoff{clientID, fo}, ClientIP: failOpenBackoff{clientIP, fo}},
-		httpapi.RateLimits{Limiter: limiter, Login: limit(parsed.LoginIP), Register: limit(parsed.RegisterIP), Token: limit(parsed.TokenIP),
-			Forgot: limit(parsed.ForgotIP), EmailVerify: limit(parsed.EmailVerifyIP), Reset: limit(parsed.ResetIP), Change: limit(parsed.ChangeIP)},
+		httpapi.RateLimits{Limiter: limiter, PerIP: perIP(parsed.PerIP)},
 		nil
 }
 
@@ -154,6 +153,15 @@ func (a *App) newBackoff(p ratelimit.BackoffPolicy) (ratelimit.Backoff, error) {
 // restarts after a period without a failure.
 func clientBackoff(l config.RateLimit) ratelimit.BackoffPolicy {
 	return ratelimit.BackoffPolicy{Free: l.Rate, Base: time.Second, Max: 15 * time.Minute, Window: l.Period}
+}
+
+// perIP converts the per-endpoint limits of the config.
+func perIP(ls map[string]config.RateLimit) map[string]ratelimit.Limit {
+	out := make(map[string]ratelimit.Limit, len(ls))
+	for name, l := range ls {
+		out[name] = limit(l)
+	}
+	return out
 }
 
 // limit converts a parsed config limit.
