@@ -59,6 +59,15 @@ func (ff flowFixture) login(t *testing.T) *auth.Tokens {
 	return tk
 }
 
+// rotated logs in and refreshes once: the first pair and its successor.
+func (ff flowFixture) rotated(t *testing.T) (t0, t1 *auth.Tokens) {
+	t.Helper()
+	t0 = ff.login(t)
+	t1, err := ff.refresh(t0.RefreshToken)
+	wantKind(t, "first refresh", err, nil)
+	return t0, t1
+}
+
 // refresh presents a refresh token.
 func (ff flowFixture) refresh(raw string) (*auth.Tokens, error) {
 	return ff.svc.Refresh(context.Background(), raw, auth.Device{IP: "192.0.2.1"})
@@ -122,9 +131,7 @@ func TestRefreshRotation(t *testing.T) {
 	}{{
 		name: "each refresh returns a new pair and the new token refreshes",
 		run: func(t *testing.T, ff flowFixture) {
-			t0 := ff.login(t)
-			t1, err := ff.refresh(t0.RefreshToken)
-			wantKind(t, "first refresh", err, nil)
+			t0, t1 := ff.rotated(t)
 			if t1.RefreshToken == t0.RefreshToken || t1.AccessToken == t0.AccessToken {
 				t.Fatal("refresh returned the presented tokens")
 			}
@@ -132,15 +139,13 @@ func TestRefreshRotation(t *testing.T) {
 				t.Fatal("rotation changed the session")
 			}
 			ff.clock.Advance(grace + time.Second)
-			_, err = ff.refresh(t1.RefreshToken)
+			_, err := ff.refresh(t1.RefreshToken)
 			wantKind(t, "refresh of the successor", err, nil)
 		},
 	}, {
 		name: "within grace the predecessor yields the same successor",
 		run: func(t *testing.T, ff flowFixture) {
-			t0 := ff.login(t)
-			t1, err := ff.refresh(t0.RefreshToken)
-			wantKind(t, "first refresh", err, nil)
+			t0, t1 := ff.rotated(t)
 			ff.clock.Advance(grace / 2)
 			again, err := ff.refresh(t0.RefreshToken)
 			wantKind(t, "retry within grace", err, nil)
@@ -153,11 +158,9 @@ func TestRefreshRotation(t *testing.T) {
 	}, {
 		name: "reuse after grace revokes the whole family",
 		run: func(t *testing.T, ff flowFixture) {
-			t0 := ff.login(t)
-			t1, err := ff.refresh(t0.RefreshToken)
-			wantKind(t, "first refresh", err, nil)
+			t0, t1 := ff.rotated(t)
 			ff.clock.Advance(grace + time.Second)
-			_, err = ff.refresh(t0.RefreshToken)
+			_, err := ff.refresh(t0.RefreshToken)
 			wantKind(t, "reuse", err, auth.ErrInvalidGrant)
 			_, err = ff.refresh(t1.RefreshToken)
 			wantKind(t, "successor after reuse", err, auth.ErrInvalidGrant)
