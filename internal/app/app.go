@@ -126,7 +126,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	hasher, policy, limits, rateLimits, err := a.openAbuse()
+	hasher := a.openHasher()
+	policy := passwordPolicy(cfg)
+	limits, rateLimits, err := a.openLimits()
 	if err != nil {
 		return nil, err
 	}
