@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/store"
 	"github.com/gin-gonic/gin"
 )
@@ -86,7 +87,7 @@ func (a *API) writeError(c *gin.Context, err error) {
 	case http.StatusUnauthorized:
 		switch e.Kind {
 		case auth.ErrInvalidToken:
-			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+			c.Header("WWW-Authenticate", middleware.InvalidTokenChallenge(e.Description))
 		case auth.ErrInvalidClient:
 			// RFC 6749 §5.2: the scheme the client may authenticate with.
 			c.Header("WWW-Authenticate", `Basic realm="authd"`)
