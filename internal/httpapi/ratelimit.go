@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"net/netip"
 
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/gin-gonic/gin"
@@ -35,7 +34,9 @@ var rateLimitedBody = func() []byte {
 // limitIP returns middleware answering 429 rate_limited, with Retry-After,
 // once the client IP has spent its budget (limit) on the endpoint named
 // name. It runs before the body is read, so a refused request costs one
-// limiter call: no decoding, no bcrypt, no store.
+// limiter call: no decoding, no bcrypt, no store. The IP is counted
+// under ratelimit.IPKey; c.ClientIP() already honours
+// AUTHD_TRUSTED_PROXIES.
 func (a *API) limitIP(name string, limit ratelimit.Limit) gin.HandlerFunc {
 	limiter := a.cfg.RateLimits.Limiter
 	if limiter == nil {
@@ -43,7 +44,7 @@ func (a *API) limitIP(name string, limit ratelimit.Limit) gin.HandlerFunc {
 	}
 	prefix := "ip:" + name + ":"
 	return func(c *gin.Context) {
-		res, err := limiter.Allow(c.Request.Context(), prefix+clientKey(c.ClientIP()), limit)
+		res, err := limiter.Allow(c.Request.Context(), prefix+ratelimit.IPKey(c.ClientIP()), limit)
 		if err != nil || res.Allowed {
 			return // err: fail open, see RateLimits.Limiter
 		}
@@ -53,21 +54,4 @@ func (a *API) limitIP(name string, limit ratelimit.Limit) gin.HandlerFunc {
 		c.Data(http.StatusTooManyRequests, "application/json; charset=utf-8", rateLimitedBody)
 		c.Abort()
 	}
-}
-
-// clientKey is what an IP is counted under: an IPv4 address itself, and
-// the /64 of an IPv6 one, since a single subscriber usually gets a whole
-// /64 and could otherwise rotate through 2^64 addresses. c.ClientIP()
-// already honours AUTHD_TRUSTED_PROXIES.
-func clientKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
 }
