@@ -27,7 +27,7 @@ type RateLimits struct {
 // rateLimitedBody is the 429 body, encoded once: the refusal path is the
 // one a flood takes, so it should cost nothing but the limiter call.
 var rateLimitedBody = func() []byte {
-	b, _ := json.Marshal(gin.H{"error": "rate_limited", "error_description": "too many requests from this address; retry after the delay in Retry-After"})
+	b, _ := json.Marshal(errorBody{Error: "rate_limited", Description: "too many requests from this address; retry after the delay in Retry-After"})
 	return b
 }()
 
