@@ -24,6 +24,11 @@ type RateLimits struct {
 	Login, Register, Token, Forgot, EmailVerify, Reset, Change ratelimit.Limit
 }
 
+// emailVerifyLimitName is what the email-verification limit is counted
+// under ("ip:verify:…"): the name deployed limiters already hold, kept
+// although "verify" elsewhere means the gateway endpoint.
+const emailVerifyLimitName = "verify"
+
 // rateLimitedBody is the 429 body, encoded once: the refusal path is the
 // one a flood takes, so it should cost nothing but the limiter call.
 var rateLimitedBody = func() []byte {
