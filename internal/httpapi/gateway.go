@@ -16,7 +16,7 @@ import (
 // and the denylist, never the database, so it keeps answering while the
 // store is down. Any method and any sub-path are accepted because Envoy
 // forwards the original method and appends the original path.
-func (a *API) verifyForward(c *gin.Context) {
+func (a *API) forwardAuth(c *gin.Context) {
 	claims, err := a.verifier.Authenticate(c.Request)
 	if err != nil {
 		_ = c.Error(err)
