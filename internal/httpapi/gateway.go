@@ -11,7 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// verify is the forward-auth endpoint for nginx auth_request, Traefik
+// forwardAuth is the forward-auth endpoint (/v1/verify) for nginx auth_request, Traefik
 // ForwardAuth and Envoy ext_authz (HTTP). It is stateless: signature, claims
 // and the denylist, never the database, so it keeps answering while the
 // store is down. Any method and any sub-path are accepted because Envoy
