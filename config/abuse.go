@@ -62,43 +62,55 @@ type RateLimits struct {
 	// Period, no burst) of client authentication; internal/app turns them into
 	// backoff policies.
 	ClientID, ClientIP RateLimit
+
+	// PerIP holds the per-client-IP limits of API endpoints by endpoint
+	// name (the name in the limiter key "ip:<name>:"), from the rows of
+	// rateLimitSettings that name one: the API's rate-limit middleware
+	// reads this map, so a new rate-limited endpoint is a setting, a row
+	// and its route.
+	PerIP map[string]RateLimit
 }
 
-// rateLimitSettings pairs each limit's variable and value with where its
-// parsed form goes.
-func (c Config) rateLimitSettings(out *RateLimits) []struct {
+// rateLimitSetting is one limit's variable and value, where its parsed
+// form goes and, for a per-IP limit of an API endpoint, the endpoint's
+// name in RateLimits.PerIP.
+type rateLimitSetting struct {
 	env, value string
 	dst        *RateLimit
-} {
-	return []struct {
-		env, value string
-		dst        *RateLimit
-	}{
-		{"AUTHD_RATELIMIT_LOGIN_IP", c.RateLimitLoginIP, &out.LoginIP},
-		{"AUTHD_RATELIMIT_LOGIN_ACCOUNT", c.RateLimitLoginAccount, &out.LoginAccount},
-		{"AUTHD_RATELIMIT_REGISTER_IP", c.RateLimitRegisterIP, &out.RegisterIP},
-		{"AUTHD_RATELIMIT_TOKEN_IP", c.RateLimitTokenIP, &out.TokenIP},
-		{"AUTHD_RATELIMIT_FORGOT_IP", c.RateLimitForgotIP, &out.ForgotIP},
-		{"AUTHD_RATELIMIT_FORGOT_ACCOUNT", c.RateLimitForgotAccount, &out.ForgotAccount},
-		{"AUTHD_RATELIMIT_VERIFY_IP", c.RateLimitEmailVerifyIP, &out.EmailVerifyIP},
-		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP},
-		{"AUTHD_RATELIMIT_CHANGE_IP", c.RateLimitChangeIP, &out.ChangeIP},
-		{"AUTHD_RATELIMIT_CHANGE_ACCOUNT", c.RateLimitChangeAccount, &out.ChangeAccount},
-		{"AUTHD_RATELIMIT_CLIENT_ID", c.RateLimitClientID, &out.ClientID},
-		{"AUTHD_RATELIMIT_CLIENT_IP", c.RateLimitClientIP, &out.ClientIP},
+	endpoint   string
+}
+
+// rateLimitSettings is the table of every limit.
+func (c Config) rateLimitSettings(out *RateLimits) []rateLimitSetting {
+	return []rateLimitSetting{
+		{"AUTHD_RATELIMIT_LOGIN_IP", c.RateLimitLoginIP, &out.LoginIP, "login"},
+		{"AUTHD_RATELIMIT_LOGIN_ACCOUNT", c.RateLimitLoginAccount, &out.LoginAccount, ""},
+		{"AUTHD_RATELIMIT_REGISTER_IP", c.RateLimitRegisterIP, &out.RegisterIP, "register"},
+		{"AUTHD_RATELIMIT_TOKEN_IP", c.RateLimitTokenIP, &out.TokenIP, "token"},
+		{"AUTHD_RATELIMIT_FORGOT_IP", c.RateLimitForgotIP, &out.ForgotIP, "forgot"},
+		{"AUTHD_RATELIMIT_FORGOT_ACCOUNT", c.RateLimitForgotAccount, &out.ForgotAccount, ""},
+		{"AUTHD_RATELIMIT_VERIFY_IP", c.RateLimitEmailVerifyIP, &out.EmailVerifyIP, "verify"},
+		{"AUTHD_RATELIMIT_RESET_IP", c.RateLimitResetIP, &out.ResetIP, "reset"},
+		{"AUTHD_RATELIMIT_CHANGE_IP", c.RateLimitChangeIP, &out.ChangeIP, "change"},
+		{"AUTHD_RATELIMIT_CHANGE_ACCOUNT", c.RateLimitChangeAccount, &out.ChangeAccount, ""},
+		{"AUTHD_RATELIMIT_CLIENT_ID", c.RateLimitClientID, &out.ClientID, ""},
+		{"AUTHD_RATELIMIT_CLIENT_IP", c.RateLimitClientIP, &out.ClientIP, ""},
 	}
 }
 
 // RateLimits parses every limit; the error names the first bad variable.
 // A configuration returned by Load without error always parses.
 func (c Config) RateLimits() (RateLimits, error) {
-	var out RateLimits
+	out := RateLimits{PerIP: map[string]RateLimit{}}
 	for _, s := range c.rateLimitSettings(&out) {
 		l, err := ParseRateLimit(s.value)
 		if err != nil {
 			return RateLimits{}, errors.New(problem(s.env, "%v", err))
 		}
 		*s.dst = l
+		if s.endpoint != "" {
+			out.PerIP[s.endpoint] = l
+		}
 	}
 	for _, f := range failureBudgets(out) {
 		if f.value.Burst != f.value.Rate {

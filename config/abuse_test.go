@@ -67,6 +67,25 @@ func TestDefaultRateLimitsParse(t *testing.T) {
 	}
 }
 
+// The API's rate-limit middleware finds each endpoint's limit by name in
+// PerIP: every per-IP limit is there under its endpoint, and nothing else.
+func TestRateLimitsPerIPByEndpoint(t *testing.T) {
+	limits, err := config.Default().RateLimits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]config.RateLimit{"login": limits.LoginIP, "register": limits.RegisterIP, "token": limits.TokenIP,
+		"forgot": limits.ForgotIP, "verify": limits.EmailVerifyIP, "reset": limits.ResetIP, "change": limits.ChangeIP}
+	if len(limits.PerIP) != len(want) {
+		t.Fatalf("PerIP = %+v, want the %d endpoints %+v", limits.PerIP, len(want), want)
+	}
+	for name, l := range want {
+		if got, ok := limits.PerIP[name]; !ok || got != l {
+			t.Errorf("PerIP[%q] = %+v, %v; want %+v", name, got, ok, l)
+		}
+	}
+}
+
 func TestAbuseSettingsNameTheVariable(t *testing.T) {
 	tests := []struct {
 		name string

@@ -203,6 +203,11 @@ type Config struct {
 	LogFormat string `yaml:"log_format" env:"AUTHD_LOG_FORMAT"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"AUTHD_SHUTDOWN_TIMEOUT"`
+
+	// AuditRetention is how long audit events are kept before a background
+	// purge deletes them: whole days ("400d"), a Go duration, or off/0 to
+	// keep them forever. At least one day.
+	AuditRetention string `yaml:"audit_retention" env:"AUTHD_AUDIT_RETENTION"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -233,6 +238,7 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           "auto",
 		ShutdownTimeout:     15 * time.Second,
+		AuditRetention:      "400d",
 
 		RateLimitEnabled:       true,
 		RateLimitKeyPrefix:     "authd:rl:",

@@ -106,6 +106,7 @@ func (c Config) validate() []string {
 	checks = append(checks, c.mailChecks()...)
 	checks = append(checks, c.abuseChecks()...)
 	checks = append(checks, c.mfaChecks()...)
+	checks = append(checks, c.retentionChecks()...)
 	var problems []string
 	for _, ch := range checks {
 		if ch.bad {

@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/examples/internal/fakeauthd"
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/middleware/middlewaretest"
 )
 
 // TestService runs the example's own wiring against a fake authd over
 // loopback and the real Redis denylist.
 func TestService(t *testing.T) {
-	authd := fakeauthd.Start(t)
+	authd := middlewaretest.Start(t)
 	client, prefix := testenv.Redis(t)
 	env := map[string]string{
 		"AUTHD_ISSUER":           authd.URL,

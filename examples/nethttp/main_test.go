@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authd/authd/examples/internal/fakeauthd"
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/middleware/middlewaretest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -54,7 +54,7 @@ func TestBadRedisURL(t *testing.T) {
 }
 
 func testService(t *testing.T, url string, client redis.UniversalClient, prefix, layout string) {
-	authd := fakeauthd.Start(t)
+	authd := middlewaretest.Start(t)
 	env := map[string]string{
 		"AUTHD_ISSUER":           authd.URL,
 		"AUTHD_REDIS_URL":        url,

@@ -1,11 +1,8 @@
 package app
 
 import (
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"runtime"
 	"time"
 
@@ -18,32 +15,35 @@ import (
 	"github.com/authd/authd/internal/ratelimit"
 )
 
-// WithReadHeaderTimeout replaces the server's 5 s limit on reading a
-// request's headers (tests shorten it to watch a slowloris client being
-// cut off).
-func WithReadHeaderTimeout(d time.Duration) Option {
-	return func(a *App) { a.readHeaderTimeout = d }
-}
-
-// openAbuse builds the abuse-resistance parts: the bcrypt gate and the
-// Hasher behind it, the password policy (the breached list starts loading
-// in the background), and, when enabled, the limiter and login backoff,
-// in Redis if AUTHD_REDIS_URL is set. Both fail open.
-func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpapi.RateLimits, error) {
+// openHasher builds the bcrypt gate (a.Gate) and the Hasher behind it,
+// on the niced threads of openBcryptPool where they can run.
+func (a *App) openHasher() *password.Hasher {
 	slots := a.openBcryptPool()
 	a.Gate = admission.New(slots, a.bcryptQueue(), a.cfg.BcryptMaxWait)
 	hashOpts := []password.HasherOption{password.WithGate(a.Gate)}
 	if a.bcryptPool != nil {
 		hashOpts = append(hashOpts, password.WithRunner(a.bcryptPool))
 	}
-	hasher := password.NewHasher(a.cfg.BcryptCost, hashOpts...)
-	policy := password.Policy{MinLength: a.cfg.PasswordMinLength, Breached: breached.Contains}
+	return password.NewHasher(a.cfg.BcryptCost, hashOpts...)
+}
+
+// passwordPolicy is the policy of new passwords; the breached list starts
+// loading in the background.
+func passwordPolicy(cfg config.Config) password.Policy {
+	return password.Policy{MinLength: cfg.PasswordMinLength, Breached: breached.Contains}
+}
+
+// openLimits builds, when enabled, the limiter and the login and client
+// backoffs, in Redis if AUTHD_REDIS_URL is set, all failing open: the
+// service's per-account limits and the API's per-IP ones. Disabled, both
+// are zero values, which limit nothing.
+func (a *App) openLimits() (auth.Limits, httpapi.RateLimits, error) {
 	if !a.cfg.RateLimitEnabled {
-		return hasher, policy, auth.Limits{}, httpapi.RateLimits{}, nil
+		return auth.Limits{}, httpapi.RateLimits{}, nil
 	}
 	parsed, err := a.cfg.RateLimits()
 	if err != nil {
-		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, err
+		return auth.Limits{}, httpapi.RateLimits{}, err
 	}
 	var (
 		limiter ratelimit.Limiter
@@ -59,25 +59,23 @@ func (a *App) openAbuse() (*password.Hasher, password.Policy, auth.Limits, httpa
 		backoff, err = ratelimit.NewMemoryBackoff(ratelimit.DefaultBackoffPolicy(), clock)
 	}
 	if err != nil {
-		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("login backoff: %w", err)
+		return auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("login backoff: %w", err)
 	}
 	clientID, err := a.newBackoff(clientBackoff(parsed.ClientID))
 	if err != nil {
-		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_ID: %w", err)
+		return auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_ID: %w", err)
 	}
 	clientIP, err := a.newBackoff(clientBackoff(parsed.ClientIP))
 	if err != nil {
-		return nil, policy, auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_IP: %w", err)
+		return auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_IP: %w", err)
 	}
 	fo := newFailOpen(a.log)
 	limiter = failOpenLimiter{limiter, fo}
 	backoff = failOpenBackoff{backoff, fo}
-	return hasher, policy,
-		auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
+	return auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
 			ChangeAccount: limit(parsed.ChangeAccount),
 			ClientID:      failOpenBackoff{clientID, fo}, ClientIP: failOpenBackoff{clientIP, fo}},
-		httpapi.RateLimits{Limiter: limiter, Login: limit(parsed.LoginIP), Register: limit(parsed.RegisterIP), Token: limit(parsed.TokenIP),
-			Forgot: limit(parsed.ForgotIP), EmailVerify: limit(parsed.EmailVerifyIP), Reset: limit(parsed.ResetIP), Change: limit(parsed.ChangeIP)},
+		httpapi.RateLimits{Limiter: limiter, PerIP: perIP(parsed.PerIP)},
 		nil
 }
 
@@ -157,31 +155,16 @@ func clientBackoff(l config.RateLimit) ratelimit.BackoffPolicy {
 	return ratelimit.BackoffPolicy{Free: l.Rate, Base: time.Second, Max: 15 * time.Minute, Window: l.Period}
 }
 
+// perIP converts the per-endpoint limits of the config.
+func perIP(ls map[string]config.RateLimit) map[string]ratelimit.Limit {
+	out := make(map[string]ratelimit.Limit, len(ls))
+	for name, l := range ls {
+		out[name] = limit(l)
+	}
+	return out
+}
+
 // limit converts a parsed config limit.
 func limit(l config.RateLimit) ratelimit.Limit {
 	return ratelimit.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst}
-}
-
-// loadTLS reads AUTHD_TLS_CERT and AUTHD_TLS_KEY at start, so a bad pair
-// stops authd at once rather than at the first handshake. TLS 1.2 is the
-// floor (RFC 9325); Go's default cipher suites are kept.
-func (a *App) loadTLS() error {
-	if a.cfg.TLSCert == "" {
-		return nil
-	}
-	cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
-	if err != nil {
-		return fmt.Errorf("AUTHD_TLS_CERT/AUTHD_TLS_KEY: %w", err)
-	}
-	a.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	return nil
-}
-
-// serveOn serves srv on ln: HTTPS when AUTHD_TLS_CERT is set, else HTTP.
-func (a *App) serveOn(srv *http.Server, ln net.Listener) error {
-	if a.tls != nil {
-		srv.TLSConfig = a.tls
-		return srv.ServeTLS(ln, "", "")
-	}
-	return srv.Serve(ln)
 }

@@ -64,6 +64,8 @@ type App struct {
 	bcryptPool *admission.NicedPool
 	// Audit writes the service's events to the audit trail.
 	Audit *audit.Writer
+	// retention purges expired audit events while Serve runs (nil: off).
+	retention *auditPurger
 	// events are the service's event sinks, the audit writer first;
 	// append others (metrics) to it before the service is built.
 	events            auth.EventSinks
@@ -124,7 +126,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	hasher, policy, limits, rateLimits, err := a.openAbuse()
+	hasher := a.openHasher()
+	policy := passwordPolicy(cfg)
+	limits, rateLimits, err := a.openLimits()
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +185,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.registerGauges()
+	if err = a.openRetention(); err != nil {
+		return nil, err
+	}
 	a.handler = httpapi.New(httpapi.Config{
 		Observer:        a.Metrics,
 		OnJWKS:          a.Metrics.JWKSServed,
@@ -333,6 +340,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go a.Keys.Run(runCtx, a.cfg.KeyReloadInterval, a.cfg.KeyRotationInterval)
+	if a.retention != nil {
+		go a.retention.run(runCtx)
+	}
 	stopSide, err := a.serveSide(runCtx)
 	defer stopSide()
 	if err != nil {

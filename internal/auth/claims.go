@@ -3,16 +3,16 @@ package auth
 import (
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/authd/authd/pkg/token"
 )
 
-func registered(iss, sub, aud, jti string, iat, exp time.Time) jwt.RegisteredClaims {
-	return jwt.RegisteredClaims{
+func registered(iss, sub, aud, jti string, iat, exp time.Time) token.RegisteredClaims {
+	return token.RegisteredClaims{
 		Issuer:    iss,
 		Subject:   sub,
-		Audience:  jwt.ClaimStrings{aud},
+		Audience:  token.ClaimStrings{aud},
 		ID:        jti,
-		IssuedAt:  jwt.NewNumericDate(iat),
-		ExpiresAt: jwt.NewNumericDate(exp),
+		IssuedAt:  token.NewNumericDate(iat),
+		ExpiresAt: token.NewNumericDate(exp),
 	}
 }

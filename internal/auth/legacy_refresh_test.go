@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/token"
@@ -46,9 +44,9 @@ func TestLegacySignedRefreshTokenCutoff(t *testing.T) {
 			t.Fatal(sessions, err)
 		}
 		s := sessions[0] // newest first
-		signed, err = token.Sign(signer, token.TypeRefresh, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: "https://auth.example", Subject: u.ID, Audience: jwt.ClaimStrings{"https://auth.example"},
-			ID: s.RefreshJTI, IssuedAt: jwt.NewNumericDate(s.RefreshIssuedAt), ExpiresAt: jwt.NewNumericDate(s.ExpiresAt),
+		signed, err = token.Sign(signer, token.TypeRefresh, &token.Payload{RegisteredClaims: token.RegisteredClaims{
+			Issuer: "https://auth.example", Subject: u.ID, Audience: token.ClaimStrings{"https://auth.example"},
+			ID: s.RefreshJTI, IssuedAt: token.NewNumericDate(s.RefreshIssuedAt), ExpiresAt: token.NewNumericDate(s.ExpiresAt),
 		}, SessionID: s.ID})
 		if err != nil {
 			t.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/token"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // Store is the part of pkg/store the service uses.
@@ -309,7 +308,7 @@ func (s *Service) mintSession(u store.User, sess store.Session, now time.Time) (
 		// The session's, so that a refresh, which proves no new
 		// authentication, keeps what the login (or a step-up) proved.
 		AMR:      sessionAMR(sess),
-		AuthTime: jwt.NewNumericDate(sessionAuthTime(sess)),
+		AuthTime: token.NewNumericDate(sessionAuthTime(sess)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: sign access token: %w", err)

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/middleware"
@@ -69,9 +67,9 @@ func forgeWith(t testing.TB, k *token.Key, real string, issuedAt time.Time, life
 		aud, _ = c["aud"].([]any)[0].(string)
 	}
 	raw, err := token.Sign(k, token.TypeAccess, &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: c["iss"].(string), Subject: c["sub"].(string), Audience: jwt.ClaimStrings{aud}, ID: "forged",
-			IssuedAt: jwt.NewNumericDate(issuedAt), ExpiresAt: jwt.NewNumericDate(issuedAt.Add(life)),
+		RegisteredClaims: token.RegisteredClaims{
+			Issuer: c["iss"].(string), Subject: c["sub"].(string), Audience: token.ClaimStrings{aud}, ID: "forged",
+			IssuedAt: token.NewNumericDate(issuedAt), ExpiresAt: token.NewNumericDate(issuedAt.Add(life)),
 		},
 		SessionID: c["sid"].(string), Roles: []string{"admin"},
 	})

@@ -14,16 +14,15 @@ import (
 // mfa_token of mfa_enrollment_required in the body; the rest take a
 // user's Bearer token. Client tokens are refused (usersOnly) everywhere.
 func (a *API) mfaRoutes(v1 *gin.RouterGroup, authn gin.HandlerFunc) {
-	rl := a.cfg.RateLimits
 	// The second step shares the login's per-IP budget: a login with a
 	// second factor costs two of it.
-	v1.POST("/login/mfa", a.limitIP("login", rl.Login), a.loginMFA)
+	v1.POST("/login/mfa", a.limitIP("login"), a.loginMFA)
 	enrol := bearerIfPresent(authn)
-	v1.POST("/mfa/totp", a.limitIP("change", rl.Change), enrol, usersOnly, a.enrollTOTP)
-	v1.POST("/mfa/totp/confirm", a.limitIP("change", rl.Change), enrol, usersOnly, a.confirmTOTP)
-	v1.DELETE("/mfa/totp", a.limitIP("change", rl.Change), authn, usersOnly, a.disableTOTP)
-	v1.POST("/mfa/recovery-codes", a.limitIP("change", rl.Change), authn, usersOnly, a.recoveryCodes)
-	v1.POST("/mfa/verify", a.limitIP("login", rl.Login), authn, usersOnly, a.stepUp)
+	v1.POST("/mfa/totp", a.limitIP("change"), enrol, usersOnly, a.enrollTOTP)
+	v1.POST("/mfa/totp/confirm", a.limitIP("change"), enrol, usersOnly, a.confirmTOTP)
+	v1.DELETE("/mfa/totp", a.limitIP("change"), authn, usersOnly, a.disableTOTP)
+	v1.POST("/mfa/recovery-codes", a.limitIP("change"), authn, usersOnly, a.recoveryCodes)
+	v1.POST("/mfa/verify", a.limitIP("login"), authn, usersOnly, a.stepUp)
 }
 
 // bearerIfPresent runs authn when the request has an Authorization

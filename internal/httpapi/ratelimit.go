@@ -16,18 +16,16 @@ type RateLimits struct {
 	// fail: authd's turns a backend outage into "allowed" and logs it
 	// (fail open). Should it fail anyway, the request is served.
 	Limiter ratelimit.Limiter
-	// Login is POST /v1/login; Register POST /v1/register; Token POST
-	// /v1/token; Forgot POST /v1/password/forgot; EmailVerify POST
-	// /v1/email/verify and its /resend (counted under "ip:verify:", the
-	// key deployed limiters already hold); Reset POST /v1/password/reset;
-	// Change POST /v1/password/change (before the token is verified).
-	Login, Register, Token, Forgot, EmailVerify, Reset, Change ratelimit.Limit
+	// PerIP is each rate-limited endpoint's limit by the name its route
+	// passes to limitIP (config.RateLimits.PerIP, from the config's table
+	// of limits): "login" is POST /v1/login; "register" POST
+	// /v1/register; "token" POST /v1/token; "forgot" POST
+	// /v1/password/forgot; "verify" POST /v1/email/verify and its /resend
+	// (one budget, under the key deployed limiters already hold); "reset"
+	// POST /v1/password/reset; "change" POST /v1/password/change (before
+	// the token is verified). A name with no limit here is not limited.
+	PerIP map[string]ratelimit.Limit
 }
-
-// emailVerifyLimitName is what the email-verification limit is counted
-// under ("ip:verify:…"): the name deployed limiters already hold, kept
-// although "verify" elsewhere means the gateway endpoint.
-const emailVerifyLimitName = "verify"
 
 // rateLimitedBody is the 429 body, encoded once: the refusal path is the
 // one a flood takes, so it should cost nothing but the limiter call.
@@ -37,14 +35,13 @@ var rateLimitedBody = func() []byte {
 }()
 
 // limitIP returns middleware answering 429 rate_limited, with Retry-After,
-// once the client IP has spent its budget (limit) on the endpoint named
-// name. It runs before the body is read, so a refused request costs one
-// limiter call: no decoding, no bcrypt, no store. The IP is counted
-// under ratelimit.IPKey; c.ClientIP() already honours
-// AUTHD_TRUSTED_PROXIES.
-func (a *API) limitIP(name string, limit ratelimit.Limit) gin.HandlerFunc {
+// once the client IP has spent its budget (RateLimits.PerIP[name]) on the
+// endpoint named name. It runs before the body is read, so a refused
+// request costs one limiter call: no decoding, no bcrypt, no store.
+func (a *API) limitIP(name string) gin.HandlerFunc {
 	limiter := a.cfg.RateLimits.Limiter
-	if limiter == nil {
+	limit, ok := a.cfg.RateLimits.PerIP[name]
+	if limiter == nil || !ok {
 		return func(*gin.Context) {}
 	}
 	prefix := "ip:" + name + ":"

@@ -46,7 +46,7 @@ func TestLimitIP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{}
+			cfg := Config{RateLimits: RateLimits{PerIP: map[string]ratelimit.Limit{"login": limit}}}
 			if tt.limiter != nil {
 				cfg.RateLimits.Limiter = tt.limiter
 			}
@@ -55,7 +55,7 @@ func TestLimitIP(t *testing.T) {
 			r := gin.New()
 			a.trustProxies(r)
 			reached := false
-			r.POST("/v1/login", a.limitIP("login", limit), func(c *gin.Context) {
+			r.POST("/v1/login", a.limitIP("login"), func(c *gin.Context) {
 				reached = true
 				c.Status(http.StatusOK)
 			})

@@ -17,7 +17,6 @@ import (
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/authd/authd/pkg/token"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 func sqliteStore(t *testing.T) *sqlstore.Store {
@@ -268,9 +267,9 @@ func mustSign(t *testing.T, m *keys.Manager, now time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := token.Sign(k, token.TypeAccess, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"aud"}, ID: "j1",
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+	tok, err := token.Sign(k, token.TypeAccess, &token.Payload{RegisteredClaims: token.RegisteredClaims{
+		Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{"aud"}, ID: "j1",
+		IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(time.Hour)),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -285,9 +284,9 @@ func mustMAC(t *testing.T, m *keys.Manager, now time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := token.SignMAC(k, token.TypeRefresh, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"iss"}, ID: "j1",
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+	tok, err := token.SignMAC(k, token.TypeRefresh, &token.Payload{RegisteredClaims: token.RegisteredClaims{
+		Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{"iss"}, ID: "j1",
+		IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(time.Hour)),
 	}, SessionID: "s1"})
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/pkg/store"
@@ -20,9 +18,9 @@ import (
 // signAccess signs an access token with k, issued at now.
 func signAccess(t *testing.T, k *token.Key, typ string, now time.Time) string {
 	t.Helper()
-	tok, err := token.Sign(k, typ, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"iss"}, ID: "j-" + typ,
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute)),
+	tok, err := token.Sign(k, typ, &token.Payload{RegisteredClaims: token.RegisteredClaims{
+		Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{"iss"}, ID: "j-" + typ,
+		IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(10 * time.Minute)),
 	}, SessionID: "s1"})
 	if err != nil {
 		t.Fatal(err)

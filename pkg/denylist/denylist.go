@@ -4,36 +4,30 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/authd/authd/pkg/revocation"
 )
 
-// Sentinel errors.
+// Sentinel errors. ErrRevoked and ErrUnavailable are pkg/revocation's, so
+// errors.Is matches whichever package the caller names.
 var (
 	// ErrRevoked means the token was revoked.
-	ErrRevoked = errors.New("denylist: token revoked")
+	ErrRevoked = revocation.ErrRevoked
 	// ErrUnavailable means the denylist could not be read or written;
 	// the caller decides whether to fail closed or open.
-	ErrUnavailable = errors.New("denylist: unavailable")
+	ErrUnavailable = revocation.ErrUnavailable
 	// ErrInvalidArgument means a revocation was asked with an empty id; it
 	// is the caller's bug, not an outage, so it never matches ErrUnavailable.
 	ErrInvalidArgument = errors.New("denylist: invalid argument")
 )
 
 // Token names what a check needs to know of one verified access token.
-type Token struct {
-	JTI      string
-	SID      string // may be empty
-	Subject  string
-	IssuedAt time.Time
-}
+// It is revocation.Token, so a verifier need not import this package.
+type Token = revocation.Token
 
-// Checker answers whether a token is revoked. It is the only part a
-// verifier needs.
-type Checker interface {
-	// Check returns nil when the token is not revoked, an error matching
-	// ErrRevoked when it is, and one matching ErrUnavailable when the
-	// answer could not be had. It costs at most one round trip.
-	Check(ctx context.Context, t Token) error
-}
+// Checker answers whether a token is revoked; it is revocation.Checker,
+// the only part a verifier needs.
+type Checker = revocation.Checker
 
 // Denylist records revocations and answers checks.
 type Denylist interface {

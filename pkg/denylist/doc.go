@@ -19,7 +19,9 @@
 // A third, Mirror, only checks: it keeps a copy of a Redis denylist in
 // memory, so that a verifier pays no round trip per request; the same
 // suite runs against it, with Redis taking the writes. This package must
-// not import database drivers: pkg/middleware links it.
+// not import database drivers: services using pkg/middleware's Redis check
+// link it. Token, Checker, ErrRevoked and ErrUnavailable are
+// pkg/revocation's, which is all pkg/middleware itself imports.
 //
 // Both keep an entry until the later of every `until` written for it, and a
 // per-user cutoff only ever moves forward, so a revocation is never weakened

@@ -175,7 +175,7 @@ func TestVerifiedCacheLifetime(t *testing.T) {
 	// nbf: valid once the clock reaches nbf - leeway; a clock set back
 	// below that refuses the cached token again.
 	clk.Set(start)
-	nbf := mint(t, k, start, func(c *token.Payload) { c.NotBefore = jwt.NewNumericDate(start.Add(time.Minute)) })
+	nbf := mint(t, k, start, func(c *token.Payload) { c.NotBefore = token.NewNumericDate(start.Add(time.Minute)) })
 	clk.Set(start.Add(time.Minute))
 	if _, err := v.Verify(ctx, nbf); err != nil {
 		t.Fatal(err)
@@ -339,7 +339,7 @@ func TestVerifiedCacheRefusalsNotCached(t *testing.T) {
 	}{
 		{"bad signature", good[:dot+1] + strings.Repeat("A", len(good)-dot-1)},
 		{"expired", mint(t, k, clk.Now().Add(-time.Hour), nil)},
-		{"wrong audience", mint(t, k, clk.Now(), func(c *token.Payload) { c.Audience = jwt.ClaimStrings{"other"} })},
+		{"wrong audience", mint(t, k, clk.Now(), func(c *token.Payload) { c.Audience = token.ClaimStrings{"other"} })},
 		{"not a JWT", "garbage"},
 	}
 	for _, tt := range tests {
@@ -416,7 +416,7 @@ func TestVerifiedCacheEvictsExpiredFirst(t *testing.T) {
 	short := func(i int) string {
 		return mint(t, k, start, func(c *token.Payload) {
 			c.ID = fmt.Sprint("short-", i)
-			c.ExpiresAt = jwt.NewNumericDate(start.Add(time.Minute))
+			c.ExpiresAt = token.NewNumericDate(start.Add(time.Minute))
 		})
 	}
 	live := mint(t, k, start, nil) // exp = start + 15m

@@ -7,7 +7,8 @@ import (
 )
 
 // TestDependencies keeps database drivers out of every service that
-// imports pkg/middleware, and gin out of those that do not use ginmw.
+// imports pkg/middleware, and gin and go-redis out of those that use
+// neither ginmw nor a Redis revocation check.
 func TestDependencies(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -18,7 +19,7 @@ func TestDependencies(t *testing.T) {
 		pkg       string
 		forbidden []string
 	}{
-		{"github.com/authd/authd/pkg/middleware", append(sql, "github.com/gin-gonic/gin")},
+		{"github.com/authd/authd/pkg/middleware", append(sql, "github.com/gin-gonic/gin", "github.com/redis/go-redis/v9")},
 		{"github.com/authd/authd/pkg/middleware/ginmw", sql},
 	}
 	for _, tt := range tests {

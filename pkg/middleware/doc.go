@@ -100,6 +100,11 @@
 //     a warning is logged. A revoked token can then pass until Redis is back
 //     or the token expires (the access token TTL, 15m by default).
 //
+// WithRevocation takes a revocation.Checker (pkg/revocation), a leaf
+// package, so this package never imports pkg/denylist: a service without
+// the check links no Redis client, and one with it adds go-redis only
+// (internal/consumertest proves both).
+//
 // A denylist.Mirror given to WithRevocation removes the round trip: it
 // keeps a copy of the denylist in memory, fed by the revocation events
 // authd publishes, and checks against it without a network call. A

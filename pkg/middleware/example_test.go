@@ -13,7 +13,6 @@ import (
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/token"
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,13 +21,13 @@ import (
 func signed(key *token.Key, issuer string, roles ...string) string {
 	now := time.Now()
 	raw, err := token.Sign(key, token.TypeAccess, &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
+		RegisteredClaims: token.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   "user-42",
-			Audience:  jwt.ClaimStrings{"https://api.example.com"},
+			Audience:  token.ClaimStrings{"https://api.example.com"},
 			ID:        "9f6c1d2e",
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
+			IssuedAt:  token.NewNumericDate(now),
+			ExpiresAt: token.NewNumericDate(now.Add(15 * time.Minute)),
 		},
 		SessionID: "s-1",
 		Roles:     roles,

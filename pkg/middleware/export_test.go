@@ -29,3 +29,8 @@ func CacheLen(v *Verifier) int {
 	}
 	return v.cache.len()
 }
+
+// LastFetchAttempt is when ks last started a fetch (UnixNano by its clock;
+// 0 before any): a test compares it before and after a call to prove the
+// call started none, without sleeping for one to land.
+func LastFetchAttempt(ks *RemoteKeySet) int64 { return ks.lastAttempt.Load() }

@@ -69,13 +69,13 @@ func testKey(t testing.TB, alg string, i int) *token.Key {
 // accessClaims returns valid access token claims issued at now.
 func accessClaims(now time.Time) *token.Payload {
 	return &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
+		RegisteredClaims: token.RegisteredClaims{
 			Issuer:    testIssuer,
 			Subject:   "user-1",
-			Audience:  jwt.ClaimStrings{testAudience},
+			Audience:  token.ClaimStrings{testAudience},
 			ID:        "jti-" + strconv.FormatInt(now.UnixNano(), 36),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
+			IssuedAt:  token.NewNumericDate(now),
+			ExpiresAt: token.NewNumericDate(now.Add(15 * time.Minute)),
 		},
 		SessionID: "sid-1",
 		ClientID:  "authd",
@@ -100,8 +100,12 @@ func mint(t testing.TB, k *token.Key, now time.Time, edit func(*token.Payload)) 
 
 // forge signs claims with an arbitrary header and method, as an attacker
 // would; key is what method needs.
-func forge(t testing.TB, method jwt.SigningMethod, header map[string]any, c jwt.Claims, key any) string {
+func forge(t testing.TB, method jwt.SigningMethod, header map[string]any, c any, key any) string {
 	t.Helper()
+	claims, ok := c.(jwt.Claims)
+	if !ok {
+		claims = payloadClaims{Payload: c.(*token.Payload)}
+	}
 	h := map[string]any{"alg": method.Alg()}
 	for k, v := range header {
 		if v == nil {
@@ -110,7 +114,7 @@ func forge(t testing.TB, method jwt.SigningMethod, header map[string]any, c jwt.
 		}
 		h[k] = v
 	}
-	raw, err := (&jwt.Token{Method: method, Header: h, Claims: c}).SignedString(key)
+	raw, err := (&jwt.Token{Method: method, Header: h, Claims: claims}).SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,4 +205,12 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// payloadClaims lets golang-jwt sign a *token.Payload: signing only
+// marshals the claims, and the jwt.Claims methods come from a
+// jwt.RegisteredClaims that is never encoded.
+type payloadClaims struct {
+	jwt.RegisteredClaims `json:"-"`
+	*token.Payload
 }

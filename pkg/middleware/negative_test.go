@@ -91,7 +91,7 @@ func TestVerifierRefuses(t *testing.T) {
 		return h
 	}
 	refreshClaims := accessClaims(now)
-	refreshClaims.Audience = jwt.ClaimStrings{testIssuer}
+	refreshClaims.Audience = token.ClaimStrings{testIssuer}
 	refresh, err := token.Sign(es, token.TypeRefresh, refreshClaims)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestVerifierRefuses(t *testing.T) {
 		{"expired", mint(t, es, now.Add(-time.Hour), nil), token.ErrExpired},
 		{"issued in the future", mint(t, es, now.Add(time.Minute), nil), token.ErrNotYetValid},
 		{"wrong issuer", mint(t, es, now, func(c *token.Payload) { c.Issuer = "https://evil.example.com" }), token.ErrInvalidToken},
-		{"wrong audience", mint(t, es, now, func(c *token.Payload) { c.Audience = jwt.ClaimStrings{"https://other.example.com"} }), token.ErrInvalidToken},
+		{"wrong audience", mint(t, es, now, func(c *token.Payload) { c.Audience = token.ClaimStrings{"https://other.example.com"} }), token.ErrInvalidToken},
 		{"no jti", forge(t, jwt.SigningMethodES256, at(es.ID), func() *token.Payload { c := accessClaims(now); c.ID = ""; return c }(), es.Private), token.ErrInvalidToken},
 		{"tampered payload", func() string {
 			raw := mint(t, es, now, nil)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/revocation"
 	"github.com/authd/authd/pkg/token"
 )
 
@@ -47,7 +47,7 @@ type verifierConfig struct {
 	remote     remoteKind // WithJWKSURL or WithDiscovery
 	jwksURL    string
 	remoteOpts []KeySetOption
-	checker    denylist.Checker
+	checker    revocation.Checker
 	policy     FailurePolicy
 	now        func() time.Time
 	logger     *slog.Logger
@@ -169,7 +169,7 @@ func WithDiscovery(opts ...KeySetOption) Option {
 // denylist.Mirror it is an in-memory lookup, and the mirror answers
 // "unavailable" while it is out of sync with Redis, so FailClosed then
 // refuses with 503 rather than trust a stale copy.
-func WithRevocation(checker denylist.Checker, policy FailurePolicy) Option {
+func WithRevocation(checker revocation.Checker, policy FailurePolicy) Option {
 	return verifierOption(func(c *verifierConfig) { c.checker, c.policy = checker, policy })
 }
 

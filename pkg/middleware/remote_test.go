@@ -244,8 +244,14 @@ func TestRemoteKeySetCacheControl(t *testing.T) {
 			// The background refresh is due at 3/4 of the TTL: nothing
 			// before that.
 			r.clk.Advance(tt.ttl*3/4 - 2*time.Second)
+			attempt := middleware.LastFetchAttempt(r.ks)
 			mustVerify(t, r, k)
-			time.Sleep(20 * time.Millisecond) // a wrongly started refetch would land
+			// A lookup starts a fetch synchronously, and the background
+			// timer is armed hours of real time ahead: an unchanged
+			// attempt proves no refetch began.
+			if middleware.LastFetchAttempt(r.ks) != attempt {
+				t.Fatal("a lookup before 3/4 of the TTL started a refetch")
+			}
 			wantHits(t, srv, 1)
 			// At the TTL the set is stale: a lookup serves it and has it
 			// refetched behind (if the background refresh has not yet).
@@ -313,14 +319,18 @@ func TestRemoteKeySetBackgroundRefresh(t *testing.T) {
 	}
 	ks.Close()
 	waitFor(t, "no RemoteKeySet goroutine", func() bool { return remoteGoroutines() == 0 })
-	hits := srv.jwksHits.Load()
-	time.Sleep(100 * time.Millisecond)
-	if got := srv.jwksHits.Load(); got != hits {
-		t.Fatalf("fetched %d times after Close", got-hits)
-	}
+	// With no goroutine of the set left, nothing can fetch any more: a
+	// lookup serves what it has and starts no fetch.
+	hits, attempt := srv.jwksHits.Load(), middleware.LastFetchAttempt(ks)
 	// Still serving what it has, but never fetching again.
 	if _, err := ks.VerificationKey(t.Context(), k2.ID); err != nil {
 		t.Fatalf("after Close: %v", err)
+	}
+	if _, err := ks.VerificationKey(t.Context(), "unknown-kid"); err == nil {
+		t.Fatal("after Close: an unknown kid was found")
+	}
+	if got := srv.jwksHits.Load(); got != hits || middleware.LastFetchAttempt(ks) != attempt {
+		t.Fatalf("fetched %d times after Close", got-hits)
 	}
 	if err := ks.Refresh(t.Context()); !errors.Is(err, middleware.ErrClosed) {
 		t.Fatalf("Refresh after Close: err = %v, want ErrClosed", err)

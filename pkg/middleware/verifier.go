@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/revocation"
 	"github.com/authd/authd/pkg/token"
 )
 
@@ -77,7 +77,7 @@ type Verifier struct {
 	cache       *verifiedCache // nil when disabled
 	now         func() time.Time
 	leeway      time.Duration
-	checker     denylist.Checker
+	checker     revocation.Checker
 	policy      FailurePolicy
 	logger      *slog.Logger
 	owned       *RemoteKeySet // built by NewVerifier; closed by Close
@@ -249,11 +249,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if v.checker == nil {
 		return c, nil
 	}
-	err := v.checker.Check(ctx, denylist.Token{JTI: c.TokenID, SID: c.SessionID, Subject: c.Subject, IssuedAt: c.IssuedAt})
+	err := v.checker.Check(ctx, revocation.Token{JTI: c.TokenID, SID: c.SessionID, Subject: c.Subject, IssuedAt: c.IssuedAt})
 	switch {
 	case err == nil:
 		return c, nil
-	case errors.Is(err, denylist.ErrRevoked):
+	case errors.Is(err, revocation.ErrRevoked):
 		return nil, fmt.Errorf("%w: %w: %w", ErrInvalidToken, ErrRevoked, err)
 	case v.policy == FailOpen:
 		v.logger.LogAttrs(ctx, slog.LevelWarn, "revocation check unavailable; accepting token (FailOpen)",

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -34,7 +36,23 @@ type AuditLog interface {
 	// AuditEvents returns up to q.Limit events matching q, newest first
 	// (by ID). A Limit outside 1 to 1000 is an error matching no sentinel.
 	AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// PurgeAuditEvents deletes up to limit (1 to MaxAuditPurgeBatch) of
+	// the oldest events whose At is before before, and returns how many it
+	// deleted: fewer than limit means none is left. A before later than
+	// MinAuditAge ago (on the store's clock) is refused with an error
+	// matching no sentinel; the SQL backends' triggers refuse such a
+	// DELETE too, on the database's clock, so the last day of the trail
+	// cannot be deleted through the application's credentials.
+	PurgeAuditEvents(ctx context.Context, before time.Time, limit int) (int64, error)
 }
+
+// MinAuditAge is how old an audit event must be before it may be purged:
+// the shortest audit retention there is.
+const MinAuditAge = 24 * time.Hour
+
+// MaxAuditPurgeBatch bounds one PurgeAuditEvents call, so one batch holds
+// its locks (and grows the write-ahead log) by a bounded amount.
+const MaxAuditPurgeBatch = 100_000
 
 // AuditQuery selects a page of audit events, newest first.
 type AuditQuery struct {
@@ -47,4 +65,20 @@ type AuditQuery struct {
 	UserID string
 	Type   string
 	Since  time.Time
+}
+
+// errAuditPurge is what CheckAuditPurge's errors wrap.
+var errAuditPurge = errors.New("audit purge refused")
+
+// CheckAuditPurge reports why a PurgeAuditEvents(before, limit) call at
+// now is refused, or nil: a limit outside 1 to MaxAuditPurgeBatch, or a
+// cutoff younger than MinAuditAge. Every backend checks it first.
+func CheckAuditPurge(now, before time.Time, limit int) error {
+	if limit < 1 || limit > MaxAuditPurgeBatch {
+		return fmt.Errorf("limit %d outside 1..%d: %w", limit, MaxAuditPurgeBatch, errAuditPurge)
+	}
+	if latest := now.Add(-MinAuditAge); before.After(latest) {
+		return fmt.Errorf("cutoff %s is less than %s ago: %w", before.UTC().Format(time.RFC3339), MinAuditAge, errAuditPurge)
+	}
+	return nil
 }

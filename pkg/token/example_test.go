@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/authd/authd/pkg/token"
 )
 
@@ -21,13 +19,13 @@ func Example() {
 	}
 	now := time.Now()
 	raw, err := token.Sign(key, token.TypeAccess, &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
+		RegisteredClaims: token.RegisteredClaims{
 			Issuer:    "https://auth.example.com",
 			Subject:   "user-42",
-			Audience:  jwt.ClaimStrings{"https://api.example.com"},
+			Audience:  token.ClaimStrings{"https://api.example.com"},
 			ID:        "0f8c2b9e",
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
+			IssuedAt:  token.NewNumericDate(now),
+			ExpiresAt: token.NewNumericDate(now.Add(15 * time.Minute)),
 		},
 		ClientID: "web",
 		Roles:    []string{"admin"},
@@ -57,9 +55,9 @@ func Example() {
 func ExampleChecker_Verify_errors() {
 	key, _ := token.GenerateKey(token.ES256)
 	issued := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	raw, _ := token.Sign(key, token.TypeAccess, &token.Payload{RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: "https://auth.example.com", Subject: "user-42", Audience: jwt.ClaimStrings{"api"}, ID: "1",
-		IssuedAt: jwt.NewNumericDate(issued), ExpiresAt: jwt.NewNumericDate(issued.Add(15 * time.Minute)),
+	raw, _ := token.Sign(key, token.TypeAccess, &token.Payload{RegisteredClaims: token.RegisteredClaims{
+		Issuer: "https://auth.example.com", Subject: "user-42", Audience: token.ClaimStrings{"api"}, ID: "1",
+		IssuedAt: token.NewNumericDate(issued), ExpiresAt: token.NewNumericDate(issued.Add(15 * time.Minute)),
 	}})
 
 	later := func() time.Time { return issued.Add(time.Hour) }

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authd/authd/pkg/token"
 )
@@ -104,8 +103,8 @@ func fuzzTokens(t testing.TB) map[string]string {
 			if typ == token.TypeRefresh {
 				c = refreshClaims()
 			}
-			c.IssuedAt = jwt.NewNumericDate(fuzzNow.Add(-time.Minute))
-			c.ExpiresAt = jwt.NewNumericDate(fuzzNow.Add(time.Hour))
+			c.IssuedAt = token.NewNumericDate(fuzzNow.Add(-time.Minute))
+			c.ExpiresAt = token.NewNumericDate(fuzzNow.Add(time.Hour))
 			out[fmt.Sprintf("valid-%s-%s", strings.TrimSuffix(typ, "+jwt"), k.Algorithm)] = mustSign(t, k, typ, c)
 		}
 	}

@@ -68,13 +68,13 @@ func newVerifier(t testing.TB, keys token.KeySet, opts ...token.CheckerOption) *
 // accessClaims returns the claims of a valid access token at testNow.
 func accessClaims() *token.Payload {
 	return &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
+		RegisteredClaims: token.RegisteredClaims{
 			Issuer:    testIssuer,
 			Subject:   "user-42",
-			Audience:  jwt.ClaimStrings{"https://other.example.com", testAudience},
+			Audience:  token.ClaimStrings{"https://other.example.com", testAudience},
 			ID:        "jti-access-1",
-			IssuedAt:  jwt.NewNumericDate(testNow.Add(-time.Minute)),
-			ExpiresAt: jwt.NewNumericDate(testNow.Add(10 * time.Minute)),
+			IssuedAt:  token.NewNumericDate(testNow.Add(-time.Minute)),
+			ExpiresAt: token.NewNumericDate(testNow.Add(10 * time.Minute)),
 		},
 		SessionID: "sid-1",
 		ClientID:  "client-1",
@@ -86,13 +86,13 @@ func accessClaims() *token.Payload {
 // refreshClaims returns the claims of a valid refresh token at testNow.
 func refreshClaims() *token.Payload {
 	return &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
+		RegisteredClaims: token.RegisteredClaims{
 			Issuer:    testIssuer,
 			Subject:   "user-42",
-			Audience:  jwt.ClaimStrings{testAudience},
+			Audience:  token.ClaimStrings{testAudience},
 			ID:        "jti-refresh-1",
-			IssuedAt:  jwt.NewNumericDate(testNow.Add(-time.Hour)),
-			ExpiresAt: jwt.NewNumericDate(testNow.Add(24 * time.Hour)),
+			IssuedAt:  token.NewNumericDate(testNow.Add(-time.Hour)),
+			ExpiresAt: token.NewNumericDate(testNow.Add(24 * time.Hour)),
 		},
 		SessionID: "sid-1",
 	}
@@ -146,8 +146,13 @@ func claimsMap(t testing.TB, c *token.Payload, kv ...any) jwt.MapClaims {
 
 // signRaw signs any header and claims with k's private key through
 // golang-jwt directly, to build tokens Sign refuses to make.
-func signRaw(t testing.TB, k *token.Key, header map[string]any, claims jwt.Claims) string {
+// A *token.Payload is signed as its JSON, through claimsMap.
+func signRaw(t testing.TB, k *token.Key, header map[string]any, c any) string {
 	t.Helper()
+	claims, ok := c.(jwt.Claims)
+	if !ok {
+		claims = claimsMap(t, c.(*token.Payload))
+	}
 	alg, _ := header["alg"].(string)
 	m := jwt.GetSigningMethod(alg)
 	if m == nil {
@@ -197,7 +202,7 @@ func segments(t testing.TB, tok string) (h, p, s string) {
 // sameClaims reports the first difference between two claim sets.
 func sameClaims(t testing.TB, got, want *token.Payload) {
 	t.Helper()
-	unix := func(d *jwt.NumericDate) int64 {
+	unix := func(d *token.NumericDate) int64 {
 		if d == nil {
 			return -1
 		}

@@ -21,7 +21,7 @@ func retiredCopy(k *token.Key, at time.Time) *token.Key {
 // withTimes returns access claims issued at iat and expiring at exp.
 func withTimes(iat, exp time.Time) *token.Payload {
 	c := accessClaims()
-	c.IssuedAt, c.ExpiresAt = jwt.NewNumericDate(iat), jwt.NewNumericDate(exp)
+	c.IssuedAt, c.ExpiresAt = token.NewNumericDate(iat), token.NewNumericDate(exp)
 	return c
 }
 

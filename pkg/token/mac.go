@@ -89,7 +89,7 @@ func SignMAC(k *MACKey, typ string, c *Payload) (string, error) {
 	t := &jwt.Token{
 		Method: jwt.SigningMethodHS256,
 		Header: map[string]any{"alg": HS256, "typ": typ, "kid": k.ID},
-		Claims: c,
+		Claims: jwtClaims{c},
 	}
 	s, err := t.SignedString(k.secret)
 	if err != nil {

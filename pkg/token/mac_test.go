@@ -52,9 +52,13 @@ func refreshVerifier(t testing.TB, set token.MACKeySet) *token.Checker {
 
 // macRaw MACs claims under an arbitrary header with golang-jwt directly,
 // to build tokens SignMAC refuses to make.
-func macRaw(t testing.TB, m jwt.SigningMethod, header map[string]any, secret []byte, c jwt.Claims) string {
+func macRaw(t testing.TB, m jwt.SigningMethod, header map[string]any, secret []byte, c any) string {
 	t.Helper()
-	tok := &jwt.Token{Method: m, Header: header, Claims: c}
+	claims, ok := c.(jwt.Claims)
+	if !ok {
+		claims = claimsMap(t, c.(*token.Payload))
+	}
+	tok := &jwt.Token{Method: m, Header: header, Claims: claims}
 	s, err := tok.SignedString(secret)
 	if err != nil {
 		t.Fatal(err)

@@ -42,11 +42,11 @@ func Sign(k *Key, typ string, c *Payload) (string, error) {
 	if err := checkSignClaims(typ, c); err != nil {
 		return "", err
 	}
-	var claims jwt.Claims = c
+	var claims jwt.Claims = jwtClaims{c}
 	if typ == TypeAccess {
-		claims = accessClaims{Payload: c, Roles: c.Roles}
+		claims = accessClaims{jwtClaims: jwtClaims{c}, Roles: c.Roles}
 		if c.Roles == nil {
-			claims = accessClaims{Payload: c, Roles: []string{}}
+			claims = accessClaims{jwtClaims: jwtClaims{c}, Roles: []string{}}
 		}
 	}
 	t := &jwt.Token{
@@ -67,7 +67,7 @@ func Sign(k *Key, typ string, c *Payload) (string, error) {
 // no roles, keep omitting it. The outer Roles shadows Payload.Roles in
 // encoding/json, the shallower field winning.
 type accessClaims struct {
-	*Payload
+	jwtClaims
 	Roles []string `json:"roles"`
 }
 

@@ -9,11 +9,7 @@
 // own keys, and leeway is bounded to seconds.
 package token
 
-import (
-	"errors"
-
-	"github.com/golang-jwt/jwt/v5"
-)
+import "errors"
 
 // Token types, as carried in the JOSE "typ" header.
 const (
@@ -47,7 +43,7 @@ var (
 // pkg/middleware.Claims is the verified view). Access tokens carry every
 // field; refresh tokens carry the registered claims and SessionID.
 type Payload struct {
-	jwt.RegisteredClaims
+	RegisteredClaims
 	// SessionID is the "sid" claim: the session (refresh family).
 	SessionID string `json:"sid,omitempty"`
 	// ClientID is the RFC 9068 "client_id" claim.
@@ -62,5 +58,5 @@ type Payload struct {
 	AMR []string `json:"amr,omitempty"`
 	// AuthTime is the RFC 9068 §2.2.1 "auth_time" claim: when the user
 	// last authenticated actively (the login, or a later step-up).
-	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	AuthTime *NumericDate `json:"auth_time,omitempty"`
 }

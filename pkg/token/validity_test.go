@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/authd/authd/pkg/token"
 )
 
@@ -38,10 +36,10 @@ func TestWithinValidityMatchesChecker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rc := jwt.RegisteredClaims{Issuer: "iss", Subject: "u1", Audience: jwt.ClaimStrings{"aud"}, ID: "j1",
-				IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(exp)}
+			rc := token.RegisteredClaims{Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{"aud"}, ID: "j1",
+				IssuedAt: token.NewNumericDate(iat), ExpiresAt: token.NewNumericDate(exp)}
 			if !tt.nbf.IsZero() {
-				rc.NotBefore = jwt.NewNumericDate(tt.nbf)
+				rc.NotBefore = token.NewNumericDate(tt.nbf)
 			}
 			raw, err := token.Sign(key, token.TypeAccess, &token.Payload{RegisteredClaims: rc})
 			if err != nil {

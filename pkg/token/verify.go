@@ -46,7 +46,7 @@ func (v *Checker) Verify(ctx context.Context, raw string) (*Payload, error) {
 	}
 	c := new(Payload)
 	var signer *Key // the asymmetric key that verified the signature
-	tok, err := v.parser.ParseWithClaims(raw, c, func(t *jwt.Token) (any, error) {
+	tok, err := v.parser.ParseWithClaims(raw, &jwtClaims{c}, func(t *jwt.Token) (any, error) {
 		k, secret, err := v.key(ctx, t)
 		signer = k
 		return secret, err
@@ -248,7 +248,9 @@ func claimsError(err error, tok *jwt.Token) error {
 		// The claims were decoded: name what is missing.
 		var c *Payload
 		if tok != nil {
-			c, _ = tok.Claims.(*Payload)
+			if jc, ok := tok.Claims.(*jwtClaims); ok {
+				c = jc.Payload
+			}
 		}
 		if c != nil {
 			if c.ExpiresAt == nil {

@@ -134,16 +134,16 @@ func negativeCases(t testing.TB) []negCase {
 		},
 
 		// Claims and time.
-		{name: "expired beyond leeway", token: signWith(t, ek, at, func(c *token.Payload) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-6 * time.Second)) }), want: token.ErrExpired},
+		{name: "expired beyond leeway", token: signWith(t, ek, at, func(c *token.Payload) { c.ExpiresAt = token.NewNumericDate(testNow.Add(-6 * time.Second)) }), want: token.ErrExpired},
 		{name: "expired long ago", token: signWith(t, ek, at, func(c *token.Payload) {
-			c.IssuedAt = jwt.NewNumericDate(testNow.Add(-2 * time.Hour))
-			c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour))
+			c.IssuedAt = token.NewNumericDate(testNow.Add(-2 * time.Hour))
+			c.ExpiresAt = token.NewNumericDate(testNow.Add(-time.Hour))
 		}), want: token.ErrExpired},
-		{name: "nbf in the future", token: signWith(t, ek, at, func(c *token.Payload) { c.NotBefore = jwt.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
-		{name: "iat in the future", token: signWith(t, ek, at, func(c *token.Payload) { c.IssuedAt = jwt.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
+		{name: "nbf in the future", token: signWith(t, ek, at, func(c *token.Payload) { c.NotBefore = token.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
+		{name: "iat in the future", token: signWith(t, ek, at, func(c *token.Payload) { c.IssuedAt = token.NewNumericDate(testNow.Add(time.Minute)) }), want: token.ErrNotYetValid},
 		{name: "wrong issuer", token: signWith(t, ek, at, func(c *token.Payload) { c.Issuer = "https://evil.example" }), want: token.ErrInvalidToken},
 		{name: "issuer differs in case", token: signWith(t, ek, at, func(c *token.Payload) { c.Issuer = strings.ToUpper(testIssuer) }), want: token.ErrInvalidToken},
-		{name: "wrong audience", token: signWith(t, ek, at, func(c *token.Payload) { c.Audience = jwt.ClaimStrings{"https://evil.example"} }), want: token.ErrInvalidToken},
+		{name: "wrong audience", token: signWith(t, ek, at, func(c *token.Payload) { c.Audience = token.ClaimStrings{"https://evil.example"} }), want: token.ErrInvalidToken},
 		{name: "missing aud", token: signRaw(t, ek, hdr(ek, at), claimsMap(t, access, "aud", nil)), want: token.ErrInvalidToken},
 		{name: "empty aud array", token: signRaw(t, ek, hdr(ek, at), claimsMap(t, access, "aud", []string{})), want: token.ErrInvalidToken},
 		{name: "missing iss", token: signRaw(t, ek, hdr(ek, at), claimsMap(t, access, "iss", nil)), want: token.ErrInvalidToken},
@@ -225,7 +225,7 @@ func hmacWithPublicKey(t testing.TB, k *token.Key, asPEM bool) string {
 	if asPEM {
 		secret = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	}
-	tok := &jwt.Token{Method: jwt.SigningMethodHS256, Header: withHeader(hdr(k, token.TypeAccess), "alg", "HS256"), Claims: accessClaims()}
+	tok := &jwt.Token{Method: jwt.SigningMethodHS256, Header: withHeader(hdr(k, token.TypeAccess), "alg", "HS256"), Claims: claimsMap(t, accessClaims())}
 	out, err := tok.SignedString(secret)
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestVerifyAccepts(t *testing.T) {
 			name: "expired within leeway",
 			token: func(t *testing.T) string {
 				c := accessClaims()
-				c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-3 * time.Second))
+				c.ExpiresAt = token.NewNumericDate(testNow.Add(-3 * time.Second))
 				return mustSign(t, ek, token.TypeAccess, c)
 			},
 		},
@@ -60,7 +60,7 @@ func TestVerifyAccepts(t *testing.T) {
 			name: "iat in the future within leeway",
 			token: func(t *testing.T) string {
 				c := accessClaims()
-				c.IssuedAt = jwt.NewNumericDate(testNow.Add(4 * time.Second))
+				c.IssuedAt = token.NewNumericDate(testNow.Add(4 * time.Second))
 				return mustSign(t, ek, token.TypeAccess, c)
 			},
 		},
@@ -68,7 +68,7 @@ func TestVerifyAccepts(t *testing.T) {
 			name: "nbf in the past",
 			token: func(t *testing.T) string {
 				c := accessClaims()
-				c.NotBefore = jwt.NewNumericDate(testNow.Add(-time.Second))
+				c.NotBefore = token.NewNumericDate(testNow.Add(-time.Second))
 				return mustSign(t, ek, token.TypeAccess, c)
 			},
 		},
@@ -76,7 +76,7 @@ func TestVerifyAccepts(t *testing.T) {
 			name: "zero leeway, exp one second ahead",
 			token: func(t *testing.T) string {
 				c := accessClaims()
-				c.ExpiresAt = jwt.NewNumericDate(testNow.Add(time.Second))
+				c.ExpiresAt = token.NewNumericDate(testNow.Add(time.Second))
 				return mustSign(t, ek, token.TypeAccess, c)
 			},
 			opts: []token.CheckerOption{token.WithLeeway(0)},
@@ -131,7 +131,7 @@ func TestVerifyAccepts(t *testing.T) {
 func TestVerifyErrorKinds(t *testing.T) {
 	// Each refusal matches only the sentinels it should.
 	ek := testKey(token.ES256)
-	expired := signWith(t, ek, token.TypeAccess, func(c *token.Payload) { c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour)) })
+	expired := signWith(t, ek, token.TypeAccess, func(c *token.Payload) { c.ExpiresAt = token.NewNumericDate(testNow.Add(-time.Hour)) })
 	_, err := newVerifier(t, allKeys()).Verify(context.Background(), expired)
 	for _, s := range []error{token.ErrNotYetValid, token.ErrWrongType, token.ErrUnknownKey, token.ErrUnsupportedAlg} {
 		if errors.Is(err, s) {
@@ -144,8 +144,8 @@ func TestVerifyErrorKinds(t *testing.T) {
 	}
 	// Expired and wrong audience: expiry is the kind, both are listed.
 	both := signWith(t, ek, token.TypeAccess, func(c *token.Payload) {
-		c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Hour))
-		c.Audience = jwt.ClaimStrings{"nope"}
+		c.ExpiresAt = token.NewNumericDate(testNow.Add(-time.Hour))
+		c.Audience = token.ClaimStrings{"nope"}
 	})
 	_, err = newVerifier(t, allKeys()).Verify(context.Background(), both)
 	if !errors.Is(err, token.ErrExpired) || !strings.Contains(err.Error(), "audience") {

@@ -12,7 +12,6 @@ import (
 	"github.com/authd/authd/pkg/middleware/ginmw"
 	"github.com/authd/authd/pkg/token"
 	"github.com/gin-gonic/gin"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 const (
@@ -43,9 +42,9 @@ func mint(t *testing.T, k *token.Key, roles []string, scope string) string {
 	t.Helper()
 	now := time.Now()
 	raw, err := token.Sign(k, token.TypeAccess, &token.Payload{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: issuer, Subject: "user-1", Audience: jwt.ClaimStrings{audience}, ID: "jti-1",
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
+		RegisteredClaims: token.RegisteredClaims{
+			Issuer: issuer, Subject: "user-1", Audience: token.ClaimStrings{audience}, ID: "jti-1",
+			IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(time.Minute)),
 		},
 		SessionID: "sid-1", Roles: roles, Scope: scope,
 	})

@@ -32,6 +32,9 @@ type migration struct {
 var migrations = []migration{
 	{1, "unique and lookup indexes", migrateIndexes},
 	{2, "TTL indexes", migrateTTL},
+	// 9 follows the SQL migration numbers; versions between are other
+	// changes' (the runner applies what is missing, in order).
+	{9, "audit at index (retention)", migrateAuditAt},
 }
 
 func migrateIndexes(ctx context.Context, s *Store) error {

@@ -37,7 +37,20 @@ WHERE id = ? AND refresh_jti = ? AND revoked_at IS NULL AND expires_at > ?
 // common case costs one round trip and no explicit transaction.
 func rotateWithUserSQL(d dialect) string {
 	return `WITH s AS (` + rotateSQL + `)
-SELECT s.id, s.user_id, s.client_id, s.user_agent, s.ip, s.refresh_jti, s.refresh_issued_at, s.expires_at,
+` + sessionWithUserSelect(d)
+}
+
+// sessionWithUserSQL reads a session with its owner and their roles, in the
+// shape of rotationRow (MySQL's fast path, after its rotating UPDATE).
+func sessionWithUserSQL(d dialect) string {
+	return `WITH s AS (SELECT ` + sessionCols + ` FROM sessions WHERE id = ?)
+` + sessionWithUserSelect(d)
+}
+
+// sessionWithUserSelect joins the rows of a CTE s (sessions' columns) with
+// their owners: a rotationRow per row.
+func sessionWithUserSelect(d dialect) string {
+	return `SELECT s.id, s.user_id, s.client_id, s.user_agent, s.ip, s.refresh_jti, s.refresh_issued_at, s.expires_at,
 	s.prev_refresh_jti, s.rotated_at, s.created_at, s.last_refreshed_at, s.revoked_at, s.credential_version,
 	s.amr, s.auth_time,
 	u.credential_version AS user_credential_version, u.email AS user_email, u.password_hash AS user_password_hash, u.email_verified AS user_email_verified,
@@ -96,7 +109,7 @@ func (s *Store) RotateRefresh(ctx context.Context, r store.Rotation) (store.Rota
 		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: SessionID, PresentedJTI, NewJTI, NewIssuedAt, NewExpiresAt and Now are required, Grace >= 0: %w", errInvalid)
 	}
 	if s.d.mysql {
-		return s.rotateLocked(ctx, r)
+		return s.rotateMySQL(ctx, r)
 	}
 	if s.d.postgres {
 		var row rotationRow
@@ -205,7 +218,46 @@ func isDomainErr(err error) bool {
 	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrSessionRevoked)
 }
 
-// rotateLocked is RotateRefresh on MySQL, one transaction: lock the
+// rotateMySQL is RotateRefresh on MySQL. The common case (the presented
+// jti is current) is rotateSQL alone, autocommitted: its WHERE clause is
+// DecideRotation's RotateFresh in SQL, and the row lock the UPDATE takes
+// makes a concurrent caller presenting the same jti re-check against the
+// committed row, as on Postgres. Then one read returns the session with its
+// owner: two round trips and one commit, where the locked transaction takes
+// five. Anything else (a replay, a reuse, a dead session) matches nothing
+// and goes to rotateLocked, where DecideRotation classifies it.
+func (s *Store) rotateMySQL(ctx context.Context, r store.Rotation) (store.RotationResult, error) {
+	res, err := exec(ctx, s.wq, s.sq.rotate, rotateArgs(r)...)
+	if err != nil {
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: %w", err)
+	} else if n == 0 {
+		return s.rotateLocked(ctx, r)
+	}
+	var row rotationRow
+	if err := get(ctx, s.wq, &row, s.sq.sessionWithUser, r.SessionID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			// Deleted with its owner right after rotating: gone.
+			return store.RotationResult{}, fmt.Errorf("sqlstore: session %q: %w", r.SessionID, store.ErrSessionRevoked)
+		}
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: read rotated session: %w", err)
+	}
+	if row.RefreshJTI != r.NewJTI {
+		// Only the holder of the new token could have moved it on, and it
+		// has not been handed out yet.
+		return store.RotationResult{}, fmt.Errorf("sqlstore: rotate refresh: session %q moved on under the fast path", r.SessionID)
+	}
+	// A revocation committed since the UPDATE (a sign-out, or a reuse of
+	// the token just rotated) may already show here. The rotation itself
+	// succeeded, as it does on Postgres when the revocation lands a moment
+	// later; the revocation's own denylist write covers what is minted.
+	return row.result(), nil
+}
+
+// rotateLocked is RotateRefresh on MySQL when its fast path matched
+// nothing, one transaction: lock the
 // session row (SELECT ... FOR UPDATE), read its owner, let
 // store.DecideRotation classify the request, and apply the decision under
 // the lock. Concurrent rotations of one session queue on the row lock, and

@@ -28,7 +28,7 @@ type sessionQueries struct {
 	// does both).
 	loginAt                                                             string
 	insert, byID, byIDForUpdate, list, revoke, revokeUser, revokeFamily string
-	rotate, rotateWithUser                                              string
+	rotate, rotateWithUser, sessionWithUser                             string
 	bumpUser, userVersion, carry                                        string
 	stepUp                                                              string
 	// MySQL only (no RETURNING): liveToRevoke locks and lists what
@@ -81,6 +81,7 @@ func newSessionQueries(d dialect) sessionQueries {
 		// deadlock upgrading theirs.)
 		q.loginGuard = d.rebind(`UPDATE users SET ` + lastLoginSet + ` WHERE id = ? AND credential_version = ?`)
 		q.rotate = d.rebind(rotateSQLNoReturning)
+		q.sessionWithUser = d.rebind(sessionWithUserSQL(d))
 	}
 	if d.postgres {
 		q.rotateWithUser = d.rebind(rotateWithUserSQL(d))

@@ -169,6 +169,7 @@ func RunAudit(t *testing.T, newLog func(t *testing.T) (store.AuditLog, func(ctx 
 			t.Fatalf("a refused batch left %d events", len(got))
 		}
 	})
+	t.Run("Purge", func(t *testing.T) { runAuditPurge(t, newLog) })
 	t.Run("AppendOnly", func(t *testing.T) {
 		log, rawExec := newLog(t)
 		ctx := context.Background()

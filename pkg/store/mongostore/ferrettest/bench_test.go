@@ -13,10 +13,16 @@ import (
 )
 
 // BenchmarkRefresh measures RotateRefresh (one refresh: claim, conditional
-// update, owner read) against the engine's own bare rotation step, one
-// findOneAndUpdate of a session document on refresh_jti, in the same run,
-// and reports refresh/s, bare/s and their ratio. Sequential: one caller,
-// one connection in use at a time.
+// update, owner read) in the same run against two bounds, and reports
+// refresh/s, each bound's rate and the ratios:
+//   - bare: one findOneAndUpdate of a session document on refresh_jti, the
+//     engine's bare rotation step where it isolates a conditional update
+//     (MongoDB);
+//   - atomic: the unique insert that orders concurrent callers, then that
+//     findOneAndUpdate: the least a rotation that stays single-use takes on
+//     an engine that does not isolate the update (FerretDB v1).
+//
+// Sequential: one caller, one connection in use at a time.
 func BenchmarkRefresh(b *testing.B) {
 	s := openFresh(b)
 	ctx := context.Background()
@@ -55,9 +61,25 @@ func BenchmarkRefresh(b *testing.B) {
 		}
 	}
 	bareDur := time.Since(start)
+	claims := rawClient(b).Database(s.DatabaseName()).Collection("bench_claims")
+	start = time.Now()
+	for i := range b.N {
+		if _, err := claims.InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("s2:j%d", i)}}); err != nil {
+			b.Fatal(err)
+		}
+		err := bare.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "s1"}, {Key: "refresh_jti", Value: fmt.Sprintf("j%d", b.N+i)}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "refresh_jti", Value: fmt.Sprintf("j%d", b.N+i+1)}, {Key: "prev_refresh_jti", Value: fmt.Sprintf("j%d", b.N+i)}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Err()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	atomicDur := time.Since(start)
 	b.StopTimer()
-	rps, bps := float64(b.N)/refresh.Seconds(), float64(b.N)/bareDur.Seconds()
+	rps, bps, aps := float64(b.N)/refresh.Seconds(), float64(b.N)/bareDur.Seconds(), float64(b.N)/atomicDur.Seconds()
 	b.ReportMetric(rps, "refresh/s")
 	b.ReportMetric(bps, "bare/s")
 	b.ReportMetric(rps/bps, "ratio")
+	b.ReportMetric(aps, "atomic/s")
+	b.ReportMetric(rps/aps, "ratio-atomic")
 }

@@ -1,0 +1,36 @@
+-- Audit retention (see the Postgres migration for why): the delete
+-- trigger lets through rows more than a day older than the server's clock
+-- (UNIX_TIMESTAMP(), independent of the session time zone), and
+-- audit_events_at serves the purge.
+
+-- +goose Up
+CREATE INDEX audit_events_at ON audit_events (at);
+
+CREATE INDEX sessions_user_id_created_at_id_idx ON sessions (user_id, created_at, id);
+DROP INDEX sessions_user_id_created_at_idx ON sessions;
+
+DROP TRIGGER audit_events_no_delete;
+
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW
+BEGIN
+    IF OLD.at >= (UNIX_TIMESTAMP() - 86400) * 1000000 THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_events is append-only';
+    END IF;
+END
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TRIGGER audit_events_no_delete;
+
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW
+BEGIN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_events is append-only';
+END
+-- +goose StatementEnd
+
+DROP INDEX audit_events_at ON audit_events;
+
+CREATE INDEX sessions_user_id_created_at_idx ON sessions (user_id, created_at);
+DROP INDEX sessions_user_id_created_at_id_idx ON sessions;
