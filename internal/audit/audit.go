@@ -6,13 +6,14 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/dropqueue"
 	"github.com/authd/authd/pkg/store"
 )
 
@@ -25,17 +26,12 @@ const (
 
 // Writer is an auth.EventSink that persists events.
 type Writer struct {
-	log     store.AuditLog
-	logger  *slog.Logger
-	now     func() time.Time
-	queue   chan store.AuditEvent
-	dropped atomic.Uint64
-	failed  atomic.Uint64
-	done    chan struct{}
-
-	// mu guards closed so that Record never sends on a closed queue.
-	mu     sync.RWMutex
-	closed bool
+	log    store.AuditLog
+	logger *slog.Logger
+	now    func() time.Time
+	queue  *dropqueue.Queue[store.AuditEvent]
+	failed atomic.Uint64
+	done   chan struct{}
 }
 
 var _ auth.EventSink = (*Writer)(nil)
@@ -48,7 +44,7 @@ func NewWriter(log store.AuditLog, logger *slog.Logger, now func() time.Time) *W
 	if now == nil {
 		now = time.Now
 	}
-	w := &Writer{log: log, logger: logger, now: now, queue: make(chan store.AuditEvent, DefaultQueueSize), done: make(chan struct{})}
+	w := &Writer{log: log, logger: logger, now: now, queue: dropqueue.New[store.AuditEvent](DefaultQueueSize), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -61,35 +57,20 @@ func (w *Writer) Record(_ context.Context, e auth.Event) {
 	}
 	ev := store.AuditEvent{At: at, Type: e.Type, Outcome: e.Outcome, UserID: e.UserID, ActorID: e.ActorID, SessionID: e.SessionID,
 		IP: e.IP, UserAgent: truncate(e.UserAgent, 512), Detail: truncate(e.Detail, 256)}
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if w.closed {
-		w.dropped.Add(1)
-		return
-	}
-	select {
-	case w.queue <- ev:
-	default:
-		if w.dropped.Add(1)%1000 == 1 {
-			w.logger.Warn("audit queue full: events dropped", slog.Uint64("dropped_total", w.dropped.Load()))
-		}
+	if n, err := w.queue.Offer(ev); errors.Is(err, dropqueue.ErrFull) && n%1000 == 1 {
+		w.logger.Warn("audit queue full: events dropped", slog.Uint64("dropped_total", n))
 	}
 }
 
 // Dropped returns how many events were dropped because the queue was full.
-func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
+func (w *Writer) Dropped() uint64 { return w.queue.Dropped() }
 
 // Failed returns how many events could not be written.
 func (w *Writer) Failed() uint64 { return w.failed.Load() }
 
 // Close stops accepting events and writes what is queued, within ctx.
 func (w *Writer) Close(ctx context.Context) error {
-	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		close(w.queue)
-	}
-	w.mu.Unlock()
+	w.queue.Close()
 	select {
 	case <-w.done:
 		return nil
@@ -105,7 +86,7 @@ func (w *Writer) run() {
 	defer tick.Stop()
 	for {
 		select {
-		case ev, ok := <-w.queue:
+		case ev, ok := <-w.queue.C():
 			if !ok {
 				w.flush(batch)
 				return

@@ -2,8 +2,9 @@ package auth
 
 import (
 	"context"
-	"net/netip"
 	"time"
+
+	"github.com/authd/authd/internal/ratelimit"
 )
 
 // Backoff key prefixes of client authentication; see the README's key
@@ -12,21 +13,6 @@ const (
 	keyClientID = "client:"
 	keyClientIP = "clientip:"
 )
-
-// clientIPKey keys the failures of client authentication from ip: the
-// address, or the /64 of an IPv6 one.
-func clientIPKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return keyClientIP + ip
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return keyClientIP + p.String()
-	}
-	return keyClientIP + a.String()
-}
 
 // throttleClient answers ErrRateLimited while a presented client id (one
 // of ids; only well-formed ones are keys) or the client IP is in a delay
@@ -44,7 +30,7 @@ func (s *Service) throttleClient(ctx context.Context, ids []string, ip string) e
 		}
 	}
 	if b := s.cfg.Limits.ClientIP; b != nil {
-		if d, err := b.Delay(ctx, clientIPKey(ip)); err == nil {
+		if d, err := b.Delay(ctx, keyClientIP+ratelimit.IPKey(ip)); err == nil {
 			wait = max(wait, d)
 		}
 	}
@@ -66,6 +52,6 @@ func (s *Service) clientFailed(ctx context.Context, clientID, ip string) {
 		_, _ = b.Failure(ctx, keyClientID+clientID) // fail open: see Limits
 	}
 	if b := s.cfg.Limits.ClientIP; b != nil {
-		_, _ = b.Failure(ctx, clientIPKey(ip))
+		_, _ = b.Failure(ctx, keyClientIP+ratelimit.IPKey(ip))
 	}
 }

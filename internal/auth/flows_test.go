@@ -8,6 +8,7 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/ratelimit"
+	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/pkg/denylist"
 )
 
@@ -23,7 +24,7 @@ const flowPW = "correct horse battery"
 // writes to.
 type flowFixture struct {
 	fixture
-	clock *testClock
+	clock *testclock.Clock
 	dl    *denylist.Memory
 	mail  *mailbox
 	email string
@@ -32,9 +33,9 @@ type flowFixture struct {
 
 // newFlowFixture registers flowPW for a@example.com on a fresh service;
 // opts adjust its config, after the clock, denylist and outbox are set.
-func newFlowFixture(t *testing.T, opts ...func(*auth.Config, *testClock)) flowFixture {
+func newFlowFixture(t *testing.T, opts ...func(*auth.Config, *testclock.Clock)) flowFixture {
 	t.Helper()
-	ff := flowFixture{clock: &testClock{now: time.Now().Truncate(time.Second)}, mail: &mailbox{}, email: "a@example.com"}
+	ff := flowFixture{clock: testclock.New(time.Now().Truncate(time.Second)), mail: &mailbox{}, email: "a@example.com"}
 	ff.dl = denylist.NewMemory(denylist.WithClock(ff.clock.Now))
 	ff.fixture = newFixtureOn(t, ":memory:", ff.dl, 4, func(c *auth.Config) {
 		c.Clock, c.Outbox = ff.clock.Now, ff.mail
@@ -317,8 +318,8 @@ func TestPasswordReset(t *testing.T) {
 
 func TestLoginThrottlingEdges(t *testing.T) {
 	ctx := context.Background()
-	withLimits := func(login ratelimit.Limit) func(*auth.Config, *testClock) {
-		return func(c *auth.Config, clk *testClock) {
+	withLimits := func(login ratelimit.Limit) func(*auth.Config, *testclock.Clock) {
+		return func(c *auth.Config, clk *testclock.Clock) {
 			b, err := ratelimit.NewMemoryBackoff(ratelimit.DefaultBackoffPolicy(), ratelimit.WithClock(clk.Now))
 			if err != nil {
 				t.Fatal(err)

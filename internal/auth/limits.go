@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/authd/authd/internal/admission"
@@ -61,28 +60,11 @@ func accountKey(email string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// networkOf returns the network an IP belongs to for the login backoff:
-// the /24 of an IPv4 address, the /64 of an IPv6 one (one subscriber's
-// allocation). An unparsable IP (none, in tests) is its own network.
-func networkOf(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	bits := 64
-	if a.Is4() {
-		bits = 24
-	}
-	p, _ := a.Prefix(bits)
-	return p.String()
-}
-
 // loginBackoffKey keys the backoff of email's failures from ip's network:
 // an attacker elsewhere cannot slow the owner's own network down (the
 // per-account limit is the ceiling against attacks from many networks).
 func loginBackoffKey(email, ip string) string {
-	return keyLoginBackoff + accountKey(email) + "|" + networkOf(ip)
+	return keyLoginBackoff + accountKey(email) + "|" + ratelimit.NetworkKey(ip)
 }
 
 // rateLimited is the answer to an attempt made too soon.

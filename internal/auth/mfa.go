@@ -10,6 +10,7 @@ import (
 
 	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/mfa"
+	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/pkg/store"
 )
 
@@ -257,7 +258,7 @@ func (s *Service) issueChallenge(ctx context.Context, u store.User, purpose stri
 	now := s.cfg.Clock()
 	err := s.store.CreateMFAChallenge(ctx, store.MFAChallenge{
 		Digest: digest, Purpose: purpose, UserID: u.ID, CredentialVersion: u.CredentialVersion,
-		Network: networkOf(device.IP), CreatedAt: now, ExpiresAt: now.Add(s.cfg.MFA.TokenTTL), AMR: amr,
+		Network: ratelimit.NetworkKey(device.IP), CreatedAt: now, ExpiresAt: now.Add(s.cfg.MFA.TokenTTL), AMR: amr,
 	})
 	if isNotFound(err) {
 		return nil, errBadCredentials // the user was deleted meanwhile
@@ -286,7 +287,7 @@ func (s *Service) liveChallenge(ctx context.Context, token, purpose string, devi
 	if err != nil {
 		return store.MFAChallenge{}, err
 	}
-	if ch.Network != networkOf(device.IP) {
+	if ch.Network != ratelimit.NetworkKey(device.IP) {
 		return store.MFAChallenge{}, errBadMFAToken
 	}
 	return ch, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/authd/authd/internal/mfa"
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/internal/ratelimit/ratelimittest"
+	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
 	"github.com/pquerna/otp"
@@ -22,7 +23,7 @@ import (
 // a role that requires a second factor, and its events and mail recorded.
 type mfaFixture struct {
 	fixture
-	clock  *testClock
+	clock  *testclock.Clock
 	events *recorder
 	mail   *mailbox
 }
@@ -35,7 +36,7 @@ func newMFAFixture(t *testing.T) mfaFixture {
 	t.Helper()
 	// On a step boundary, so that offsets of whole steps are exact.
 	now := time.Now().Truncate(mfa.Period)
-	f := mfaFixture{clock: &testClock{now: now}, events: &recorder{}, mail: &mailbox{}}
+	f := mfaFixture{clock: testclock.New(now), events: &recorder{}, mail: &mailbox{}}
 	sealer, err := mfa.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
 )
@@ -195,26 +195,13 @@ type adminFixture struct {
 	mail   *mailbox
 	admin  auth.Actor
 	target store.User
-	clock  *testClock
+	clock  *testclock.Clock
 	dl     *denylist.Memory
-}
-
-// testClock is a settable clock for the service.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 func newAdminFixture(t *testing.T) adminFixture {
 	t.Helper()
-	af := adminFixture{events: &recorder{}, mail: &mailbox{}, clock: &testClock{now: time.Now().Truncate(time.Second)}}
+	af := adminFixture{events: &recorder{}, mail: &mailbox{}, clock: testclock.New(time.Now().Truncate(time.Second))}
 	af.dl = denylist.NewMemory(denylist.WithClock(af.clock.Now))
 	af.fixture = newFixture(t, af.dl, 4, func(c *auth.Config) {
 		c.Events, c.Outbox, c.Clock, c.AdminRole = af.events, af.mail, af.clock.Now, "root"

@@ -17,28 +17,14 @@ import (
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/internal/testenv"
 )
 
-// clock is a settable time source shared by the server under test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is the settable time source shared by the server under test.
+type clock = testclock.Clock
 
-func newClock() *clock { return &clock{now: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testclock.New(time.Now().Truncate(time.Second)) }
 
 // backend is one storage combination the whole suite runs on.
 type backend struct {

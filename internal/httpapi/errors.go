@@ -9,6 +9,7 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/store"
 	"github.com/gin-gonic/gin"
 )
@@ -86,7 +87,7 @@ func (a *API) writeError(c *gin.Context, err error) {
 	case http.StatusUnauthorized:
 		switch e.Kind {
 		case auth.ErrInvalidToken:
-			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+			c.Header("WWW-Authenticate", middleware.InvalidTokenChallenge(e.Description))
 		case auth.ErrInvalidClient:
 			// RFC 6749 §5.2: the scheme the client may authenticate with.
 			c.Header("WWW-Authenticate", `Basic realm="authd"`)
@@ -101,26 +102,40 @@ func (a *API) writeError(c *gin.Context, err error) {
 	writeCode(c, status, e.Kind.Error(), e.Description)
 }
 
+// errorBody is every JSON error body authd's API writes: the
+// {"error","error_description"} pair, plus the challenge members of
+// mfa_required and mfa_enrollment_required. Its fields are in the order
+// the keys were written before, so the bytes stay the same.
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	// ExpiresIn is the mfa_token's lifetime in seconds.
+	ExpiresIn *int64 `json:"expires_in,omitempty"`
+	// MFAMethods are the second steps the mfa_token accepts (mfa_required
+	// only).
+	MFAMethods []string `json:"mfa_methods,omitempty"`
+	MFAToken   *string  `json:"mfa_token,omitempty"`
+}
+
 // writeMFAChallenge writes the body of mfa_required and
 // mfa_enrollment_required: the error members plus the mfa_token, the
 // methods it accepts (mfa_required only) and its lifetime in seconds.
 func writeMFAChallenge(c *gin.Context, status int, e *auth.Error) {
-	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
-	body := gin.H{
-		"error": e.Kind.Error(), "error_description": e.Description,
-		"mfa_token": e.MFA.Token, "expires_in": int64(e.MFA.ExpiresIn / time.Second),
-	}
-	if len(e.MFA.Methods) > 0 {
-		body["mfa_methods"] = e.MFA.Methods
-	}
-	c.AbortWithStatusJSON(status, body)
+	expiresIn := int64(e.MFA.ExpiresIn / time.Second)
+	writeBody(c, status, errorBody{Error: e.Kind.Error(), Description: e.Description,
+		ExpiresIn: &expiresIn, MFAMethods: e.MFA.Methods, MFAToken: &e.MFA.Token})
 }
 
 // writeCode writes the JSON error body.
 func writeCode(c *gin.Context, status int, code, description string) {
+	writeBody(c, status, errorBody{Error: code, Description: description})
+}
+
+// writeBody writes body, uncached, and ends the request.
+func writeBody(c *gin.Context, status int, body errorBody) {
 	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(status, gin.H{"error": code, "error_description": description})
+	c.AbortWithStatusJSON(status, body)
 }
 
 // badRequest is a shortcut for a malformed request.

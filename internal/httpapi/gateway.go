@@ -11,12 +11,12 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// verify is the forward-auth endpoint for nginx auth_request, Traefik
+// forwardAuth is the forward-auth endpoint (/v1/verify) for nginx auth_request, Traefik
 // ForwardAuth and Envoy ext_authz (HTTP). It is stateless: signature, claims
 // and the denylist, never the database, so it keeps answering while the
 // store is down. Any method and any sub-path are accepted because Envoy
 // forwards the original method and appends the original path.
-func (a *API) verifyForward(c *gin.Context) {
+func (a *API) forwardAuth(c *gin.Context) {
 	claims, err := a.verifier.Authenticate(c.Request)
 	if err != nil {
 		_ = c.Error(err)

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"net/netip"
 
 	"github.com/authd/authd/internal/ratelimit"
 	"github.com/gin-gonic/gin"
@@ -31,7 +30,7 @@ type RateLimits struct {
 // rateLimitedBody is the 429 body, encoded once: the refusal path is the
 // one a flood takes, so it should cost nothing but the limiter call.
 var rateLimitedBody = func() []byte {
-	b, _ := json.Marshal(gin.H{"error": "rate_limited", "error_description": "too many requests from this address; retry after the delay in Retry-After"})
+	b, _ := json.Marshal(errorBody{Error: "rate_limited", Description: "too many requests from this address; retry after the delay in Retry-After"})
 	return b
 }()
 
@@ -47,7 +46,7 @@ func (a *API) limitIP(name string) gin.HandlerFunc {
 	}
 	prefix := "ip:" + name + ":"
 	return func(c *gin.Context) {
-		res, err := limiter.Allow(c.Request.Context(), prefix+clientKey(c.ClientIP()), limit)
+		res, err := limiter.Allow(c.Request.Context(), prefix+ratelimit.IPKey(c.ClientIP()), limit)
 		if err != nil || res.Allowed {
 			return // err: fail open, see RateLimits.Limiter
 		}
@@ -57,21 +56,4 @@ func (a *API) limitIP(name string) gin.HandlerFunc {
 		c.Data(http.StatusTooManyRequests, "application/json; charset=utf-8", rateLimitedBody)
 		c.Abort()
 	}
-}
-
-// clientKey is what an IP is counted under: an IPv4 address itself, and
-// the /64 of an IPv6 one, since a single subscriber usually gets a whole
-// /64 and could otherwise rotate through 2^64 addresses. c.ClientIP()
-// already honours AUTHD_TRUSTED_PROXIES.
-func clientKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
 }

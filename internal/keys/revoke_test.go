@@ -5,28 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authd/authd/internal/keys"
+	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/authd/authd/pkg/token"
 )
-
-// ringClock is a settable clock shared by the managers of one test.
-type ringClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *ringClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *ringClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // signAccess signs an access token with k, issued at now.
 func signAccess(t *testing.T, k *token.Key, typ string, now time.Time) string {
@@ -62,7 +49,7 @@ func TestRevoke(t *testing.T) {
 	for name, open := range map[string]func(*testing.T) *sqlstore.Store{"sqlite": sqliteStore, "postgres": postgresStore} {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
-			clk := &ringClock{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+			clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 			var changes []keys.Change
 			m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
 				Clock: clk.Now, OnChange: func(_ context.Context, c keys.Change) { changes = append(changes, c) }})
@@ -179,7 +166,7 @@ func TestRevoke(t *testing.T) {
 // RotateNow revokes the keys it replaces; Rotate does not.
 func TestRotateNowRevokesTheReplacedKeys(t *testing.T) {
 	s := sqliteStore(t)
-	clk := &ringClock{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	m, err := keys.New(s, keys.Config{Algorithm: token.EdDSA, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
 		PublishAhead: 10 * time.Minute, Clock: clk.Now})
 	if err != nil {
@@ -219,7 +206,7 @@ func TestRotateNowRevokesTheReplacedKeys(t *testing.T) {
 // current key retires, so it makes a key that signs at once.
 func TestRevokePendingKeyKeepsASigner(t *testing.T) {
 	s := sqliteStore(t)
-	clk := &ringClock{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
 		PublishAhead: 10 * time.Minute, Clock: clk.Now})
 	if err != nil {
@@ -246,7 +233,7 @@ func TestRevokePendingKeyKeepsASigner(t *testing.T) {
 // retired key signs after it (a stolen key minting fresh tokens).
 func TestRetiredKeyReportsItsRetirement(t *testing.T) {
 	s := sqliteStore(t)
-	clk := &ringClock{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	m := manager(t, s, clk.Now)
 	if err := m.Ensure(t.Context()); err != nil {
 		t.Fatal(err)

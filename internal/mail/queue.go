@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authd/authd/internal/dropqueue"
 )
 
 // Job is one message to send. Compose builds it when a worker picks the job
@@ -57,10 +59,7 @@ type Stats struct {
 type Queue struct {
 	mailer Mailer
 	cfg    queueConfig
-	jobs   chan Job
-
-	mu     sync.RWMutex // guards closed against a send on a closed channel
-	closed bool
+	jobs   *dropqueue.Queue[Job]
 
 	// ctx is cancelled when Close gives up waiting: in-flight sends and
 	// backoff sleeps end, queued jobs are dropped.
@@ -68,7 +67,7 @@ type Queue struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when every worker has returned
 
-	queued, sent, failed, dropped, retries, skipped atomic.Uint64
+	queued, sent, failed, retries, skipped atomic.Uint64
 }
 
 // NewQueue starts the workers of a Queue sending through m.
@@ -78,7 +77,7 @@ func NewQueue(m Mailer, opts ...QueueOption) *Queue {
 		o(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	q := &Queue{mailer: m, cfg: cfg, jobs: make(chan Job, cfg.capacity), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	q := &Queue{mailer: m, cfg: cfg, jobs: dropqueue.New[Job](cfg.capacity), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	var wg sync.WaitGroup
 	for range cfg.workers {
 		wg.Go(q.work)
@@ -91,18 +90,13 @@ func NewQueue(m Mailer, opts ...QueueOption) *Queue {
 // and counts the job as dropped, when the queue is full or closed: a slow
 // mail server must never hold a request.
 func (q *Queue) Enqueue(j Job) bool {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if !q.closed {
-		select {
-		case q.jobs <- j:
-			q.queued.Add(1)
-			return true
-		default:
-		}
+	n, err := q.jobs.Offer(j)
+	if err == nil {
+		q.queued.Add(1)
+		return true
 	}
 	// Logging every drop would let a flood fill the log too.
-	if n := q.dropped.Add(1); n == 1 || n%100 == 0 {
+	if n == 1 || n%100 == 0 {
 		q.cfg.log.LogAttrs(context.Background(), slog.LevelWarn, "mail queue full or closed: message dropped",
 			slog.String("kind", j.Kind), slog.String("ref", j.Ref), slog.Uint64("dropped_total", n))
 	}
@@ -114,12 +108,7 @@ func (q *Queue) Enqueue(j Job) bool {
 // counts the remaining jobs as dropped and returns ctx's error. Calling it
 // again waits for the first call's workers.
 func (q *Queue) Close(ctx context.Context) error {
-	q.mu.Lock()
-	if !q.closed {
-		q.closed = true
-		close(q.jobs)
-	}
-	q.mu.Unlock()
+	q.jobs.Close()
 	select {
 	case <-q.done:
 		q.cancel()
@@ -136,14 +125,14 @@ func (q *Queue) Close(ctx context.Context) error {
 func (q *Queue) Stats() Stats {
 	return Stats{
 		Queued: q.queued.Load(), Sent: q.sent.Load(), Failed: q.failed.Load(),
-		Dropped: q.dropped.Load(), Retries: q.retries.Load(), Skipped: q.skipped.Load(),
+		Dropped: q.jobs.Dropped(), Retries: q.retries.Load(), Skipped: q.skipped.Load(),
 	}
 }
 
 func (q *Queue) work() {
-	for j := range q.jobs {
+	for j := range q.jobs.C() {
 		if q.ctx.Err() != nil {
-			q.dropped.Add(1) // Close gave up: drain without sending
+			q.jobs.CountDrop() // Close gave up: drain without sending
 			continue
 		}
 		q.run(j)

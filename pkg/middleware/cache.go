@@ -174,17 +174,10 @@ func (v *Verifier) cached(ctx context.Context, raw string) *Claims {
 	return e.claims.clone()
 }
 
-// lifetimeValid applies golang-jwt's time checks, as pkg/token configures
-// them, to a cached token: exp (now < exp + leeway), nbf and iat (neither
-// after now + leeway). The clock may move backwards in tests.
+// lifetimeValid applies pkg/token's time rules to a cached token. The
+// clock may move backwards in tests.
 func (v *Verifier) lifetimeValid(e *cacheEntry, now time.Time) bool {
-	if !now.Before(e.claims.ExpiresAt.Add(v.leeway)) {
-		return false
-	}
-	if now.Before(e.claims.IssuedAt.Add(-v.leeway)) {
-		return false
-	}
-	return e.nbf.IsZero() || !now.Before(e.nbf.Add(-v.leeway))
+	return token.WithinValidity(now, e.claims.IssuedAt, e.nbf, e.claims.ExpiresAt, v.leeway)
 }
 
 // keyStillValid reports whether the key set still gives, for the token's

@@ -74,10 +74,26 @@ func ResponseFor(err error) ErrorResponse {
 }
 
 func invalidTokenResponse(desc string) ErrorResponse {
-	return ErrorResponse{Status: http.StatusUnauthorized,
-		WWWAuthenticate: `Bearer error="invalid_token", error_description="` + desc + `"`,
-		Code:            "invalid_token", Description: desc}
+	return ErrorResponse{Status: http.StatusUnauthorized, WWWAuthenticate: InvalidTokenChallenge(desc),
+		Code: "invalid_token", Description: desc}
 }
+
+// InvalidTokenChallenge is the WWW-Authenticate value of a 401
+// invalid_token (RFC 6750 §3): the one spelling of that challenge, so
+// authd's own endpoints and every service using this package answer
+// alike. desc becomes error_description when it is a valid quoted-string
+// body (%x20-21 / %x23-5B / %x5D-7E) and is left out otherwise.
+func InvalidTokenChallenge(desc string) string {
+	h := `Bearer error="invalid_token"`
+	if validDescription(desc) {
+		h += `, error_description="` + desc + `"`
+	}
+	return h
+}
+
+// validDescription reports whether s may stand in error_description
+// without quoting: %x20-21 / %x23-5B / %x5D-7E.
+func validDescription(s string) bool { return quotable(s, 0x20) }
 
 // insufficientResponse is the 403 of an unmet requirement. Roles are not
 // named to the client; scopes are (RFC 6750 §3), those that are valid
@@ -104,13 +120,18 @@ func insufficientResponse(r Requirement) ErrorResponse {
 
 // validScopeToken reports whether s is an RFC 6749 §3.3 scope-token:
 // 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
+func validScopeToken(s string) bool { return quotable(s, 0x21) }
+
+// quotable reports whether s is non-empty and every byte is from low to
+// %x7E but for '"' and '\\': the characters both an RFC 6750 challenge's
+// quoted values and a scope token allow.
+func quotable(s string, low byte) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+		if c < low || c > 0x7e || c == '"' || c == '\\' {
 			return false
 		}
 	}

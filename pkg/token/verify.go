@@ -97,6 +97,22 @@ func (k *Key) IssuedAfterRetirement(iat time.Time, leeway time.Duration) bool {
 	return k != nil && !k.RetiredAt.IsZero() && iat.After(k.RetiredAt.Add(leeway))
 }
 
+// WithinValidity reports whether a token with these times is valid at
+// now under leeway: now < exp + leeway, and neither iat nor nbf (zero:
+// absent) after now + leeway. These are the time rules a Checker applies
+// (golang-jwt's, as the Checker configures them); a verifier that keeps
+// verified claims and re-checks them later (pkg/middleware's cache) asks
+// this function, so the two cannot drift apart.
+func WithinValidity(now, iat, nbf, exp time.Time, leeway time.Duration) bool {
+	if !now.Before(exp.Add(leeway)) {
+		return false
+	}
+	if now.Before(iat.Add(-leeway)) {
+		return false
+	}
+	return nbf.IsZero() || !now.Before(nbf.Add(-leeway))
+}
+
 // ExceedsLifetime reports whether a token from iat to exp lives longer than
 // max plus leeway; a max of 0 bounds nothing.
 func ExceedsLifetime(iat, exp time.Time, max, leeway time.Duration) bool {

@@ -32,7 +32,8 @@ type Check struct {
 	Bound float64 `json:"bound_per_second"`
 	// Basis says how Bound was obtained, for the report.
 	Basis string `json:"basis"`
-	// Target is the ratio the issue asks for.
+	// Target is the ratio a run must reach to count as met (the targets
+	// of docs/benchmarks.md).
 	Target float64 `json:"target"`
 	// ServerCPU is the server's CPU time per successful request and
 	// BoundCPU the limit's CPU time per operation, when both were

@@ -1,34 +1,18 @@
 package ratelimittest
 
 import (
-	"sync"
 	"time"
+
+	"github.com/authd/authd/internal/testclock"
 )
 
-// Clock is a fake clock for in-process backends, safe for concurrent use.
-// It starts at an arbitrary fixed time and moves only when told.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is the shared test clock, started at an arbitrary fixed time,
+// with Env for the conformance suite.
+type Clock struct{ *testclock.Clock }
 
 // NewClock returns a Clock.
 func NewClock() *Clock {
-	return &Clock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time; pass it to ratelimit.WithClock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return &Clock{testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))}
 }
 
 // Env returns the Env of a backend that reads c: exact, advanced at once.

@@ -191,9 +191,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, cfg config) error {
 	// The writer opens first so that WAL is on before any reader connects.
 	// synchronous(NORMAL) in WAL mode syncs at checkpoints, not at every
 	// commit: a crash of authd loses nothing, a power loss can lose the
-	// last commits (a refresh rotation, a logout). It halves the CPU of a
-	// refresh and lifts embedded refreshes ~2x (docs/benchmarks.md); a
-	// deployment that cannot accept it sets _pragma=synchronous(FULL).
+	// last commits (a refresh rotation, a logout). The fsync per commit it
+	// saves is most of an embedded refresh's cost (figures in
+	// docs/benchmarks.md); a deployment that cannot accept the loss sets
+	// _pragma=synchronous(FULL).
 	w, err := openSQLitePool(ctx, name, joinQuery(busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate", query), 1)
 	if err != nil {
 		return err
