@@ -90,6 +90,7 @@ func (l *roleList) Scan(src any) error {
 	if roles == nil {
 		roles = []string{}
 	}
+	slices.Sort(roles) // MySQL's JSON_ARRAYAGG has no ORDER BY
 	*l = roles
 	return nil
 }
