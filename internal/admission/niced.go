@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"time"
 )
 
 // NicedPool runs functions on a fixed set of goroutines, each locked to an
@@ -17,16 +16,21 @@ import (
 // The Go scheduler does not know about priorities: a pool worker holds a P
 // while it runs, and a goroutine waiting for a P waits for the runtime to
 // preempt it (a scheduler time slice). So Run lends the process a P for as
-// long as pool functions run: GOMAXPROCS is raised to the usual value plus
-// the most functions running at once, and given back through
-// runtime.SetDefaultGOMAXPROCS once none has run for lendIdle, which turns
-// the runtime's automatic updates from the CPU limit back on (setting
-// GOMAXPROCS turns them off). Keeping it raised for good would be simpler
-// but costs every request: with more Ps than CPUs the scheduler wakes idle
-// threads on every ready goroutine, which measurably raises the CPU each
-// verification costs (docs/benchmarks.md, "Figures behind design
-// choices"). Each change stops the world for microseconds; a burst of
-// logins makes a few, not two per bcrypt.
+// long as its function runs: GOMAXPROCS is the runtime's default plus the
+// functions running now, and when none runs it goes back through
+// runtime.SetDefaultGOMAXPROCS, which turns the runtime's automatic updates
+// from the CPU limit back on (setting GOMAXPROCS turns them off). So
+// between logins authd follows its container's CPU quota, and a change of
+// the quota during a bcrypt takes effect when it ends.
+//
+// Two designs that change GOMAXPROCS less often were measured and left
+// (docs/benchmarks.md, "Figures behind design choices"): keeping the Ps
+// raised for good costs every request (with more Ps than CPUs the scheduler
+// wakes idle threads on every ready goroutine), and keeping them lent for a
+// whole burst of logins made verification during a login flood several
+// times slower at p99 and overflowed the bcrypt queue. A change stops the
+// world for microseconds, twice per bcrypt, which takes a quarter of a
+// second.
 //
 // Lowering a thread's own priority needs no privilege. It is implemented
 // on Linux, where every thread has its own nice value; NewNicedPool fails
@@ -122,59 +126,36 @@ func (p *NicedPool) Run(f func()) {
 	<-done
 }
 
-// lendIdle is how long the lent Ps stay after the last pool function
-// returned. Logins come in bursts: lending for the burst rather than per
-// function keeps GOMAXPROCS changes (each a stop-the-world) to a couple
-// per burst instead of two per bcrypt. A variable so tests can shorten it.
-var lendIdle = 2 * time.Second
-
-// lent counts the Ps lent to pool functions, in every pool of the
-// process: GOMAXPROCS is process-wide, so the count is too.
+// lent counts the Ps lent to pool functions running now, in every pool of
+// the process: GOMAXPROCS is process-wide, so the count is too.
 var lent struct {
 	sync.Mutex
-	running  int
-	base     int // GOMAXPROCS before the first loan of a burst
-	raisedTo int // GOMAXPROCS while lent; 0 when it is the runtime's default
-	burst    uint64
+	running int
+	base    int // the runtime's default GOMAXPROCS, read when the first starts
 }
 
-// lendP makes sure a P is lent for a pool function about to run:
-// GOMAXPROCS is raised to the base plus the most functions running at once
-// in this burst, and only ever raised during it.
+// lendP raises GOMAXPROCS by one for a pool function about to run.
 func lendP() {
 	lent.Lock()
 	defer lent.Unlock()
-	if lent.raisedTo == 0 {
+	if lent.running == 0 {
 		lent.base = runtime.GOMAXPROCS(0)
 	}
 	lent.running++
-	lent.burst++ // a pending give-back of an earlier idle moment is void
-	if want := lent.base + lent.running; want > lent.raisedTo {
-		runtime.GOMAXPROCS(want)
-		lent.raisedTo = want
-	}
+	runtime.GOMAXPROCS(lent.base + lent.running)
 }
 
-// returnP notes that a pool function returned. When none runs for
-// lendIdle, the Ps go back through runtime.SetDefaultGOMAXPROCS, which
-// also turns the runtime's automatic updates (a container's CPU limit
-// changing) back on, which runtime.GOMAXPROCS(n) had turned off.
+// returnP gives back the P of a pool function that returned; the last one
+// hands GOMAXPROCS back to the runtime's default and automatic updates.
 func returnP() {
 	lent.Lock()
 	defer lent.Unlock()
 	lent.running--
 	if lent.running > 0 {
+		runtime.GOMAXPROCS(lent.base + lent.running)
 		return
 	}
-	burst := lent.burst
-	time.AfterFunc(lendIdle, func() {
-		lent.Lock()
-		defer lent.Unlock()
-		if lent.running == 0 && lent.burst == burst && lent.raisedTo != 0 {
-			runtime.SetDefaultGOMAXPROCS()
-			lent.raisedTo = 0
-		}
-	})
+	runtime.SetDefaultGOMAXPROCS()
 }
 
 // Close stops the workers once the running functions return; their

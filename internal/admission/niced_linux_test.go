@@ -24,10 +24,7 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	base := threadNice(t)
-	returnLentPs()
 	procs := runtime.GOMAXPROCS(0)
-	defer func(d time.Duration) { lendIdle = d }(lendIdle)
-	lendIdle = 100 * time.Millisecond
 	p, err := NewNicedPool(2, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -74,17 +71,9 @@ func TestNicedPoolRunsOnLowPriorityThreads(t *testing.T) {
 	if got := threadNice(t); got != base {
 		t.Fatalf("caller's thread went from nice %d to %d", base, got)
 	}
-	// The Ps stay lent for the rest of a burst, and go back once the
-	// pool has been idle for lendIdle.
-	if got := runtime.GOMAXPROCS(0); got != procs+2 {
-		t.Fatalf("GOMAXPROCS %d right after the workers are done, want %d still", got, procs+2)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.GOMAXPROCS(0) != procs && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// Both Ps are back once both functions have returned.
 	if got := runtime.GOMAXPROCS(0); got != procs {
-		t.Fatalf("GOMAXPROCS %d after the pool went idle, want %d again", got, procs)
+		t.Fatalf("GOMAXPROCS %d after the workers are done, want the default %d again", got, procs)
 	}
 	if p.Workers() != 2 {
 		t.Fatalf("Workers() = %d", p.Workers())
@@ -182,46 +171,45 @@ func TestNicedPoolLeavesTheMainThreadAlone(t *testing.T) {
 	}
 }
 
-// TestNicedPoolLendsPsPerBurst: GOMAXPROCS changes a few times per burst
-// of pool functions, not twice per function, and goes back to the
-// runtime's default when the burst is over.
-func TestNicedPoolLendsPsPerBurst(t *testing.T) {
-	returnLentPs()
+// Each pool function runs with one more P than the runtime's default, two
+// running at once with two more, and once none runs GOMAXPROCS is the
+// default again (runtime.SetDefaultGOMAXPROCS, so the runtime's automatic
+// updates from the CPU limit are on again).
+func TestNicedPoolLendsAPPerFunction(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
-	defer func(d time.Duration) { lendIdle = d }(lendIdle)
-	lendIdle = 200 * time.Millisecond
-	p, err := NewNicedPool(1, 10)
+	p, err := NewNicedPool(2, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	seen := map[int]int{}
-	for range 50 { // one after the other, as a queue of logins runs
+	for range 20 { // one after the other, as a queue of logins runs
 		p.Run(func() { seen[runtime.GOMAXPROCS(0)]++ })
+		if got := runtime.GOMAXPROCS(0); got != procs {
+			t.Fatalf("GOMAXPROCS %d after a function returned, want the default %d", got, procs)
+		}
 	}
-	if seen[procs+1] != 50 {
+	if seen[procs+1] != 20 {
 		t.Fatalf("GOMAXPROCS seen inside the functions: %v, want %d every time", seen, procs+1)
 	}
-	if got := runtime.GOMAXPROCS(0); got != procs+1 {
-		t.Fatalf("GOMAXPROCS %d between the functions of a burst, want %d (the P stays lent)", got, procs+1)
+
+	first, release := make(chan struct{}), make(chan struct{})
+	go p.Run(func() { close(first); <-release })
+	<-first
+	var during int
+	p.Run(func() { during = runtime.GOMAXPROCS(0) })
+	if during != procs+2 {
+		t.Errorf("GOMAXPROCS %d with two functions running, want %d", during, procs+2)
 	}
+	if got := runtime.GOMAXPROCS(0); got != procs+1 {
+		t.Errorf("GOMAXPROCS %d with one function still running, want %d", got, procs+1)
+	}
+	close(release)
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.GOMAXPROCS(0) != procs && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(time.Millisecond) // the first Run returns on its own goroutine
 	}
 	if got := runtime.GOMAXPROCS(0); got != procs {
-		t.Fatalf("GOMAXPROCS %d after the burst, want the default %d", got, procs)
-	}
-}
-
-// returnLentPs gives back Ps an earlier test's pool still holds (its idle
-// wait not over), so that a test starts from the runtime's default.
-func returnLentPs() {
-	lent.Lock()
-	defer lent.Unlock()
-	lent.burst++ // voids the pending give-back
-	if lent.running == 0 && lent.raisedTo != 0 {
-		runtime.SetDefaultGOMAXPROCS()
-		lent.raisedTo = 0
+		t.Fatalf("GOMAXPROCS %d once none runs, want the default %d", got, procs)
 	}
 }
