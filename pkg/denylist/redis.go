@@ -26,7 +26,7 @@ type Redis struct {
 	now     func() time.Time
 	script  *redis.Script
 	checks  checkBatcher
-	acks    replicaAcks // WithMinReplicasAck
+	acks    replicaAcks              // WithMinReplicasAck
 	markers atomic.Pointer[[]string] // generation marker keys (generation.go)
 }
 
