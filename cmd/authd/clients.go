@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/auth"
 )
 
@@ -106,11 +105,7 @@ func (c *command) clients(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("%w: %s", errUsage, clientsUsage)
 	}
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, log)
+	a, _, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,17 @@ func (c *command) load() (config.Config, *slog.Logger, error) {
 	return cfg, newLogger(c.stderr, cfg.LogLevel, cfg.LogFormat), nil
 }
 
+// openApp loads the configuration and opens the App an admin command
+// works on; the caller closes it.
+func (c *command) openApp(ctx context.Context) (*app.App, config.Config, error) {
+	cfg, log, err := c.load()
+	if err != nil {
+		return nil, cfg, err
+	}
+	a, err := app.Open(ctx, cfg, log)
+	return a, cfg, err
+}
+
 func (c *command) serve(ctx context.Context) error {
 	cfg, log, err := c.load()
 	if err != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/authd/authd/internal/app"
 )
 
 const denylistUsage = "denylist rebuild"
@@ -18,11 +16,7 @@ func (c *command) denylist(ctx context.Context, args []string) error {
 	if len(args) != 1 || args[0] != "rebuild" {
 		return fmt.Errorf("%w: %s", errUsage, denylistUsage)
 	}
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, log)
+	a, _, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}

@@ -45,11 +45,7 @@ func (c *command) users(ctx context.Context, args []string) error {
 				errUsage, rest[1], store.MaxRoleLength)
 		}
 	}
-	cfg, log, err := c.load()
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, log)
+	a, cfg, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
