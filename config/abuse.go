@@ -148,16 +148,8 @@ const (
 
 // abuseChecks are the validation rows of the rate limits, the bcrypt gate,
 // the password policy and TLS.
-func (c Config) abuseChecks() []struct {
-	bad  bool
-	name string
-	msg  string
-} {
-	rows := []struct {
-		bad  bool
-		name string
-		msg  string
-	}{
+func (c Config) abuseChecks() []check {
+	rows := []check{
 		{strings.TrimSpace(c.RateLimitKeyPrefix) == "", "AUTHD_RATELIMIT_KEY_PREFIX", "must not be empty"},
 		{c.BcryptMaxConcurrent < 0 || c.BcryptMaxConcurrent > maxBcryptSlots, "AUTHD_BCRYPT_MAX_CONCURRENT", fmt.Sprintf("must be 0 (automatic) to %d", maxBcryptSlots)},
 		{c.BcryptNice < 0 || c.BcryptNice > 19, "AUTHD_BCRYPT_NICE", "must be 0 (normal priority) to 19"},
@@ -176,18 +168,10 @@ func (c Config) abuseChecks() []struct {
 		} else {
 			*s.dst = l
 		}
-		rows = append(rows, struct {
-			bad  bool
-			name string
-			msg  string
-		}{err != nil, s.env, msg})
+		rows = append(rows, check{err != nil, s.env, msg})
 	}
 	for _, f := range failureBudgets(parsed) {
-		rows = append(rows, struct {
-			bad  bool
-			name string
-			msg  string
-		}{f.value.Burst != f.value.Rate, f.env, errFailureBudgetBurst})
+		rows = append(rows, check{f.value.Burst != f.value.Rate, f.env, errFailureBudgetBurst})
 	}
 	return rows
 }

@@ -45,16 +45,8 @@ func (c Config) TrustedProxyList() []string {
 
 // mailChecks are the validation rows of the mail, account and proxy
 // settings.
-func (c Config) mailChecks() []struct {
-	bad  bool
-	name string
-	msg  string
-} {
-	return []struct {
-		bad  bool
-		name string
-		msg  string
-	}{
+func (c Config) mailChecks() []check {
+	return []check{
 		{c.PublicURL != "" && !validPublicURL(c.PublicURL), "AUTHD_PUBLIC_URL", "must be an absolute http(s) URL without query or fragment, e.g. https://app.example.com"},
 		{c.SMTPURL != "" && !validSMTPURL(c.SMTPURL), "AUTHD_SMTP_URL", "must be smtp://[user:pass@]host[:port][?starttls=required|opportunistic] or smtps://[user:pass@]host[:port] (user and password URL-encoded)"},
 		{c.SMTPURL != "" && c.MailFrom == "", "AUTHD_MAIL_FROM", "is required with AUTHD_SMTP_URL, e.g. Example <no-reply@example.com>"},

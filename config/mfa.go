@@ -41,16 +41,8 @@ func (c Config) MFARequiredRoleList() []string {
 }
 
 // mfaChecks are the validation rows of the second-factor settings.
-func (c Config) mfaChecks() []struct {
-	bad  bool
-	name string
-	msg  string
-} {
-	return []struct {
-		bad  bool
-		name string
-		msg  string
-	}{
+func (c Config) mfaChecks() []check {
+	return []check{
 		{c.MFATokenTTL < minMFATokenTTL || c.MFATokenTTL > maxMFATokenTTL, "AUTHD_MFA_TOKEN_TTL", "must be between 1m and 15m"},
 		{len(c.MFAIssuer) > 64 || strings.ContainsAny(c.MFAIssuer, ":\r\n"), "AUTHD_MFA_ISSUER", "must be at most 64 characters, without a colon (the otpauth URI's separator) or line breaks"},
 	}

@@ -54,17 +54,9 @@ func ParseAuditRetention(s string) (time.Duration, error) {
 }
 
 // retentionChecks are the validation rows of the retention settings.
-func (c Config) retentionChecks() []struct {
-	bad  bool
-	name string
-	msg  string
-} {
+func (c Config) retentionChecks() []check {
 	_, err := c.AuditRetentionPeriod()
-	return []struct {
-		bad  bool
-		name string
-		msg  string
-	}{
+	return []check{
 		{err != nil, "AUTHD_AUDIT_RETENTION", errRetention.Error()},
 	}
 }

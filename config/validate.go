@@ -59,6 +59,14 @@ func validDatabaseURL(s string) bool {
 	return strings.HasPrefix(scheme, "mongodb") || strings.Trim(u.Path, "/") != ""
 }
 
+// check is one validation row: when bad, the setting name is reported
+// with msg.
+type check struct {
+	bad  bool
+	name string
+	msg  string
+}
+
 // validate returns one problem per invalid setting, each naming its
 // environment variable.
 func (c Config) validate() []string {
@@ -67,11 +75,7 @@ func (c Config) validate() []string {
 	if c.RedisURL != "" {
 		_, redisErr = redisurl.Parse(c.RedisURL)
 	}
-	checks := []struct {
-		bad  bool
-		name string
-		msg  string
-	}{
+	checks := []check{
 		{!validHostPort(c.Addr), "AUTHD_ADDR", "must be host:port or :port, e.g. :8080"},
 		{!validHTTPURL(c.Issuer), "AUTHD_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://auth.example.com"},
 		{c.DataDir == "", "AUTHD_DATA_DIR", "must not be empty"},
