@@ -32,8 +32,7 @@ func (a *API) verifyEmail(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()})
+	writePrivate(c, http.StatusOK, userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()})
 }
 
 func (a *API) resendVerification(c *gin.Context) {
@@ -41,8 +40,7 @@ func (a *API) resendVerification(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusAccepted, accepted)
+	writePrivate(c, http.StatusAccepted, accepted)
 }
 
 // forgotPassword answers 202 with the same body whether or not the email
@@ -58,8 +56,7 @@ func (a *API) forgotPassword(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusAccepted, accepted)
+	writePrivate(c, http.StatusAccepted, accepted)
 }
 
 func (a *API) resetPassword(c *gin.Context) {

@@ -96,8 +96,7 @@ func (a *API) adminListUsers(c *gin.Context) {
 	for i, u := range page.Users {
 		users[i] = adminUser(u)
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"users": users, "next_cursor": nextCursor(page.NextCursor)})
+	writePrivate(c, http.StatusOK, gin.H{"users": users, "next_cursor": nextCursor(page.NextCursor)})
 }
 
 func (a *API) adminUser(c *gin.Context) {
@@ -106,8 +105,7 @@ func (a *API) adminUser(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, adminUserDetailResponse{adminUserResponse: adminUser(d.User), Sessions: d.Sessions})
+	writePrivate(c, http.StatusOK, adminUserDetailResponse{adminUserResponse: adminUser(d.User), Sessions: d.Sessions})
 }
 
 func (a *API) adminCreateUser(c *gin.Context) {
@@ -133,13 +131,13 @@ func (a *API) adminCreateUser(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
 	c.Header("Location", "/v1/admin/users/"+u.ID)
-	c.JSON(http.StatusCreated, adminUser(u))
+	writePrivate(c, http.StatusCreated, adminUser(u))
 }
 
-// adminAction answers 204 after an action on the user in the path.
-func (a *API) adminAction(do func(ctx context.Context, actor auth.Actor, userID string) error) gin.HandlerFunc {
+// adminAction answers 204 after an action on the user or client named by
+// the id in the path.
+func (a *API) adminAction(do func(ctx context.Context, actor auth.Actor, id string) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := do(c.Request.Context(), actorOf(c), c.Param("id")); err != nil {
 			a.writeError(c, err)
@@ -201,8 +199,7 @@ func (a *API) adminAudit(c *gin.Context) {
 		events[i] = auditEventResponse{ID: e.ID, At: e.At.UTC(), Type: e.Type, Outcome: e.Outcome, UserID: e.UserID,
 			ActorID: e.ActorID, SessionID: e.SessionID, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail}
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"events": events, "next_cursor": nextCursor(page.NextCursor)})
+	writePrivate(c, http.StatusOK, gin.H{"events": events, "next_cursor": nextCursor(page.NextCursor)})
 }
 
 // readQuery returns the named query parameters (absent: ""), refusing

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -16,9 +15,9 @@ func (a *API) adminClientRoutes(g *gin.RouterGroup) {
 	g.POST("/clients", a.adminCreateClient)
 	g.GET("/clients/:id", a.adminGetClient)
 	g.POST("/clients/:id/rotate-secret", a.adminRotateClientSecret)
-	g.POST("/clients/:id/disable", a.adminDisableClient)
-	g.POST("/clients/:id/enable", a.adminEnableClient)
-	g.DELETE("/clients/:id", a.adminDeleteClient)
+	g.POST("/clients/:id/disable", a.adminAction(a.svc.DisableClient))
+	g.POST("/clients/:id/enable", a.adminAction(a.svc.EnableClient))
+	g.DELETE("/clients/:id", a.adminAction(a.svc.DeleteClient))
 }
 
 // clientResponse is a client as the admin API shows it: never a secret.
@@ -64,8 +63,7 @@ func (a *API) adminListClients(c *gin.Context) {
 	for i, ci := range cs {
 		out[i] = toClientResponse(ci)
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"clients": out})
+	writePrivate(c, http.StatusOK, gin.H{"clients": out})
 }
 
 func (a *API) adminCreateClient(c *gin.Context) {
@@ -83,8 +81,7 @@ func (a *API) adminCreateClient(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
+	writePrivate(c, http.StatusCreated, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
 }
 
 func (a *API) adminGetClient(c *gin.Context) {
@@ -93,8 +90,7 @@ func (a *API) adminGetClient(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, toClientResponse(ci))
+	writePrivate(c, http.StatusOK, toClientResponse(ci))
 }
 
 func (a *API) adminRotateClientSecret(c *gin.Context) {
@@ -120,28 +116,5 @@ func (a *API) adminRotateClientSecret(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
-}
-
-func (a *API) adminDisableClient(c *gin.Context) {
-	a.adminClientAction(c, a.svc.DisableClient)
-}
-
-func (a *API) adminEnableClient(c *gin.Context) {
-	a.adminClientAction(c, a.svc.EnableClient)
-}
-
-func (a *API) adminDeleteClient(c *gin.Context) {
-	a.adminClientAction(c, a.svc.DeleteClient)
-}
-
-// adminClientAction runs one action on the client named in the path and
-// answers 204.
-func (a *API) adminClientAction(c *gin.Context, act func(ctx context.Context, actor auth.Actor, id string) error) {
-	if err := act(c.Request.Context(), actorOf(c), c.Param("id")); err != nil {
-		a.writeError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	writePrivate(c, http.StatusOK, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
 }

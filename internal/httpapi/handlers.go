@@ -188,8 +188,7 @@ func (a *API) me(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store") // account data, for the token's holder only
-	c.JSON(http.StatusOK, meResponse{
+	writePrivate(c, http.StatusOK, meResponse{
 		userResponse: userResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()},
 		Roles:        roles,
 		MFA:          mfaResponse{TOTP: st.TOTP, RecoveryCodesLeft: st.RecoveryCodesLeft},
@@ -274,10 +273,17 @@ func (a *API) ready(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
-func writeTokens(c *gin.Context, t *auth.Tokens) {
+// writePrivate answers status with v as JSON marked Cache-Control:
+// no-store: the body is the caller's own (account data, sessions, tokens,
+// secrets), which no browser or shared cache may keep.
+func writePrivate(c *gin.Context, status int, v any) {
 	c.Header("Cache-Control", "no-store")
+	c.JSON(status, v)
+}
+
+func writeTokens(c *gin.Context, t *auth.Tokens) {
 	c.Header("Pragma", "no-cache")
-	c.JSON(http.StatusOK, tokenResponse{
+	writePrivate(c, http.StatusOK, tokenResponse{
 		AccessToken:      t.AccessToken,
 		TokenType:        "Bearer",
 		ExpiresIn:        int64(t.AccessExpiresIn / time.Second),

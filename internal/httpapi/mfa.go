@@ -83,8 +83,7 @@ func (a *API) enrollTOTP(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, totpEnrollmentResponse{
+	writePrivate(c, http.StatusOK, totpEnrollmentResponse{
 		Secret: e.Secret, OTPAuthURI: e.URI, QRPNG: base64.StdEncoding.EncodeToString(e.QRPNG),
 	})
 }
@@ -94,8 +93,7 @@ type recoveryCodesResponse struct {
 }
 
 func writeRecoveryCodes(c *gin.Context, codes []string) {
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
+	writePrivate(c, http.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
 }
 
 func (a *API) confirmTOTP(c *gin.Context) {

@@ -27,8 +27,7 @@ func (a *API) sessions(c *gin.Context) {
 		out[i] = sessionResponse{ID: s.ID, CreatedAt: s.CreatedAt.UTC(), LastRefreshedAt: s.LastRefreshedAt.UTC(),
 			UserAgent: s.UserAgent, IP: s.IP, Current: s.Current}
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"sessions": out})
+	writePrivate(c, http.StatusOK, gin.H{"sessions": out})
 }
 
 func (a *API) revokeSession(c *gin.Context) {
