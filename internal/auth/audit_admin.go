@@ -51,10 +51,9 @@ func (s *Service) AuditEvents(ctx context.Context, f AuditFilter) (AuditPage, er
 	if err != nil {
 		return AuditPage{}, err
 	}
-	page := AuditPage{Events: events}
-	if len(events) > limit {
-		page.Events = events[:limit]
-		page.NextCursor = encodeCursor(auditCursor{Before: page.Events[limit-1].ID})
-	}
+	var page AuditPage
+	page.Events, page.NextCursor = cutPage(events, limit, func(e store.AuditEvent) string {
+		return encodeCursor(auditCursor{Before: e.ID})
+	})
 	return page, nil
 }

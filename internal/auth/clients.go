@@ -269,15 +269,21 @@ func (s *Service) Client(ctx context.Context, id string) (ClientInfo, error) {
 
 var errNoClient = fail(ErrNotFound, "no such client")
 
+// clientErr is a store error about a client as the service reports it:
+// the store's not-found is errNoClient, anything else unchanged.
+func clientErr(err error) error {
+	if isNotFound(err) {
+		return errNoClient
+	}
+	return err
+}
+
 func (s *Service) clientByID(ctx context.Context, id string) (store.Client, error) {
 	if !IsClientID(id) {
 		return store.Client{}, errNoClient
 	}
 	c, err := s.store.ClientByID(ctx, id)
-	if isNotFound(err) {
-		return store.Client{}, errNoClient
-	}
-	return c, err
+	return c, clientErr(err)
 }
 
 // RotateClientSecret gives a client a new secret, returned this once. The
@@ -297,11 +303,7 @@ func (s *Service) RotateClientSecret(ctx context.Context, actor Actor, id string
 	if grace > 0 {
 		r.PrevExpiresAt = now.Add(grace)
 	}
-	err := s.store.RotateClientSecret(ctx, r)
-	if isNotFound(err) {
-		return ClientSecret{}, errNoClient
-	}
-	if err != nil {
+	if err := clientErr(s.store.RotateClientSecret(ctx, r)); err != nil {
 		return ClientSecret{}, err
 	}
 	c, err := s.store.ClientByID(ctx, id)
@@ -322,10 +324,7 @@ func (s *Service) DisableClient(ctx context.Context, actor Actor, id string) err
 		return err
 	}
 	now := s.cfg.Clock()
-	if err := s.store.SetClientDisabled(ctx, id, true, now); err != nil {
-		if isNotFound(err) {
-			return errNoClient
-		}
+	if err := clientErr(s.store.SetClientDisabled(ctx, id, true, now)); err != nil {
 		return err
 	}
 	if err := s.revokeClientTokens(ctx, id, now); err != nil {
@@ -341,11 +340,7 @@ func (s *Service) EnableClient(ctx context.Context, actor Actor, id string) erro
 	if _, err := s.clientByID(ctx, id); err != nil {
 		return err
 	}
-	err := s.store.SetClientDisabled(ctx, id, false, s.cfg.Clock())
-	if isNotFound(err) {
-		return errNoClient
-	}
-	if err != nil {
+	if err := clientErr(s.store.SetClientDisabled(ctx, id, false, s.cfg.Clock())); err != nil {
 		return err
 	}
 	s.record(ctx, clientEvent(EventClientEnabled, id, actor))
@@ -366,11 +361,7 @@ func (s *Service) DeleteClient(ctx context.Context, actor Actor, id string) erro
 	if err := s.revokeClientTokens(ctx, id, now); err != nil {
 		return failWith(ErrUnavailable, "the client's tokens could not be revoked, so it was disabled, not deleted; retry", err)
 	}
-	err := s.store.DeleteClient(ctx, id)
-	if isNotFound(err) {
-		return errNoClient
-	}
-	if err != nil {
+	if err := clientErr(s.store.DeleteClient(ctx, id)); err != nil {
 		return err
 	}
 	s.record(ctx, clientEvent(EventClientDeleted, id, actor))

@@ -31,6 +31,17 @@ type auditCursor struct {
 	Before int64 `json:"b"`
 }
 
+// cutPage turns rows read with a limit of limit+1 into a page: one more
+// row than asked for says that another page exists, so the last page
+// carries no cursor to an empty one. next is the cursor after the last
+// row kept, "" on the last page.
+func cutPage[T any](rows []T, limit int, cursor func(T) string) (page []T, next string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	return rows[:limit], cursor(rows[limit-1])
+}
+
 func encodeCursor(v any) string {
 	b, _ := json.Marshal(v) // the cursor types always marshal
 	return cursorEncoding.EncodeToString(b)

@@ -62,19 +62,14 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error)
 			return UserPage{}, err
 		}
 	}
-	// One more than asked for says whether another page exists, so the
-	// last page carries no cursor to an empty one.
 	users, err := s.store.ListUsers(ctx, store.UserQuery{
 		After: after, Limit: limit + 1, EmailPrefix: prefix, Role: f.Role, Disabled: f.Disabled,
 	})
 	if err != nil {
 		return UserPage{}, err
 	}
-	page := UserPage{Users: users}
-	if len(users) > limit {
-		page.Users = users[:limit]
-		page.NextCursor = encodeUserCursor(page.Users[limit-1])
-	}
+	var page UserPage
+	page.Users, page.NextCursor = cutPage(users, limit, encodeUserCursor)
 	return page, nil
 }
 
