@@ -24,12 +24,7 @@ type Bcrypt struct {
 }
 
 // Rate returns CPUs ÷ PerCompare.
-func (b Bcrypt) Rate() float64 {
-	if b.PerCompare <= 0 {
-		return 0
-	}
-	return float64(b.CPUs) / b.PerCompare.Seconds()
-}
+func (b Bcrypt) Rate() float64 { return perSecond(float64(b.CPUs), b.PerCompare) }
 
 // Basis describes the bound for a report.
 func (b Bcrypt) Basis() string {

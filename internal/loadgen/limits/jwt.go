@@ -26,12 +26,7 @@ type JWT struct {
 }
 
 // Rate returns verifications per second.
-func (j JWT) Rate() float64 {
-	if j.Elapsed <= 0 {
-		return 0
-	}
-	return float64(j.Ops) / j.Elapsed.Seconds()
-}
+func (j JWT) Rate() float64 { return perSecond(float64(j.Ops), j.Elapsed) }
 
 // Basis describes the bound for a report.
 func (j JWT) Basis() string {

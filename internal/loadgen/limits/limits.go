@@ -51,6 +51,15 @@ type Check struct {
 // WriteChecks flags a ratio as disturbed.
 const NoisyCores = 0.2
 
+// perSecond returns n ÷ d per second; 0 when d is not positive (not
+// measured), so that a bound never divides by zero.
+func perSecond(n float64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return n / d.Seconds()
+}
+
 // CPURatio returns BoundCPU ÷ ServerCPU (0 unless both are known).
 func (c Check) CPURatio() float64 {
 	if c.ServerCPU <= 0 || c.BoundCPU <= 0 {

@@ -31,12 +31,7 @@ type Rotation struct {
 }
 
 // Rate returns committed transactions per second.
-func (r Rotation) Rate() float64 {
-	if r.Elapsed <= 0 {
-		return 0
-	}
-	return float64(r.Tx) / r.Elapsed.Seconds()
-}
+func (r Rotation) Rate() float64 { return perSecond(float64(r.Tx), r.Elapsed) }
 
 // Basis describes the bound for a report.
 func (r Rotation) Basis() string {
