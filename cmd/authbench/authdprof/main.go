@@ -1,7 +1,8 @@
 // Command authdprof runs authd in-process, configured exactly as authd
 // serve is (AUTHD_* variables, optional -config file), with the runtime
-// profiles served on a loopback address: a stand-in for the pprof endpoint
-// authd does not have yet, used to profile authd under authbench's load.
+// profiles served on a loopback address by default (-pprof sets
+// AUTHD_PPROF_ADDR, which authd serves itself), used to profile authd
+// under authbench's load.
 //
 //	authdprof -pprof 127.0.0.1:6060 &
 //	authbench -scenario refresh -duration 15s &
@@ -20,14 +21,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
 	rpprof "runtime/pprof"
 	"syscall"
-	"time"
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
@@ -76,20 +74,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		defer rpprof.StopCPUProfile()
 	}
 	if *pprofAddr != "" {
-		ln, err := listenLoopback(*pprofAddr)
-		if err != nil {
+		if err := checkLoopback(*pprofAddr); err != nil {
 			return fmt.Errorf("-pprof: %w", err)
 		}
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		log.Info("pprof listening", slog.String("addr", ln.Addr().String()))
+		cfg.PprofAddr = *pprofAddr
 	}
 
 	a, err := app.Open(ctx, cfg, log)
@@ -105,15 +93,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return a.Serve(ctx, ln)
 }
 
-// listenLoopback listens on addr, which must be a loopback IP and port: the
-// profiles show the process's internals and must not leave the machine.
-func listenLoopback(addr string) (net.Listener, error) {
+// checkLoopback accepts only a loopback IP and port: the profiles show the
+// process's internals and must not leave the machine.
+func checkLoopback(addr string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !ap.Addr().IsLoopback() {
-		return nil, errors.New(addr + " is not a loopback address")
+		return errors.New(addr + " is not a loopback address")
 	}
-	return net.Listen("tcp", addr)
+	return nil
 }
