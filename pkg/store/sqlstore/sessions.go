@@ -185,6 +185,16 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 	login := dbTime(sess.CreatedAt)
 	args := []any{sess.ID, sess.ClientID, sess.UserAgent, sess.IP, sess.RefreshJTI, dbTime(sess.RefreshIssuedAt),
 		dbTime(sess.ExpiresAt), dbTime(sess.CreatedAt), dbTime(sess.LastRefreshedAt), amr, dbTime(sess.AuthTime)}
+	if s.d.postgres {
+		res, err := exec(ctx, s.wq, s.sq.insert, append([]any{login, login, sess.UserID, sess.CredentialVersion}, args...)...)
+		if err != nil {
+			return store.Session{}, mapWriteErr("create session", err)
+		}
+		if err := s.requireVersion(ctx, s.wq, res, sess.UserID); err != nil {
+			return store.Session{}, err
+		}
+		return sess, nil
+	}
 	if s.d.mysql {
 		err = s.inTx(ctx, func(tx runner) error {
 			res, err := exec(ctx, tx, s.sq.loginGuard, login, login, sess.UserID, sess.CredentialVersion)
@@ -197,35 +207,19 @@ func (s *Store) CreateSession(ctx context.Context, ns store.NewSession) (store.S
 			_, err = exec(ctx, tx, s.sq.insert, append(args, sess.UserID, sess.CredentialVersion)...)
 			return err
 		})
-		switch {
-		case err != nil && isVersionErr(err):
-			return store.Session{}, err
-		case err != nil:
-			return store.Session{}, mapWriteErr("create session", err)
-		}
-		return sess, nil
-	}
-	if s.d.postgres {
-		res, err := exec(ctx, s.wq, s.sq.insert, append([]any{login, login, sess.UserID, sess.CredentialVersion}, args...)...)
-		if err != nil {
-			return store.Session{}, mapWriteErr("create session", err)
-		}
-		if err := s.requireVersion(ctx, s.wq, res, sess.UserID); err != nil {
-			return store.Session{}, err
-		}
-		return sess, nil
-	}
-	err = s.inTx(ctx, func(tx runner) error {
-		res, err := exec(ctx, tx, s.sq.insert, append(args, sess.UserID, sess.CredentialVersion)...)
-		if err != nil {
+	} else {
+		err = s.inTx(ctx, func(tx runner) error {
+			res, err := exec(ctx, tx, s.sq.insert, append(args, sess.UserID, sess.CredentialVersion)...)
+			if err != nil {
+				return err
+			}
+			if err := s.requireVersion(ctx, tx, res, sess.UserID); err != nil {
+				return err
+			}
+			_, err = exec(ctx, tx, s.sq.loginAt, login, login, sess.UserID)
 			return err
-		}
-		if err := s.requireVersion(ctx, tx, res, sess.UserID); err != nil {
-			return err
-		}
-		_, err = exec(ctx, tx, s.sq.loginAt, login, login, sess.UserID)
-		return err
-	})
+		})
+	}
 	switch {
 	case err != nil && isVersionErr(err):
 		return store.Session{}, err
