@@ -3,13 +3,11 @@ package mongostore
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/authd/authd/pkg/store"
@@ -73,11 +71,8 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 // ClientByID returns a client, or store.ErrNotFound.
 func (s *Store) ClientByID(ctx context.Context, id string) (store.Client, error) {
 	var d clientDoc
-	if err := s.clients.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return store.Client{}, notFound("client", id)
-		}
-		return store.Client{}, mapErr("get client", err)
+	if err := readErr(s.clients.FindOne(ctx, byID(id)).Decode(&d), "get client", "client", id); err != nil {
+		return store.Client{}, err
 	}
 	return d.client(), nil
 }
@@ -136,13 +131,7 @@ func (s *Store) SetClientDisabled(ctx context.Context, id string, disabled bool,
 		at = s.now()
 	}
 	res, err := s.clients.UpdateOne(ctx, byID(id), set(bson.E{Key: "disabled", Value: disabled}, bson.E{Key: "updated_at", Value: micros(at)}))
-	if err != nil {
-		return mapErr("set client disabled", err)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("client", id)
-	}
-	return nil
+	return updateErr(res, err, "set client disabled", "client", id)
 }
 
 // DeleteClient deletes a client; an unknown one is store.ErrNotFound.

@@ -84,3 +84,24 @@ func mapErr(op string, err error) error {
 func notFound(what string, id any) error {
 	return fmt.Errorf("mongostore: %s %q: %w", what, fmt.Sprint(id), store.ErrNotFound)
 }
+
+// readErr maps the error of reading one document: none there is
+// notFound(what, id), any other error mapErr(op), nil stays nil.
+func readErr(err error, op, what string, id any) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return notFound(what, id)
+	}
+	return mapErr(op, err)
+}
+
+// updateErr maps the outcome of updating one document: an error is
+// mapErr(op), no document matched notFound(what, id).
+func updateErr(res *mongo.UpdateResult, err error, op, what string, id any) error {
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(what, id)
+	}
+	return nil
+}

@@ -85,11 +85,8 @@ func (s *Store) SetPendingTOTP(ctx context.Context, userID string, sealed []byte
 func (s *Store) TOTP(ctx context.Context, userID string) (store.TOTP, error) {
 	var d mfaDoc
 	err := s.mfa.FindOne(ctx, bson.D{{Key: "_id", Value: userID}, {Key: "has_totp", Value: true}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return store.TOTP{}, notFound("TOTP of user", userID)
-	}
-	if err != nil {
-		return store.TOTP{}, mapErr("TOTP", err)
+	if err := readErr(err, "TOTP", "TOTP of user", userID); err != nil {
+		return store.TOTP{}, err
 	}
 	return store.TOTP{UserID: d.UserID, SealedSecret: d.SealedSecret, CreatedAt: fromMicros(d.CreatedAt),
 		ConfirmedAt: fromMicros(d.ConfirmedAt), LastStep: d.LastStep}, nil
@@ -121,13 +118,7 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, code
 		bson.D{{Key: "_id", Value: userID}, {Key: "has_totp", Value: true}, {Key: "confirmed_at", Value: int64(0)}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "confirmed_at", Value: micros(at)}, {Key: "last_step", Value: step}, {Key: "codes", Value: cs}}},
 			{Key: "$inc", Value: bson.D{{Key: "codes_rev", Value: int64(1)}}}})
-	if err != nil {
-		return mapErr("confirm TOTP", err)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("pending TOTP of user", userID)
-	}
-	return nil
+	return updateErr(res, err, "confirm TOTP", "pending TOTP of user", userID)
 }
 
 // AcceptTOTPStep claims (user, step) (one insert: of concurrent calls with

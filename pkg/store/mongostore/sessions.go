@@ -152,11 +152,8 @@ func (s *Store) requireVersion(ctx context.Context, userID string, version int64
 // where sqlstore keeps it in export_test.go.
 func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 	var d sessionDoc
-	if err := s.sessions.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return store.Session{}, notFound("session", id)
-		}
-		return store.Session{}, mapErr("get session", err)
+	if err := readErr(s.sessions.FindOne(ctx, byID(id)).Decode(&d), "get session", "session", id); err != nil {
+		return store.Session{}, err
 	}
 	return d.session(), nil
 }

@@ -2,7 +2,6 @@ package mongostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -101,11 +100,8 @@ func (s *Store) UserByID(ctx context.Context, id string) (store.User, error) {
 
 func (s *Store) findUser(ctx context.Context, filter bson.D, what string) (store.User, error) {
 	var d userDoc
-	if err := s.users.FindOne(ctx, filter).Decode(&d); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return store.User{}, notFound("user", what)
-		}
-		return store.User{}, mapErr("get user", err)
+	if err := readErr(s.users.FindOne(ctx, filter).Decode(&d), "get user", "user", what); err != nil {
+		return store.User{}, err
 	}
 	users := []store.User{d.user()}
 	if err := s.addLogins(ctx, users); err != nil {
@@ -145,11 +141,8 @@ func (s *Store) userVersion(ctx context.Context, id string) (int64, error) {
 		V int64 `bson:"credential_version"`
 	}
 	err := s.users.FindOne(ctx, byID(id), options.FindOne().SetProjection(bson.D{{Key: "credential_version", Value: 1}})).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, notFound("user", id)
-	}
-	if err != nil {
-		return 0, mapErr("read credential version", err)
+	if err := readErr(err, "read credential version", "user", id); err != nil {
+		return 0, err
 	}
 	return d.V, nil
 }
@@ -164,13 +157,7 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) err
 		{Key: "$set", Value: bson.D{{Key: "password_hash", Value: hash}, {Key: "updated_at", Value: micros(s.now())}}},
 		{Key: "$inc", Value: bson.D{{Key: "credential_version", Value: int64(1)}}},
 	})
-	if err != nil {
-		return mapErr("update password hash", err)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("user", userID)
-	}
-	return nil
+	return updateErr(res, err, "update password hash", "user", userID)
 }
 
 // ChangePasswordHash replaces the hash verified at c.Version and bumps the
@@ -235,13 +222,7 @@ func (s *Store) RehashPassword(ctx context.Context, userID, hash string, version
 func (s *Store) SetEmailVerified(ctx context.Context, userID, email string) error {
 	res, err := s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: userID}, {Key: "email", Value: normalizeEmail(email)}},
 		set(bson.E{Key: "email_verified", Value: true}, bson.E{Key: "updated_at", Value: micros(s.now())}))
-	if err != nil {
-		return mapErr("set email verified", err)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("user with that email", userID)
-	}
-	return nil
+	return updateErr(res, err, "set email verified", "user with that email", userID)
 }
 
 // SetUserDisabled sets the flag; disabling bumps the credential version in
@@ -252,13 +233,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 		update = append(update, bson.E{Key: "$inc", Value: bson.D{{Key: "credential_version", Value: int64(1)}}})
 	}
 	res, err := s.users.UpdateOne(ctx, byID(userID), update)
-	if err != nil {
-		return mapErr("set user disabled", err)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("user", userID)
-	}
-	return nil
+	return updateErr(res, err, "set user disabled", "user", userID)
 }
 
 // GrantRole adds role to the user's embedded roles ($addToSet: granting
@@ -268,13 +243,7 @@ func (s *Store) GrantRole(ctx context.Context, userID, role string) error {
 		return fmt.Errorf("mongostore: grant role: %w", err)
 	}
 	res, err := s.users.UpdateOne(ctx, byID(userID), bson.D{{Key: "$addToSet", Value: bson.D{{Key: "roles", Value: role}}}})
-	if err != nil {
-		return mapErr("grant role", err)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("user", userID)
-	}
-	return nil
+	return updateErr(res, err, "grant role", "user", userID)
 }
 
 // RevokeRole removes role ($pull); any name, any user, never an error for
