@@ -221,16 +221,25 @@ func parseJWK(m map[string]json.RawMessage) (*Key, error) {
 		return b, nil
 	}
 
+	// curve checks the crv of a key type with curves, and that alg, when
+	// given, is the one algorithm we use with that curve.
+	curve := func(wantCrv, curveAlg string) error {
+		if crv != wantCrv {
+			return errSkipCrv
+		}
+		if alg != "" && alg != curveAlg {
+			return errSkipAlg
+		}
+		alg = curveAlg
+		return nil
+	}
+
 	var pub crypto.PublicKey
 	switch kty {
 	case "EC":
-		if crv != "P-256" {
-			return nil, errSkipCrv
+		if err := curve("P-256", ES256); err != nil {
+			return nil, err
 		}
-		if alg != "" && alg != ES256 {
-			return nil, errSkipAlg
-		}
-		alg = ES256
 		x, err := bytesOf("x", 32)
 		if err != nil {
 			return nil, err
@@ -246,13 +255,9 @@ func parseJWK(m map[string]json.RawMessage) (*Key, error) {
 		}
 		pub = k
 	case "OKP":
-		if crv != "Ed25519" {
-			return nil, errSkipCrv
+		if err := curve("Ed25519", EdDSA); err != nil {
+			return nil, err
 		}
-		if alg != "" && alg != EdDSA {
-			return nil, errSkipAlg
-		}
-		alg = EdDSA
 		x, err := bytesOf("x", ed25519.PublicKeySize)
 		if err != nil {
 			return nil, err
