@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -51,12 +52,7 @@ func RandomName(prefix string) string {
 }
 
 // PostgresURL returns the base DSN of the test server.
-func PostgresURL() string {
-	if v := os.Getenv(EnvPostgresURL); v != "" {
-		return v
-	}
-	return defaultPostgresURL
-}
+func PostgresURL() string { return cmp.Or(os.Getenv(EnvPostgresURL), defaultPostgresURL) }
 
 // Postgres creates a fresh schema on the test server and returns a DSN whose
 // connections use it (search_path), so parallel tests never see each
@@ -98,12 +94,7 @@ func Postgres(t testing.TB) string {
 }
 
 // RedisURL returns the URL of the shared test Redis.
-func RedisURL() string {
-	if v := os.Getenv(EnvRedisURL); v != "" {
-		return v
-	}
-	return defaultRedisURL
-}
+func RedisURL() string { return cmp.Or(os.Getenv(EnvRedisURL), defaultRedisURL) }
 
 // Redis returns a client to the shared test Redis and a key prefix unique to
 // this test; keys under the prefix are deleted when the test ends. Tests
@@ -138,12 +129,7 @@ func Redis(t testing.TB) (*redis.Client, string) {
 // MySQLURL returns the base URL (mysql://user:pass@host:port/db) of the
 // test MySQL or MariaDB server; its user must be allowed to create and
 // drop databases.
-func MySQLURL() string {
-	if v := os.Getenv(EnvMySQLURL); v != "" {
-		return v
-	}
-	return defaultMySQLURL
-}
+func MySQLURL() string { return cmp.Or(os.Getenv(EnvMySQLURL), defaultMySQLURL) }
 
 // MySQL creates a fresh database (authd_test_<random>) on the test server
 // and returns the mysql:// URL of it, so parallel tests never see each

@@ -152,13 +152,7 @@ type Cluster struct {
 }
 
 // Addrs returns every node's host:port.
-func (c *Cluster) Addrs() []string {
-	out := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = n.Addr
-	}
-	return out
-}
+func (c *Cluster) Addrs() []string { return addrs(c.Nodes) }
 
 // Client returns a cluster client, closed when the test ends.
 func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
@@ -248,9 +242,12 @@ type Sentinel struct {
 }
 
 // SentinelAddrs returns the sentinels' host:port.
-func (s *Sentinel) SentinelAddrs() []string {
-	out := make([]string, len(s.Sentinels))
-	for i, n := range s.Sentinels {
+func (s *Sentinel) SentinelAddrs() []string { return addrs(s.Sentinels) }
+
+// addrs returns the nodes' host:port, in order.
+func addrs(nodes []*RedisNode) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
 		out[i] = n.Addr
 	}
 	return out
