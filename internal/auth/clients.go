@@ -187,28 +187,39 @@ func (s *Service) checkNewClient(nc NewClient) (NewClient, error) {
 	if !validClientName(nc.Name) {
 		return nc, fail(ErrInvalidRequest, fmt.Sprintf("a client name is 1 to %d bytes of UTF-8 without control characters", maxClientNameLength))
 	}
-	nc.Scopes = dedupe(nc.Scopes)
-	if len(nc.Scopes) > maxClientScopes {
-		return nc, fail(ErrInvalidRequest, fmt.Sprintf("a client has at most %d scopes", maxClientScopes))
-	}
-	for _, sc := range nc.Scopes {
-		if !validScope(sc) {
-			return nc, fail(ErrInvalidRequest, fmt.Sprintf("a scope is 1 to %d visible ASCII characters other than \" and \\ (RFC 6749 §3.3)", maxScopeLength))
-		}
+	var err error
+	nc.Scopes, err = checkClientList(nc.Scopes, maxClientScopes, validScope,
+		fmt.Sprintf("a client has at most %d scopes", maxClientScopes),
+		fmt.Sprintf("a scope is 1 to %d visible ASCII characters other than \" and \\ (RFC 6749 §3.3)", maxScopeLength))
+	if err != nil {
+		return nc, err
 	}
 	if len(nc.Audiences) == 0 {
 		nc.Audiences = []string{s.cfg.Audience}
 	}
-	nc.Audiences = dedupe(nc.Audiences)
-	if len(nc.Audiences) > maxClientAudiences {
-		return nc, fail(ErrInvalidRequest, fmt.Sprintf("a client has at most %d audiences", maxClientAudiences))
-	}
-	for _, a := range nc.Audiences {
-		if !validAudience(a) {
-			return nc, fail(ErrInvalidRequest, fmt.Sprintf("an audience is 1 to %d visible ASCII characters", maxAudienceLength))
-		}
+	nc.Audiences, err = checkClientList(nc.Audiences, maxClientAudiences, validAudience,
+		fmt.Sprintf("a client has at most %d audiences", maxClientAudiences),
+		fmt.Sprintf("an audience is 1 to %d visible ASCII characters", maxAudienceLength))
+	if err != nil {
+		return nc, err
 	}
 	return nc, nil
+}
+
+// checkClientList is the rule for a client's scopes and audiences: repeats
+// dropped, at most maxLen entries, each valid. tooMany and invalid are the
+// descriptions of the two refusals.
+func checkClientList(list []string, maxLen int, valid func(string) bool, tooMany, invalid string) ([]string, error) {
+	list = dedupe(list)
+	if len(list) > maxLen {
+		return nil, fail(ErrInvalidRequest, tooMany)
+	}
+	for _, v := range list {
+		if !valid(v) {
+			return nil, fail(ErrInvalidRequest, invalid)
+		}
+	}
+	return list, nil
 }
 
 // clientEvent starts an audit event about a client: the client's id is

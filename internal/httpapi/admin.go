@@ -53,15 +53,20 @@ type adminUserDetailResponse struct {
 
 func adminUser(u store.User) adminUserResponse {
 	out := adminUserResponse{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Disabled: u.Disabled,
-		Roles: u.Roles, CreatedAt: u.CreatedAt.UTC()}
+		Roles: u.Roles, CreatedAt: u.CreatedAt.UTC(), LastLoginAt: timeOrNull(u.LastLoginAt.UTC())}
 	if out.Roles == nil {
 		out.Roles = []string{}
 	}
-	if !u.LastLoginAt.IsZero() {
-		t := u.LastLoginAt.UTC()
-		out.LastLoginAt = &t
-	}
 	return out
+}
+
+// timeOrNull is an optional time of a response: null when it is zero
+// (never happened).
+func timeOrNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // nextCursor is a page's next_cursor: null on the last page.

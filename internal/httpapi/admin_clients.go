@@ -40,17 +40,9 @@ type clientSecretResponse struct {
 }
 
 func toClientResponse(ci auth.ClientInfo) clientResponse {
-	r := clientResponse{ClientID: ci.ID, Name: ci.Name, Scopes: ci.Scopes, Audiences: ci.Audiences,
-		Disabled: ci.Disabled, CreatedAt: ci.CreatedAt, UpdatedAt: ci.UpdatedAt}
-	if !ci.LastUsedAt.IsZero() {
-		t := ci.LastUsedAt
-		r.LastUsedAt = &t
-	}
-	if !ci.PrevSecretExpiresAt.IsZero() {
-		t := ci.PrevSecretExpiresAt
-		r.PrevSecretExpiresAt = &t
-	}
-	return r
+	return clientResponse{ClientID: ci.ID, Name: ci.Name, Scopes: ci.Scopes, Audiences: ci.Audiences,
+		Disabled: ci.Disabled, CreatedAt: ci.CreatedAt, UpdatedAt: ci.UpdatedAt,
+		LastUsedAt: timeOrNull(ci.LastUsedAt), PrevSecretExpiresAt: timeOrNull(ci.PrevSecretExpiresAt)}
 }
 
 func (a *API) adminListClients(c *gin.Context) {
