@@ -135,9 +135,7 @@ func testCreateSessionAfterCredentialChange(t *testing.T, s Store) {
 	for i, c := range credentialChanges() {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := ctxT(t)
-			wantErr(t, "re-enable", s.SetUserDisabled(ctx, "u1", false), nil)
-			read, err := s.UserByID(ctx, "u1")
-			wantErr(t, "UserByID", err, nil)
+			read := reenabled(ctx, t, s, "u1")
 			// Unchanged, the version read is good.
 			ok, err := s.CreateSession(ctx, loginSession(fmt.Sprintf("ok-%d", i), read))
 			wantErr(t, "CreateSession at the current version", err, nil)
@@ -163,6 +161,16 @@ func testCreateSessionAfterCredentialChange(t *testing.T, s Store) {
 	}
 }
 
+// reenabled enables the user id again, as an earlier case may have
+// disabled it, and reads it.
+func reenabled(ctx context.Context, t *testing.T, s Store, id string) store.User {
+	t.Helper()
+	wantErr(t, "re-enable", s.SetUserDisabled(ctx, id, false), nil)
+	u, err := s.UserByID(ctx, id)
+	wantErr(t, "UserByID", err, nil)
+	return u
+}
+
 // testRotateAfterCredentialChange: a session created before a credential
 // change no longer rotates (even within the grace window), unless the
 // change carried it forward (the caller's session of a password change or
@@ -172,9 +180,7 @@ func testRotateAfterCredentialChange(t *testing.T, s Store) {
 	for i, c := range credentialChanges() {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := ctxT(t)
-			wantErr(t, "re-enable", s.SetUserDisabled(ctx, "u1", false), nil)
-			read, err := s.UserByID(ctx, "u1")
-			wantErr(t, "UserByID", err, nil)
+			read := reenabled(ctx, t, s, "u1")
 			other := fmt.Sprintf("other-%d", i)
 			rotated := fmt.Sprintf("rotated-%d", i)
 			keep := fmt.Sprintf("keep-%d", i)

@@ -196,32 +196,30 @@ func normalize(v any) any {
 		}
 		return x
 	case []store.Session:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = normalize(x[i])
-		}
-		return out
+		return normalizeAll(x)
 	case store.Client:
 		for _, p := range []*time.Time{&x.PrevSecretExpiresAt, &x.CreatedAt, &x.UpdatedAt, &x.LastUsedAt} {
 			*p = p.UTC()
 		}
 		return x
 	case []store.Client:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = normalize(x[i])
-		}
-		return out
+		return normalizeAll(x)
 	case []store.SigningKey:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = normalize(x[i])
-		}
-		return out
+		return normalizeAll(x)
 	case time.Time:
 		return x.UTC()
 	}
 	return v
+}
+
+// normalizeAll normalizes every element of xs; nil and empty compare
+// equal.
+func normalizeAll[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i := range xs {
+		out[i] = normalize(xs[i])
+	}
+	return out
 }
 
 // ids returns the IDs of sessions, in order.
