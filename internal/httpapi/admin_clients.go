@@ -39,6 +39,10 @@ type clientSecretResponse struct {
 	ClientSecret string `json:"client_secret"`
 }
 
+func toClientSecretResponse(cs auth.ClientSecret) clientSecretResponse {
+	return clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret}
+}
+
 func toClientResponse(ci auth.ClientInfo) clientResponse {
 	return clientResponse{ClientID: ci.ID, Name: ci.Name, Scopes: ci.Scopes, Audiences: ci.Audiences,
 		Disabled: ci.Disabled, CreatedAt: ci.CreatedAt, UpdatedAt: ci.UpdatedAt,
@@ -73,7 +77,7 @@ func (a *API) adminCreateClient(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	writePrivate(c, http.StatusCreated, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
+	writePrivate(c, http.StatusCreated, toClientSecretResponse(cs))
 }
 
 func (a *API) adminGetClient(c *gin.Context) {
@@ -108,5 +112,5 @@ func (a *API) adminRotateClientSecret(c *gin.Context) {
 		a.writeError(c, err)
 		return
 	}
-	writePrivate(c, http.StatusOK, clientSecretResponse{clientResponse: toClientResponse(cs.Client), ClientSecret: cs.Secret})
+	writePrivate(c, http.StatusOK, toClientSecretResponse(cs))
 }
