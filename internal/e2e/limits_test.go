@@ -26,9 +26,7 @@ import (
 
 // Oversized headers and tokens are refused with 431 and 401, never 500.
 func TestHeaderAndTokenLimits(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 
 	// Go's MaxHeaderBytes (32 KiB + slack) answers 431 before any handler.
 	r := s.do("GET", "/healthz", "", "", map[string]string{"X-Filler": strings.Repeat("a", 40<<10)})
@@ -49,9 +47,7 @@ func TestHeaderAndTokenLimits(t *testing.T) {
 // Every decoded endpoint refuses unknown JSON fields (400), other content
 // types (415) and bodies over 64 KiB (413).
 func TestRequestDecodingLimits(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	tk := s.signedUp("dee@example.com")
 	bearer := map[string]string{"Authorization": "Bearer " + tk.AccessToken}
 	endpoints := []struct {
@@ -93,9 +89,7 @@ func TestRequestDecodingLimits(t *testing.T) {
 // Responses that carry tokens, credentials or account data are never
 // stored by a cache.
 func TestNoStoreOnCredentialResponses(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	s.register("nia@example.com", pw).want(t, http.StatusCreated)
 	login := s.postJSON("/v1/login", map[string]string{"email": "nia@example.com", "password": pw}).want(t, http.StatusOK)
 	tk := decodeTokens(t, login)
