@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/authdtest"
 )
 
 // clock is the settable time source shared by the server under test.
@@ -139,33 +138,13 @@ func startWith(t testing.TB, cfg config.Config, clk *clock, opts ...app.Option) 
 		t.Fatal(err)
 	}
 	cfg.Addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.Open(ctx, cfg, log, append([]app.Option{app.WithClock(clk.Now)}, opts...)...)
-	if err != nil {
-		cancel()
-		ln.Close()
-		t.Fatalf("open app: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
+	a, stop := authdtest.Serve(t, cfg, ln, log, append([]app.Option{app.WithClock(clk.Now)}, opts...)...)
 	scheme := "http://"
 	if cfg.TLSCert != "" {
 		scheme = "https://"
 	}
-	s := &server{t: t, URL: scheme + ln.Addr().String(), App: a, Clock: clk, Config: cfg}
-	var once sync.Once
-	s.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-			a.Close()
-		})
-	}
-	t.Cleanup(s.stop)
-	return s
+	return &server{t: t, URL: scheme + ln.Addr().String(), App: a, Clock: clk, Config: cfg, stop: stop}
 }
 
 // Stop shuts the server down gracefully.
