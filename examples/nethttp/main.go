@@ -1,119 +1,23 @@
 // Command nethttp is a small net/http microservice that accepts authd
 // access tokens: GET /hello for any signed-in user, GET /admin for users
-// with the "admin" role.
+// with the "admin" role (403 insufficient_scope otherwise).
 //
-// Configuration, from the environment:
-//
-//	AUTHD_ISSUER            authd's issuer URL (required); keys come from its discovery document
-//	AUTHD_AUDIENCE          the audience tokens must name (default: the issuer, as authd's default)
-//	AUTHD_REDIS_URL         authd's Redis, to refuse revoked tokens (optional), in any form
-//	                        authd accepts: redis://, rediss://, redis+cluster://h1:p1,h2:p2,
-//	                        redis+sentinel://s1:p1,s2:p2/MASTER_NAME[/DB] (pkg/redisurl)
-//	AUTHD_REDIS_KEY_PREFIX  authd's denylist prefix (default "authd:dl:")
-//	AUTHD_DENYLIST_LAYOUT   authd's key layout: v1+v2 (default) or v2, as authd is set
-//	ADDR                    listen address (default ":8081")
+// This file is the net/http wiring; the configuration from authd's
+// environment (AUTHD_ISSUER, AUTHD_REDIS_URL, ...) and the server's
+// lifecycle are in examples/internal/service, shared with examples/gin.
+// ADDR defaults to ":8081".
 package main
 
 import (
-	"cmp"
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
-	"github.com/authd/authd/pkg/denylist"
+	"github.com/authd/authd/examples/internal/service"
 	"github.com/authd/authd/pkg/middleware"
-	"github.com/authd/authd/pkg/redisurl"
-	"github.com/redis/go-redis/v9"
 )
 
-func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, log); err != nil {
-		log.Error("exiting", slog.Any("error", err))
-		os.Exit(1)
-	}
-}
-
-// newVerifier builds the verifier the environment describes, and a func
-// that stops it and closes its Redis client.
-func newVerifier(getenv func(string) string, log *slog.Logger) (*middleware.Verifier, func(), error) {
-	issuer := getenv("AUTHD_ISSUER")
-	if issuer == "" {
-		return nil, nil, errors.New("AUTHD_ISSUER is required")
-	}
-	audience := cmp.Or(getenv("AUTHD_AUDIENCE"), issuer)
-	opts := []middleware.Option{
-		middleware.WithIssuer(issuer),
-		middleware.WithAudience(audience),
-		middleware.WithDiscovery(),
-		middleware.WithLogger(log),
-	}
-	var client redis.UniversalClient
-	if u := getenv("AUTHD_REDIS_URL"); u != "" {
-		rcfg, err := redisurl.Parse(u)
-		if err != nil {
-			return nil, nil, fmt.Errorf("AUTHD_REDIS_URL: must be one of %s: %w", redisurl.Forms, err)
-		}
-		layout, err := denylist.ParseLayout(cmp.Or(getenv("AUTHD_DENYLIST_LAYOUT"), "v1+v2"))
-		if err != nil {
-			return nil, nil, fmt.Errorf("AUTHD_DENYLIST_LAYOUT: %w", err)
-		}
-		client = rcfg.NewClient(redisurl.ClientOptions{DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
-		dl := denylist.NewRedis(client, denylist.WithKeyPrefix(cmp.Or(getenv("AUTHD_REDIS_KEY_PREFIX"), denylist.DefaultKeyPrefix)),
-			denylist.WithLayout(layout))
-		// FailClosed: while Redis is down, answer 503 rather than let a
-		// revoked token through.
-		opts = append(opts, middleware.WithRevocation(dl, middleware.FailClosed))
-	}
-	v, err := middleware.NewVerifier(opts...)
-	if err != nil {
-		if client != nil {
-			client.Close()
-		}
-		return nil, nil, err
-	}
-	return v, func() {
-		v.Close() // stops the background JWKS refresh
-		if client != nil {
-			client.Close()
-		}
-	}, nil
-}
-
-// run serves until ctx ends.
-func run(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
-	v, closeAll, err := newVerifier(getenv, log)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-
-	srv := &http.Server{
-		Addr:              cmp.Or(getenv("ADDR"), ":8081"),
-		Handler:           routes(v),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("listening", slog.String("addr", srv.Addr), slog.String("issuer", getenv("AUTHD_ISSUER")))
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
-}
+func main() { service.Main(":8081", routes) }
 
 // routes protects every route but /healthz with v.
 func routes(v *middleware.Verifier) http.Handler {
@@ -126,10 +30,10 @@ func routes(v *middleware.Verifier) http.Handler {
 
 func hello(w http.ResponseWriter, r *http.Request) {
 	c, _ := middleware.ClaimsFrom(r.Context())
-	fmt.Fprintf(w, "hello %s (roles %v, token expires %s)\n", c.Subject, c.Roles, c.ExpiresAt.UTC().Format(time.RFC3339))
+	io.WriteString(w, service.Hello(c))
 }
 
 func admin(w http.ResponseWriter, r *http.Request) {
 	c, _ := middleware.ClaimsFrom(r.Context())
-	fmt.Fprintf(w, "welcome, admin %s\n", c.Subject)
+	io.WriteString(w, service.Admin(c))
 }

@@ -2,27 +2,19 @@ package audit_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/authd/authd/internal/audit"
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/testenv/teststore"
 	"github.com/authd/authd/pkg/store"
-	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 func TestWriterPersistsAndDrainsOnClose(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := teststore.SQLite(t)
 	w := audit.NewWriter(s, nil, time.Now)
 	var wg sync.WaitGroup
 	for i := range 10 {
@@ -55,14 +47,7 @@ func TestWriterPersistsAndDrainsOnClose(t *testing.T) {
 // theirs.
 func TestWriterErasesQueuedEventsOfDeletedUsers(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := teststore.SQLite(t)
 	w := audit.NewWriter(s, nil, time.Now)
 	for _, e := range []auth.Event{
 		{Type: auth.EventLogin, Outcome: auth.OutcomeSuccess, UserID: "gone", IP: "192.0.2.1", UserAgent: "phone"},

@@ -10,9 +10,7 @@ import (
 
 func TestRegister(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 
 		r := s.register("  Alice@Example.COM ", "correct horse battery")
 		if r.Status != http.StatusCreated {
@@ -66,9 +64,7 @@ func TestRegister(t *testing.T) {
 
 func TestLoginAndMe(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		s.register("bob@example.com", "correct horse battery")
 
 		r := s.postJSON("/v1/login", map[string]string{"email": "BOB@example.com ", "password": "correct horse battery"})
@@ -79,7 +75,7 @@ func TestLoginAndMe(t *testing.T) {
 			t.Fatalf("Cache-Control = %q, want no-store", cc)
 		}
 		tk := decodeTokens(t, r)
-		if tk.ExpiresIn != int64(cfg.AccessTTL/time.Second) || tk.RefreshExpiresIn != int64(cfg.RefreshTTL/time.Second) {
+		if tk.ExpiresIn != int64(s.Config.AccessTTL/time.Second) || tk.RefreshExpiresIn != int64(s.Config.RefreshTTL/time.Second) {
 			t.Fatalf("expires_in %d / refresh_expires_in %d", tk.ExpiresIn, tk.RefreshExpiresIn)
 		}
 
@@ -93,13 +89,13 @@ func TestLoginAndMe(t *testing.T) {
 				t.Fatalf("access token lacks %q: %v", k, c)
 			}
 		}
-		if c["iss"] != cfg.Issuer || c["client_id"] != "authd" {
+		if c["iss"] != s.Config.Issuer || c["client_id"] != "authd" {
 			t.Fatalf("claims: %v", c)
 		}
 		if rh := header(t, tk.RefreshToken); rh["typ"] != "refresh+jwt" {
 			t.Fatalf("refresh header: %v", rh)
 		}
-		if rc := claims(t, tk.RefreshToken); rc["aud"] != cfg.Issuer && !contains(rc["aud"], cfg.Issuer) {
+		if rc := claims(t, tk.RefreshToken); rc["aud"] != s.Config.Issuer && !contains(rc["aud"], s.Config.Issuer) {
 			t.Fatalf("refresh aud must be the issuer: %v", rc["aud"])
 		}
 
@@ -179,9 +175,7 @@ func TestMeRejectsBadTokens(t *testing.T) {
 
 func TestRolesAppearInTokens(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		tk := s.signedUp("dave@example.com")
 		sub := claims(t, tk.AccessToken)["sub"].(string)
 		if err := s.App.Store.GrantRole(context.Background(), sub, "admin"); err != nil {

@@ -116,9 +116,7 @@ func adminRoutes(target string) []struct{ method, path, body string } {
 // route, and changes nothing.
 func TestAdminGuard(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		user := s.signedUp("mallory@example.com")
 		target := userID(t, user)
 		if err := s.App.Store.GrantRole(t.Context(), target, "editor"); err != nil {
@@ -315,9 +313,7 @@ func hasRow(rows []auditRow, typ, detail, actor string) bool {
 // the admin cannot lock themselves out (409 conflict).
 func TestAdminActionsAndAudit(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		admin, adminID := s.asAdmin("admin@example.com")
 
 		r := s.admin("POST", "/v1/admin/users", admin, map[string]any{
@@ -447,9 +443,7 @@ func TestAdminActionsAndAudit(t *testing.T) {
 // admin as actor.
 func TestAdminDeleteUser(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		admin, adminID := s.asAdmin("admin@example.com")
 		carol := s.signedUp("carol@example.com")
 		id := userID(t, carol)
@@ -507,10 +501,7 @@ func TestAdminDeleteUser(t *testing.T) {
 // sets the password through /v1/password/reset; then login works.
 func TestAdminInvite(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, mails := startMailing(t, b, newClock(), nil)
 		admin, adminID := s.asAdmin("admin@example.com")
 		nextMail(t, mails, "admin@example.com", "Confirm") // the admin's own verification
 		u := s.admin("POST", "/v1/admin/users", admin, map[string]any{"email": "dan@example.com", "roles": []string{"ops"}}).

@@ -18,10 +18,7 @@ import (
 // password, token or token id anywhere in it.
 func TestAuditTrail(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, mails := startMailing(t, b, newClock(), nil)
 		ua := map[string]string{"User-Agent": "audit-test/1.0"}
 		post := func(path string, body string) response {
 			return s.do("POST", path, "application/json", body, ua)
@@ -53,7 +50,7 @@ func TestAuditTrail(t *testing.T) {
 		s.bearer("POST", "/v1/password/change", phone2.AccessToken, map[string]string{"current_password": pw, "new_password": newPW}).
 			want(t, http.StatusNoContent)
 		nextMail(t, mails, "ada@example.com", "password was changed")
-		s.Clock.Advance(cfg.RefreshReuseGrace + time.Second)
+		s.Clock.Advance(s.Config.RefreshReuseGrace + time.Second)
 		s.refresh(phone.RefreshToken).want(t, http.StatusBadRequest) // reuse: the session is revoked
 		tab := s.login("ada@example.com", newPW)
 		keep(tab)
@@ -65,7 +62,7 @@ func TestAuditTrail(t *testing.T) {
 		userID := claims(t, tab.AccessToken)["sub"].(string)
 
 		s.Stop() // drains the audit writer
-		st, err := app.OpenStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
+		st, err := app.OpenStore(t.Context(), s.Config, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

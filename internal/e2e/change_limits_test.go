@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/config"
 )
 
 // changeFrom posts a password change with access as if from client IP ip.
@@ -114,37 +115,20 @@ func TestPasswordChangeLimits(t *testing.T) {
 // the cap the flood keeps the queue full and a login is refused at once.
 func TestPasswordChangeFloodDoesNotStarveLogins(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		cfg.BcryptMaxWait = 30 * time.Second
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), func(cfg *config.Config) { cfg.BcryptMaxWait = 30 * time.Second })
 		tk := s.signedUp("flooder@example.com")
 		s.register("bystander@example.com", pw).want(t, http.StatusCreated)
 
 		ctx, cancel := context.WithCancel(context.Background())
-		var statuses sync.Map // int → *atomic.Int64
-		var wg sync.WaitGroup
-		flood := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 		body := `{"current_password":"wrong horse battery","new_password":"` + newPW + `"}`
-		for range 16 {
-			wg.Go(func() {
-				for ctx.Err() == nil {
-					req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/v1/password/change", strings.NewReader(body))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
-					resp, err := flood.Do(req)
-					if err != nil {
-						if ctx.Err() == nil {
-							t.Errorf("password change: %v", err)
-						}
-						return
-					}
-					r := readResponse(t, resp)
-					n, _ := statuses.LoadOrStore(r.Status, new(atomic.Int64))
-					n.(*atomic.Int64).Add(1)
-				}
-			})
-		}
+		f := startFlood(ctx, t, floodSpec{workers: 16, timeout: time.Minute, what: "password change",
+			request: func(ctx context.Context) *http.Request {
+				req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/v1/password/change", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
+				return req
+			},
+		})
 		// The flood keeps the CPUs busy too (the race detector makes each
 		// request costly), so a login may take long; it must not be refused.
 		patient := &http.Client{Timeout: 2 * time.Minute}
@@ -156,16 +140,16 @@ func TestPasswordChangeFloodDoesNotStarveLogins(t *testing.T) {
 			resp, err := patient.Do(req)
 			if err != nil {
 				cancel()
-				wg.Wait()
+				f.wg.Wait()
 				t.Fatalf("login during the flood: %v", err)
 			}
 			logins = append(logins, readResponse(t, resp).Status)
 		}
 		cancel()
-		wg.Wait()
+		f.wg.Wait()
 
 		counts := map[int]int64{}
-		statuses.Range(func(k, v any) bool { counts[k.(int)] = v.(*atomic.Int64).Load(); return true })
+		f.statuses.Range(func(k, v any) bool { counts[k.(int)] = v.(*atomic.Int64).Load(); return true })
 		st := s.App.Gate.Stats()
 		t.Logf("password changes by one user: %v (status: count); gate %+v; the other user's logins: %v", counts, st, logins)
 		for i, status := range logins {

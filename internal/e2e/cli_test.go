@@ -28,6 +28,17 @@ func newEmbeddedCLI(t *testing.T, dir string) cli {
 	return cli{t: t, bin: buildBinary(t), env: env}
 }
 
+// startWithCLI runs authd on embedded storage of its own and returns the
+// CLI working on the same data directory.
+func startWithCLI(t *testing.T) (*server, cli) {
+	t.Helper()
+	dir := t.TempDir()
+	c := newEmbeddedCLI(t, dir)
+	cfg := testConfig()
+	cfg.DataDir = dir
+	return start(t, cfg, newClock()), c
+}
+
 func (c cli) run(stdin string, args ...string) (string, error) {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, args...)
@@ -49,12 +60,7 @@ func (c cli) mustRun(stdin string, args ...string) string {
 // TestCLIUsersAndKeys drives `authd users` and `authd keys` against a
 // running server: the server sees what the CLI changed.
 func TestCLIUsersAndKeys(t *testing.T) {
-	dir := t.TempDir()
-	c := newEmbeddedCLI(t, dir)
-
-	cfg := testConfig()
-	cfg.DataDir = dir
-	s := start(t, cfg, newClock())
+	s, c := startWithCLI(t)
 
 	out := c.mustRun("correct horse battery\n", "users", "create", "Alice@Example.com")
 	if !strings.Contains(out, "created alice@example.com") {

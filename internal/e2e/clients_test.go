@@ -106,13 +106,9 @@ func (s *server) introspectAs(authorization, tok string) response {
 // → disable refuses the live token at /v1/verify and /v1/introspect.
 func TestClientLifecycle(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		cfg.IntrospectionClientID = "kong"
-		cfg.IntrospectionClientSecret = "introspection-secret-1234"
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), withGateway)
 		admin := s.adminToken("root@example.com")
-		aud := cfg.EffectiveAudience()
+		aud := s.Config.EffectiveAudience()
 
 		c := s.createClient(admin, map[string]any{"name": "billing", "scopes": []string{"invoices:read", "invoices:write"},
 			"audiences": []string{aud, "https://billing.example"}})
@@ -139,7 +135,7 @@ func TestClientLifecycle(t *testing.T) {
 		}
 
 		// A resource server verifying with pkg/middleware against the JWKS.
-		v, err := middleware.NewVerifier(middleware.WithIssuer(cfg.Issuer), middleware.WithAudience("https://billing.example"),
+		v, err := middleware.NewVerifier(middleware.WithIssuer(s.Config.Issuer), middleware.WithAudience("https://billing.example"),
 			middleware.WithJWKSURL(s.URL+"/.well-known/jwks.json"), middleware.WithClock(s.Clock.Now))
 		if err != nil {
 			t.Fatal(err)
@@ -266,9 +262,7 @@ func waitForAudit(t *testing.T, s *server, subject, actor string, types []string
 
 func TestClientGrantErrors(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		admin := s.adminToken("root@example.com")
 		c := s.createClient(admin, map[string]any{"name": "svc", "scopes": []string{"a", "b"}})
 		off := s.createClient(admin, map[string]any{"name": "off"})
@@ -345,9 +339,7 @@ func TestClientGrantErrors(t *testing.T) {
 // A client's token is refused by the endpoints about a user's account.
 func TestClientTokenRefusedByUserEndpoints(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		admin := s.adminToken("root@example.com")
 		c := s.createClient(admin, map[string]any{"name": "svc"})
 		tok := decodeClientToken(t, s.clientGrant(c.ClientID, c.ClientSecret, nil)).AccessToken
@@ -374,9 +366,7 @@ func TestClientTokenRefusedByUserEndpoints(t *testing.T) {
 // token; other tokens may not; the configured credential keeps working.
 func TestClientIntrospection(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		admin := s.adminToken("root@example.com")
 		gw := s.createClient(admin, map[string]any{"name": "gateway", "scopes": []string{"authd:introspect"}})
 		other := s.createClient(admin, map[string]any{"name": "other", "scopes": []string{"read"}})
@@ -401,7 +391,7 @@ func TestClientIntrospection(t *testing.T) {
 		s.introspectAs("Basic "+base64.StdEncoding.EncodeToString([]byte("kong:x")), user).wantError(t, http.StatusUnauthorized, "invalid_client")
 
 		d := s.get("/.well-known/openid-configuration", "").want(t, http.StatusOK).JSON(t)
-		if d["introspection_endpoint"] != cfg.Issuer+"/v1/introspect" {
+		if d["introspection_endpoint"] != s.Config.Issuer+"/v1/introspect" {
 			t.Fatalf("discovery %v", d)
 		}
 		if !slices.Contains(anyStrings(d["grant_types_supported"]), "client_credentials") ||
@@ -455,11 +445,7 @@ func TestClientAuthenticationRateLimit(t *testing.T) {
 // else; list, rotate-secret, disable, enable and delete work on the data
 // a running server uses.
 func TestCLIClients(t *testing.T) {
-	dir := t.TempDir()
-	c := newEmbeddedCLI(t, dir)
-	cfg := testConfig()
-	cfg.DataDir = dir
-	s := start(t, cfg, newClock())
+	s, c := startWithCLI(t)
 
 	stdout := func(args ...string) []byte {
 		t.Helper()

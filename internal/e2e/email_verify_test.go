@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/config"
 	"github.com/google/uuid"
 )
 
@@ -12,13 +13,9 @@ const pw = "correct horse battery"
 
 func TestEmailVerification(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, mails := startMailing(t, b, newClock(), nil)
 
-		s.register("ivy@example.com", pw).want(t, http.StatusCreated)
-		tok := tokenFrom(t, nextMail(t, mails, "ivy@example.com", "Confirm"), "/verify-email")
+		tok := tokenFrom(t, s.signUp(mails, "ivy@example.com"), "/verify-email")
 		tk := s.login("ivy@example.com", pw)
 		if me := s.get("/v1/me", tk.AccessToken).JSON(t); me["email_verified"] != false {
 			t.Fatalf("verified before following the link: %v", me)
@@ -56,14 +53,10 @@ func TestEmailVerification(t *testing.T) {
 
 func TestEmailVerificationResendAndExpiry(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
 		clk := newClock()
-		s := start(t, cfg, clk)
+		s, mails := startMailing(t, b, clk, nil)
 
-		s.register("jack@example.com", pw).want(t, http.StatusCreated)
-		first := tokenFrom(t, nextMail(t, mails, "jack@example.com", "Confirm"), "/verify-email")
+		first := tokenFrom(t, s.signUp(mails, "jack@example.com"), "/verify-email")
 		tk := s.login("jack@example.com", pw)
 
 		r := s.bearer("POST", "/v1/email/verify/resend", tk.AccessToken, nil).want(t, http.StatusAccepted)
@@ -78,7 +71,7 @@ func TestEmailVerificationResendAndExpiry(t *testing.T) {
 		s.postJSON("/v1/email/verify", map[string]string{"token": first}).wantTokenError(t)
 
 		// Past VerifyTTL the live token is dead too.
-		clk.Advance(cfg.VerifyTTL + time.Second)
+		clk.Advance(s.Config.VerifyTTL + time.Second)
 		s.postJSON("/v1/email/verify", map[string]string{"token": second}).wantTokenError(t)
 		tk = s.login("jack@example.com", pw) // the old access token expired with the clock
 		s.bearer("POST", "/v1/email/verify/resend", tk.AccessToken, nil).want(t, http.StatusAccepted)
@@ -91,15 +84,10 @@ func TestEmailVerificationResendAndExpiry(t *testing.T) {
 // the wrong one does not spend it.
 func TestOneTimeTokenPurposes(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, mails := startMailing(t, b, newClock(), nil)
 
-		s.register("kate@example.com", pw).want(t, http.StatusCreated)
-		verify := tokenFrom(t, nextMail(t, mails, "kate@example.com", "Confirm"), "/verify-email")
-		s.postJSON("/v1/password/forgot", map[string]string{"email": "kate@example.com"}).want(t, http.StatusAccepted)
-		reset := tokenFrom(t, nextMail(t, mails, "kate@example.com", "Reset"), "/reset-password")
+		verify := tokenFrom(t, s.signUp(mails, "kate@example.com"), "/verify-email")
+		reset := s.resetToken(mails, "kate@example.com")
 
 		s.postJSON("/v1/email/verify", map[string]string{"token": reset}).wantTokenError(t)
 		s.postJSON("/v1/password/reset", map[string]string{"token": verify, "password": "a new horse battery"}).wantTokenError(t)
@@ -111,14 +99,9 @@ func TestOneTimeTokenPurposes(t *testing.T) {
 
 func TestRequireVerifiedEmail(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		cfg.RequireVerifiedEmail = true
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, mails := startMailing(t, b, newClock(), func(cfg *config.Config) { cfg.RequireVerifiedEmail = true })
 
-		s.register("liam@example.com", pw).want(t, http.StatusCreated)
-		tok := tokenFrom(t, nextMail(t, mails, "liam@example.com", "Confirm"), "/verify-email")
+		tok := tokenFrom(t, s.signUp(mails, "liam@example.com"), "/verify-email")
 
 		login := map[string]string{"email": "liam@example.com", "password": pw}
 		s.postJSON("/v1/login", login).wantError(t, http.StatusForbidden, "email_not_verified")
@@ -136,11 +119,7 @@ func TestRequireVerifiedEmail(t *testing.T) {
 // new registration and mails the owner instead (ASVS 5.0 6.3.8).
 func TestRegistrationDoesNotRevealAccounts(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		cfg.RequireVerifiedEmail = true
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, mails := startMailing(t, b, newClock(), func(cfg *config.Config) { cfg.RequireVerifiedEmail = true })
 
 		first := s.register("mia@example.com", pw).want(t, http.StatusCreated)
 		nextMail(t, mails, "mia@example.com", "Confirm")

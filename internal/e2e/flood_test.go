@@ -15,33 +15,38 @@ import (
 	"github.com/authd/authd/config"
 )
 
-// flood runs 4 login workers per CPU (twice as many as the bcrypt gate
-// has slots by default, per CPU: 4× the slots in all) posting a wrong
-// password for a known account until ctx ends or each has sent max
-// requests, and counts the answers by status.
+// flood is concurrent workers sending one request over and over; it
+// counts the answers by status.
 type flood struct {
 	statuses sync.Map // int → *atomic.Int64
 	badRetry atomic.Int64
 	wg       sync.WaitGroup
 }
 
-func startFlood(ctx context.Context, t testing.TB, s *server, email string, max int) *flood {
+// floodSpec says what a flood sends, and how hard.
+type floodSpec struct {
+	workers int
+	max     int           // requests per worker; 0: until ctx ends
+	timeout time.Duration // per request
+	what    string        // names the request in errors
+	request func(ctx context.Context) *http.Request
+}
+
+// startFlood runs spec's workers until ctx ends or each has sent max
+// requests.
+func startFlood(ctx context.Context, t testing.TB, spec floodSpec) *flood {
 	f := &flood{}
-	workers := 4 * runtime.GOMAXPROCS(0)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
-	body := `{"email":"` + email + `","password":"wrong horse battery"}`
-	for range workers {
+	client := &http.Client{Timeout: spec.timeout, Transport: &http.Transport{MaxIdleConnsPerHost: spec.workers}}
+	for range spec.workers {
 		f.wg.Go(func() {
-			for range max {
+			for i := 0; spec.max == 0 || i < spec.max; i++ {
 				if ctx.Err() != nil {
 					return
 				}
-				req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/v1/login", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
+				resp, err := client.Do(spec.request(ctx))
 				if err != nil {
 					if ctx.Err() == nil {
-						t.Errorf("login: %v", err)
+						t.Errorf("%s: %v", spec.what, err)
 					}
 					return
 				}
@@ -55,6 +60,22 @@ func startFlood(ctx context.Context, t testing.TB, s *server, email string, max 
 		})
 	}
 	return f
+}
+
+// startLoginFlood runs 4 login workers per CPU (twice as many as the
+// bcrypt gate has slots by default, per CPU: 4× the slots in all) posting
+// a wrong password for a known account until ctx ends or each has sent
+// max requests.
+func startLoginFlood(ctx context.Context, t testing.TB, s *server, email string, max int) *flood {
+	body := `{"email":"` + email + `","password":"wrong horse battery"}`
+	return startFlood(ctx, t, floodSpec{
+		workers: 4 * runtime.GOMAXPROCS(0), max: max, timeout: 10 * time.Second, what: "login",
+		request: func(ctx context.Context) *http.Request {
+			req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/v1/login", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		},
+	})
 }
 
 func (f *flood) count(status int) int64 {
@@ -89,7 +110,7 @@ func TestLoginFloodKeepsVerifyAnswering(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		f := startFlood(ctx, t, s, "flo@example.com", 200)
+		f := startLoginFlood(ctx, t, s, "flo@example.com", 200)
 		var lat []time.Duration
 		client := &http.Client{Timeout: 10 * time.Second}
 		for ctx.Err() == nil && len(lat) < 20000 {
@@ -150,7 +171,7 @@ func BenchmarkVerifyDuringLoginFlood(b *testing.B) {
 			s := start(b, cfg, newClock())
 			tk := s.signedUp("flo@example.com")
 			ctx, cancel := context.WithCancel(context.Background())
-			f := startFlood(ctx, b, s, "flo@example.com", 1<<30)
+			f := startLoginFlood(ctx, b, s, "flo@example.com", 1<<30)
 			defer func() { cancel(); f.wg.Wait() }()
 			time.Sleep(200 * time.Millisecond) // let the gate fill
 

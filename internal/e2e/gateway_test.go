@@ -70,9 +70,7 @@ func tcpProxy(t *testing.T, target string) (addr string, cut func()) {
 
 func TestVerifyEndpoint(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		tk := s.signedUp("nina@example.com")
 		sub := claims(t, tk.AccessToken)["sub"].(string)
 		if err := s.App.Store.GrantRole(t.Context(), sub, "editor"); err != nil {
@@ -144,12 +142,8 @@ func TestVerifyWhilePostgresIsDown(t *testing.T) {
 
 func TestIntrospection(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		cfg.IntrospectionClientID = "kong"
-		cfg.IntrospectionClientSecret = "introspection-secret-1234"
-		b.configure(t, &cfg)
 		clk := newClock()
-		s := start(t, cfg, clk)
+		s := startOn(t, b, clk, withGateway)
 		tk := s.signedUp("pia@example.com")
 		revoked := s.login("pia@example.com", "correct horse battery")
 		s.logout(revoked.AccessToken, "")
@@ -169,7 +163,7 @@ func TestIntrospection(t *testing.T) {
 			return response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 		}
 
-		for name, creds := range map[string][2]string{"none": {"", ""}, "wrong secret": {"kong", "nope"}, "wrong id": {"other", cfg.IntrospectionClientSecret}} {
+		for name, creds := range map[string][2]string{"none": {"", ""}, "wrong secret": {"kong", "nope"}, "wrong id": {"other", s.Config.IntrospectionClientSecret}} {
 			t.Run("refused caller "+name, func(t *testing.T) {
 				r := introspect(creds[0], creds[1], tk.AccessToken)
 				r.wantError(t, 401, "invalid_client")
@@ -179,22 +173,22 @@ func TestIntrospection(t *testing.T) {
 			})
 		}
 
-		r := introspect("kong", cfg.IntrospectionClientSecret, tk.AccessToken)
+		r := introspect("kong", s.Config.IntrospectionClientSecret, tk.AccessToken)
 		m := r.JSON(t)
 		if r.Status != 200 || m["active"] != true || m["sub"] != claims(t, tk.AccessToken)["sub"] || m["client_id"] != "authd" || m["token_type"] != "Bearer" {
 			t.Fatalf("active token: %d %s", r.Status, r.Body)
 		}
 		for name, tok := range map[string]string{"refresh token": tk.RefreshToken, "revoked": revoked.AccessToken, "garbage": "x.y.z"} {
-			r := introspect("kong", cfg.IntrospectionClientSecret, tok)
+			r := introspect("kong", s.Config.IntrospectionClientSecret, tok)
 			if r.Status != 200 || string(r.Body) != `{"active":false}` {
 				t.Fatalf("%s: %d %s", name, r.Status, r.Body)
 			}
 		}
-		clk.Advance(cfg.AccessTTL + cfg.Leeway + 1e9)
-		if r := introspect("kong", cfg.IntrospectionClientSecret, tk.AccessToken); string(r.Body) != `{"active":false}` {
+		clk.Advance(s.Config.AccessTTL + s.Config.Leeway + 1e9)
+		if r := introspect("kong", s.Config.IntrospectionClientSecret, tk.AccessToken); string(r.Body) != `{"active":false}` {
 			t.Fatalf("expired: %s", r.Body)
 		}
-		if m := s.get("/.well-known/oauth-authorization-server", "").JSON(t); m["introspection_endpoint"] != cfg.Issuer+"/v1/introspect" {
+		if m := s.get("/.well-known/oauth-authorization-server", "").JSON(t); m["introspection_endpoint"] != s.Config.Issuer+"/v1/introspect" {
 			t.Fatalf("discovery lacks introspection_endpoint: %v", m)
 		}
 	})

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/testclock"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/authdtest"
 )
 
 // clock is the settable time source shared by the server under test.
@@ -37,32 +36,24 @@ var backends = []backend{
 	{"embedded", func(t testing.TB, cfg *config.Config) {
 		cfg.DataDir = t.TempDir()
 	}},
-	{"postgres+redis", func(t testing.TB, cfg *config.Config) {
-		cfg.DataDir = t.TempDir()
-		cfg.DatabaseURL = testenv.Postgres(t)
-		_, prefix := testenv.Redis(t)
-		cfg.RedisURL = testenv.RedisURL()
-		cfg.RedisKeyPrefix = prefix
-		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	}},
-	{"mariadb+redis", func(t testing.TB, cfg *config.Config) {
-		cfg.DataDir = t.TempDir()
-		cfg.DatabaseURL = testenv.MySQL(t)
-		_, prefix := testenv.Redis(t)
-		cfg.RedisURL = testenv.RedisURL()
-		cfg.RedisKeyPrefix = prefix
-		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	}},
+	{"postgres+redis", withRedis(testenv.Postgres)},
+	{"mariadb+redis", withRedis(testenv.MySQL)},
 	// A MongoDB-protocol server: FerretDB in CI (AUTHD_TEST_MONGODB_URL,
 	// started by .ci/run), or a real MongoDB.
-	{"mongodb+redis", func(t testing.TB, cfg *config.Config) {
+	{"mongodb+redis", withRedis(testenv.MongoDB)},
+}
+
+// withRedis configures the database databaseURL gives a test, the shared
+// Redis under a prefix of the test's own, and a fixed master key.
+func withRedis(databaseURL func(testing.TB) string) func(t testing.TB, cfg *config.Config) {
+	return func(t testing.TB, cfg *config.Config) {
 		cfg.DataDir = t.TempDir()
-		cfg.DatabaseURL = testenv.MongoDB(t)
+		cfg.DatabaseURL = databaseURL(t)
 		_, prefix := testenv.Redis(t)
 		cfg.RedisURL = testenv.RedisURL()
 		cfg.RedisKeyPrefix = prefix
 		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	}},
+	}
 }
 
 // forEachBackend runs fn as a subtest per backend.
@@ -90,17 +81,53 @@ func testConfig() config.Config {
 
 // server is a running authd on a loopback port.
 type server struct {
-	t     testing.TB
-	URL   string
-	App   *app.App
-	Clock *clock
-	stop  func()
+	t      testing.TB
+	URL    string
+	App    *app.App
+	Clock  *clock
+	Config config.Config // what it runs with
+	stop   func()
 }
 
 // start runs authd with cfg until the test ends (or Stop).
 func start(t testing.TB, cfg config.Config, clk *clock) *server {
 	t.Helper()
 	return startWith(t, cfg, clk)
+}
+
+// introspectionSecret is the HTTP Basic secret of the tests' gateway,
+// "kong".
+const introspectionSecret = "introspection-secret-1234"
+
+// withGateway lets the gateway "kong" call /v1/introspect with
+// introspectionSecret.
+func withGateway(cfg *config.Config) {
+	cfg.IntrospectionClientID = "kong"
+	cfg.IntrospectionClientSecret = introspectionSecret
+}
+
+// startEmbedded runs authd on embedded storage of its own, with
+// testConfig changed by edit (nil: none).
+func startEmbedded(t testing.TB, clk *clock, edit func(*config.Config)) *server {
+	t.Helper()
+	cfg := testConfig()
+	cfg.DataDir = t.TempDir()
+	if edit != nil {
+		edit(&cfg)
+	}
+	return start(t, cfg, clk)
+}
+
+// startOn runs authd on backend b: testConfig, then b's settings, then
+// edit (nil: none).
+func startOn(t *testing.T, b backend, clk *clock, edit func(*config.Config)) *server {
+	t.Helper()
+	cfg := testConfig()
+	b.configure(t, &cfg)
+	if edit != nil {
+		edit(&cfg)
+	}
+	return start(t, cfg, clk)
 }
 
 // startWith is start with extra app options.
@@ -111,33 +138,13 @@ func startWith(t testing.TB, cfg config.Config, clk *clock, opts ...app.Option) 
 		t.Fatal(err)
 	}
 	cfg.Addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.Open(ctx, cfg, log, append([]app.Option{app.WithClock(clk.Now)}, opts...)...)
-	if err != nil {
-		cancel()
-		ln.Close()
-		t.Fatalf("open app: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
+	a, stop := authdtest.Serve(t, cfg, ln, log, append([]app.Option{app.WithClock(clk.Now)}, opts...)...)
 	scheme := "http://"
 	if cfg.TLSCert != "" {
 		scheme = "https://"
 	}
-	s := &server{t: t, URL: scheme + ln.Addr().String(), App: a, Clock: clk}
-	var once sync.Once
-	s.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-			a.Close()
-		})
-	}
-	t.Cleanup(s.stop)
-	return s
+	return &server{t: t, URL: scheme + ln.Addr().String(), App: a, Clock: clk, Config: cfg, stop: stop}
 }
 
 // Stop shuts the server down gracefully.
@@ -304,24 +311,21 @@ func (s *server) signedUp(email string) tokens {
 // claims decodes a JWT's payload without verifying it (tests only).
 func claims(t testing.TB, jwt string) map[string]any {
 	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
+	if len(strings.Split(jwt, ".")) != 3 {
 		t.Fatalf("not a JWT: %q", jwt)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return segment(t, jwt, 1)
 }
 
 func header(t testing.TB, jwt string) map[string]any {
 	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	return segment(t, jwt, 0)
+}
+
+// segment decodes the i-th dot-separated part of a JWT as a JSON object.
+func segment(t testing.TB, jwt string, i int) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[i])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,9 +81,7 @@ func forgeWith(t testing.TB, k *token.Key, real string, issuedAt time.Time, life
 
 // Access tokens carry "roles" as [] for a user with none.
 func TestAccessTokenRolesAlwaysPresent(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	tk := s.signedUp("noroles@example.com")
 	roles, ok := claims(t, tk.AccessToken)["roles"]
 	if arr, isArr := roles.([]any); !ok || !isArr || len(arr) != 0 {
@@ -95,15 +93,13 @@ func TestAccessTokenRolesAlwaysPresent(t *testing.T) {
 // AUTHD_ACCESS_TTL is refused by /v1/verify and /v1/me.
 func TestOverlongAccessTokenRefused(t *testing.T) {
 	clk := newClock()
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, clk)
+	s := startEmbedded(t, clk, nil)
 	tk := s.signedUp("long@example.com")
 	k, err := s.App.Keys.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fair := forgeWith(t, k, tk.AccessToken, clk.Now(), cfg.AccessTTL)
+	fair := forgeWith(t, k, tk.AccessToken, clk.Now(), s.Config.AccessTTL)
 	long := forgeWith(t, k, tk.AccessToken, clk.Now(), 30*24*time.Hour)
 	if st := s.verifyStatus(fair); st != http.StatusOK {
 		t.Fatalf("a token of AUTHD_ACCESS_TTL: /v1/verify %d", st)
@@ -305,9 +301,7 @@ func TestKeyRevocationReachesSecondReplica(t *testing.T) {
 // by authd and by a JWKS verifier reading authd_retired_at.
 func TestTokenIssuedAfterKeyRetirementRefused(t *testing.T) {
 	clk := newClock()
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, clk)
+	s := startEmbedded(t, clk, nil)
 	tk := s.signedUp("retired@example.com")
 	old, err := s.App.Keys.SigningKey()
 	if err != nil {
@@ -316,17 +310,17 @@ func TestTokenIssuedAfterKeyRetirementRefused(t *testing.T) {
 	if _, err := s.App.Keys.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	retiredAt := clk.Now().Add(app.PublishAhead(cfg))
-	clk.Advance(app.PublishAhead(cfg) + time.Minute)
-	before := forgeWith(t, old, tk.AccessToken, retiredAt.Add(-time.Minute), cfg.AccessTTL)
-	after := forgeWith(t, old, tk.AccessToken, clk.Now(), cfg.AccessTTL)
+	retiredAt := clk.Now().Add(app.PublishAhead(s.Config))
+	clk.Advance(app.PublishAhead(s.Config) + time.Minute)
+	before := forgeWith(t, old, tk.AccessToken, retiredAt.Add(-time.Minute), s.Config.AccessTTL)
+	after := forgeWith(t, old, tk.AccessToken, clk.Now(), s.Config.AccessTTL)
 	if st := s.verifyStatus(before); st != http.StatusOK {
 		t.Fatalf("retired key's token issued before its retirement: /v1/verify %d", st)
 	}
 	if st := s.verifyStatus(after); st != http.StatusUnauthorized {
 		t.Fatalf("retired key's token issued after its retirement: /v1/verify %d, want 401", st)
 	}
-	mw, err := middleware.NewVerifier(middleware.WithIssuer(cfg.Issuer), middleware.WithAudience(cfg.EffectiveAudience()),
+	mw, err := middleware.NewVerifier(middleware.WithIssuer(s.Config.Issuer), middleware.WithAudience(s.Config.EffectiveAudience()),
 		middleware.WithJWKSURL(s.URL+"/.well-known/jwks.json"), middleware.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)

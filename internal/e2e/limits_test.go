@@ -2,16 +2,11 @@ package e2e_test
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,13 +17,12 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/mail/mailtest"
 )
 
 // Oversized headers and tokens are refused with 431 and 401, never 500.
 func TestHeaderAndTokenLimits(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 
 	// Go's MaxHeaderBytes (32 KiB + slack) answers 431 before any handler.
 	r := s.do("GET", "/healthz", "", "", map[string]string{"X-Filler": strings.Repeat("a", 40<<10)})
@@ -49,9 +43,7 @@ func TestHeaderAndTokenLimits(t *testing.T) {
 // Every decoded endpoint refuses unknown JSON fields (400), other content
 // types (415) and bodies over 64 KiB (413).
 func TestRequestDecodingLimits(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	tk := s.signedUp("dee@example.com")
 	bearer := map[string]string{"Authorization": "Bearer " + tk.AccessToken}
 	endpoints := []struct {
@@ -93,9 +85,7 @@ func TestRequestDecodingLimits(t *testing.T) {
 // Responses that carry tokens, credentials or account data are never
 // stored by a cache.
 func TestNoStoreOnCredentialResponses(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	s.register("nia@example.com", pw).want(t, http.StatusCreated)
 	login := s.postJSON("/v1/login", map[string]string{"email": "nia@example.com", "password": pw}).want(t, http.StatusOK)
 	tk := decodeTokens(t, login)
@@ -167,38 +157,23 @@ func TestSlowlorisIsDisconnected(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for 127.0.0.1 and its key, PEM, into
-// dir, and returns their paths and a pool trusting the certificate.
+// selfSigned writes mailtest's certificate for loopback and its key, PEM,
+// into dir, and returns their paths and a pool trusting the certificate.
 func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "authd test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	srv, pool := mailtest.SelfSignedTLS(t)
+	cert := srv.Certificates[0]
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
 

@@ -7,9 +7,7 @@ import (
 
 func TestLogoutScopes(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		s.register("hank@example.com", "correct horse battery")
 		login := func() tokens { return s.login("hank@example.com", "correct horse battery") }
 

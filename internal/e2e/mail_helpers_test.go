@@ -31,9 +31,40 @@ func startMailSink(t testing.TB, cfg *config.Config) *mailtest.Server {
 	return srv
 }
 
+// startMailing runs authd on backend b with a fresh mail sink: testConfig,
+// then b's settings, then edit (nil: none). It returns the server and the
+// sink.
+func startMailing(t *testing.T, b backend, clk *clock, edit func(*config.Config)) (*server, *mailtest.Server) {
+	t.Helper()
+	cfg := testConfig()
+	b.configure(t, &cfg)
+	if edit != nil {
+		edit(&cfg)
+	}
+	mails := withMail(t, &cfg)
+	return start(t, cfg, clk), mails
+}
+
+// signUp registers email with pw and takes its confirmation mail from
+// mails, so that the next mail a test waits for is its own; it returns
+// that confirmation.
+func (s *server) signUp(mails *mailtest.Server, email string) mailtest.Received {
+	s.t.Helper()
+	s.register(email, pw).want(s.t, http.StatusCreated)
+	return nextMail(s.t, mails, email, "Confirm")
+}
+
+// resetToken asks for a password reset of email and returns the token the
+// mail to it carries.
+func (s *server) resetToken(mails *mailtest.Server, email string) string {
+	s.t.Helper()
+	s.postJSON("/v1/password/forgot", map[string]string{"email": email}).want(s.t, http.StatusAccepted)
+	return tokenFrom(s.t, nextMail(s.t, mails, email, "Reset"), "/reset-password")
+}
+
 // nextMail returns the next message the server received and checks its
 // recipient and that its subject contains subject.
-func nextMail(t *testing.T, srv *mailtest.Server, to, subject string) mailtest.Received {
+func nextMail(t testing.TB, srv *mailtest.Server, to, subject string) mailtest.Received {
 	t.Helper()
 	m := srv.Next(t, 10*time.Second)
 	if len(m.To) != 1 || m.To[0] != to || !strings.Contains(m.Subject, subject) {
@@ -46,7 +77,7 @@ var linkToken = regexp.MustCompile(`(https://\S+)\?token=([A-Za-z0-9_-]+)`)
 
 // tokenFrom follows the link in a mail's text part: it checks the link's
 // base and returns the token.
-func tokenFrom(t *testing.T, m mailtest.Received, path string) string {
+func tokenFrom(t testing.TB, m mailtest.Received, path string) string {
 	t.Helper()
 	match := linkToken.FindStringSubmatch(m.Text)
 	if match == nil {

@@ -8,21 +8,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/authd/authd/config"
 )
 
 // TestMetricsAndRequestIDs scrapes the separate metrics listener after real
 // traffic, and checks request ids are honoured or generated.
 func TestMetricsAndRequestIDs(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.MetricsAddr = freeAddr(t)
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), func(cfg *config.Config) { cfg.MetricsAddr = freeAddr(t) })
 	tk := s.signedUp("mona@example.com")
 	s.get("/.well-known/jwks.json", "")
 	s.get("/v1/me", tk.AccessToken)
 	s.postJSON("/v1/login", map[string]string{"email": "mona@example.com", "password": "wrong horse battery"})
 
-	resp, err := http.Get("http://" + cfg.MetricsAddr + "/metrics")
+	resp, err := http.Get("http://" + s.Config.MetricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

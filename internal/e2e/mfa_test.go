@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/pkg/middleware"
 	"github.com/pquerna/otp"
@@ -95,10 +96,7 @@ func amrOfToken(t testing.TB, access string) []string { return toStrings(claims(
 // attempt after 5 wrong codes; notice mail; GET /v1/me.
 func TestMFALoginFlow(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		sink := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, sink := startMailing(t, b, newClock(), nil)
 		const email = "mfa-flow@example.com"
 		tk := s.signedUp(email)
 		nextMail(t, sink, email, "Confirm your email")
@@ -196,10 +194,7 @@ func sameAnswer(t *testing.T, a, b response) {
 // second factor is turned off only with the password and a code.
 func TestMFAWrongPasswordAndDisable(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		sink := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, sink := startMailing(t, b, newClock(), nil)
 		with, without := s.signedUp("mfa-with@example.com"), s.signedUp("mfa-without@example.com")
 		nextMail(t, sink, "mfa-with@example.com", "Confirm your email")
 		nextMail(t, sink, "mfa-without@example.com", "Confirm your email")
@@ -235,11 +230,7 @@ func TestMFAWrongPasswordAndDisable(t *testing.T) {
 // sessions, is audited and mailed.
 func TestMFARequiredRoleAndAdminReset(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		cfg.MFARequiredRoles = "ops"
-		sink := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
+		s, sink := startMailing(t, b, newClock(), func(cfg *config.Config) { cfg.MFARequiredRoles = "ops" })
 		const email = "mfa-ops@example.com"
 		id := userID(t, s.signedUp(email))
 		nextMail(t, sink, email, "Confirm your email")
@@ -287,10 +278,7 @@ func TestMFARequiredRoleAndAdminReset(t *testing.T) {
 // successes and recovery-code use are audited.
 func TestMFAStepUpAndAdminRequireMFA(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		cfg.AdminRequireMFA = true
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), func(cfg *config.Config) { cfg.AdminRequireMFA = true })
 		admin, adminID := s.asAdmin("mfa-stepup@example.com")
 		if amr := amrOfToken(t, admin); !slices.Equal(amr, []string{"pwd"}) {
 			t.Fatalf("amr %v", amr)
@@ -304,7 +292,7 @@ func TestMFAStepUpAndAdminRequireMFA(t *testing.T) {
 		}
 		stepUpChallenge(s.admin("GET", "/v1/admin/users", admin, nil))
 
-		v, err := middleware.NewVerifier(middleware.WithIssuer(cfg.Issuer), middleware.WithAudience(cfg.EffectiveAudience()),
+		v, err := middleware.NewVerifier(middleware.WithIssuer(s.Config.Issuer), middleware.WithAudience(s.Config.EffectiveAudience()),
 			middleware.WithJWKSURL(s.URL+"/.well-known/jwks.json"), middleware.WithClock(s.Clock.Now))
 		if err != nil {
 			t.Fatal(err)

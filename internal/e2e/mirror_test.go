@@ -12,10 +12,6 @@ import (
 	"github.com/authd/authd/internal/testenv"
 )
 
-// introspectionSecret is the HTTP Basic secret of the mirror tests'
-// gateway ("kong").
-const introspectionSecret = "introspection-secret-1234"
-
 // mirrorConfig is the Postgres + Redis backend with
 // AUTHD_REVOCATION_MIRROR on and introspection enabled.
 func mirrorConfig(t testing.TB) config.Config {
@@ -30,8 +26,7 @@ func mirrorConfig(t testing.TB) config.Config {
 		t.Fatal("no postgres+redis backend")
 	}
 	cfg.RevocationMirror = true
-	cfg.IntrospectionClientID = "kong"
-	cfg.IntrospectionClientSecret = introspectionSecret
+	withGateway(&cfg)
 	return cfg
 }
 
@@ -142,8 +137,7 @@ func TestRevocationMirror(t *testing.T) {
 func TestRevocationMirrorFailsClosed(t *testing.T) {
 	cfg, stopRedis := privateRedisConfig(t)
 	cfg.RevocationMirror = true
-	cfg.IntrospectionClientID = "kong"
-	cfg.IntrospectionClientSecret = introspectionSecret
+	withGateway(&cfg)
 	s := start(t, cfg, newClock())
 	tk := s.signedUp("noor@example.com")
 	if r := s.get("/v1/verify", tk.AccessToken); r.Status != http.StatusOK {

@@ -74,9 +74,7 @@ func nginxBinary(t *testing.T) string {
 // auth_request to authd's /v1/verify.
 func TestNginxAuthRequest(t *testing.T) {
 	bin := nginxBinary(t)
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello %s", r.Header.Get("X-Auth-Subject"))

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/authd/authd/config"
 )
 
 // TestGoOIDCDefaultsAcceptAccessTokens: a Go service using coreos/go-oidc
@@ -18,11 +20,10 @@ import (
 func TestGoOIDCDefaultsAcceptAccessTokens(t *testing.T) {
 	for _, alg := range []string{"ES256", "EdDSA", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
-			cfg := testConfig()
-			cfg.DataDir = t.TempDir()
-			cfg.SigningAlg = alg
-			cfg.Audience = "https://api.example.com"
-			s := start(t, cfg, newClock())
+			s := startEmbedded(t, newClock(), func(cfg *config.Config) {
+				cfg.SigningAlg = alg
+				cfg.Audience = "https://api.example.com"
+			})
 			tk := s.signedUp("oidc@example.com")
 
 			// The issuer is http://localhost:8080; the server listens on
@@ -35,16 +36,16 @@ func TestGoOIDCDefaultsAcceptAccessTokens(t *testing.T) {
 				},
 			}}
 			ctx := oidc.ClientContext(t.Context(), client)
-			provider, err := oidc.NewProvider(ctx, cfg.Issuer)
+			provider, err := oidc.NewProvider(ctx, s.Config.Issuer)
 			if err != nil {
 				t.Fatalf("go-oidc cannot read the discovery document: %v", err)
 			}
-			verifier := provider.Verifier(&oidc.Config{ClientID: cfg.Audience})
+			verifier := provider.Verifier(&oidc.Config{ClientID: s.Config.Audience})
 			got, err := verifier.Verify(ctx, tk.AccessToken)
 			if err != nil {
 				t.Fatalf("go-oidc refuses the access token: %v", err)
 			}
-			if got.Subject != claims(t, tk.AccessToken)["sub"] || got.Issuer != cfg.Issuer {
+			if got.Subject != claims(t, tk.AccessToken)["sub"] || got.Issuer != s.Config.Issuer {
 				t.Fatalf("verified token: sub %q iss %q", got.Subject, got.Issuer)
 			}
 			var meta struct {

@@ -15,9 +15,7 @@ import (
 // TestOpenAPICoversEveryRoute checks both directions: every route the server
 // registers is documented, and every documented operation exists.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	engine, ok := s.App.Handler().(*gin.Engine)
 	if !ok {
 		t.Fatalf("handler is %T, not *gin.Engine", s.App.Handler())

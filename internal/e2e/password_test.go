@@ -12,12 +12,8 @@ const newPW = "a brand new horse"
 // status, headers (but Date) and body; only the known one gets mail.
 func TestForgotPasswordDoesNotRevealAccounts(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
-		s.register("olga@example.com", pw).want(t, http.StatusCreated)
-		nextMail(t, mails, "olga@example.com", "Confirm")
+		s, mails := startMailing(t, b, newClock(), nil)
+		s.signUp(mails, "olga@example.com")
 
 		// Same length, so even Content-Length has nothing to tell.
 		known := s.postJSON("/v1/password/forgot", map[string]string{"email": "olga@example.com"}).want(t, http.StatusAccepted)
@@ -42,12 +38,8 @@ func TestForgotPasswordDoesNotRevealAccounts(t *testing.T) {
 
 func TestPasswordReset(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
-		s.register("pia@example.com", pw).want(t, http.StatusCreated)
-		nextMail(t, mails, "pia@example.com", "Confirm")
+		s, mails := startMailing(t, b, newClock(), nil)
+		s.signUp(mails, "pia@example.com")
 		phone, laptop := s.login("pia@example.com", pw), s.login("pia@example.com", pw)
 
 		s.postJSON("/v1/password/forgot", map[string]string{"email": " PIA@example.com"}).want(t, http.StatusAccepted)
@@ -79,22 +71,16 @@ func TestPasswordReset(t *testing.T) {
 
 func TestPasswordResetExpiry(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
 		clk := newClock()
-		s := start(t, cfg, clk)
-		s.register("quinn@example.com", pw).want(t, http.StatusCreated)
-		nextMail(t, mails, "quinn@example.com", "Confirm")
+		s, mails := startMailing(t, b, clk, nil)
+		s.signUp(mails, "quinn@example.com")
 
-		s.postJSON("/v1/password/forgot", map[string]string{"email": "quinn@example.com"}).want(t, http.StatusAccepted)
-		old := tokenFrom(t, nextMail(t, mails, "quinn@example.com", "Reset"), "/reset-password")
-		s.postJSON("/v1/password/forgot", map[string]string{"email": "quinn@example.com"}).want(t, http.StatusAccepted)
-		tok := tokenFrom(t, nextMail(t, mails, "quinn@example.com", "Reset"), "/reset-password")
+		old := s.resetToken(mails, "quinn@example.com")
+		tok := s.resetToken(mails, "quinn@example.com")
 		// A new link replaces the previous one.
 		s.postJSON("/v1/password/reset", map[string]string{"token": old, "password": newPW}).wantTokenError(t)
 
-		clk.Advance(cfg.ResetTTL)
+		clk.Advance(s.Config.ResetTTL)
 		s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": newPW}).wantTokenError(t)
 		s.login("quinn@example.com", pw)
 	})
@@ -102,12 +88,8 @@ func TestPasswordResetExpiry(t *testing.T) {
 
 func TestPasswordChange(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		mails := withMail(t, &cfg)
-		s := start(t, cfg, newClock())
-		s.register("rose@example.com", pw).want(t, http.StatusCreated)
-		nextMail(t, mails, "rose@example.com", "Confirm")
+		s, mails := startMailing(t, b, newClock(), nil)
+		s.signUp(mails, "rose@example.com")
 		current, other := s.login("rose@example.com", pw), s.login("rose@example.com", pw)
 		change := func(cur, next string) response {
 			return s.bearer("POST", "/v1/password/change", current.AccessToken,

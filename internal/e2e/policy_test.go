@@ -43,13 +43,11 @@ func TestBreachedPasswordsRefused(t *testing.T) {
 		t.Fatalf("max length description %q", d)
 	}
 
-	s.register("eve@example.com", pw).want(t, http.StatusCreated)
-	nextMail(t, mails, "eve@example.com", "Confirm")
+	s.signUp(mails, "eve@example.com")
 	tk := s.login("eve@example.com", pw)
 	wantBreached(s.bearer("POST", "/v1/password/change", tk.AccessToken, map[string]string{"current_password": pw, "new_password": "iloveyou123"}))
 
-	s.postJSON("/v1/password/forgot", map[string]string{"email": "eve@example.com"}).want(t, http.StatusAccepted)
-	tok := tokenFrom(t, nextMail(t, mails, "eve@example.com", "Reset"), "/reset-password")
+	tok := s.resetToken(mails, "eve@example.com")
 	wantBreached(s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": "qwertyuiop"}))
 	s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": newPW}).want(t, http.StatusNoContent)
 }
@@ -63,11 +61,9 @@ func TestFullGateAnswers503(t *testing.T) {
 	cfg.BcryptMaxConcurrent, cfg.BcryptMaxQueue, cfg.BcryptMaxWait = 1, 1, 10*time.Millisecond
 	mails := withMail(t, &cfg)
 	s := start(t, cfg, newClock())
-	s.register("gus@example.com", pw).want(t, http.StatusCreated)
-	nextMail(t, mails, "gus@example.com", "Confirm")
+	s.signUp(mails, "gus@example.com")
 	tk := s.login("gus@example.com", pw)
-	s.postJSON("/v1/password/forgot", map[string]string{"email": "gus@example.com"}).want(t, http.StatusAccepted)
-	tok := tokenFrom(t, nextMail(t, mails, "gus@example.com", "Reset"), "/reset-password")
+	tok := s.resetToken(mails, "gus@example.com")
 
 	release, err := s.App.Gate.Acquire(context.Background()) // the only slot
 	if err != nil {

@@ -61,8 +61,7 @@ func TestLoginBackoffPerNetwork(t *testing.T) {
 		cfg.RateLimitLoginIP, cfg.RateLimitLoginAccount = "1000/1m:1000", "1000/1m:1000" // the backoff alone
 		mails := withMail(t, &cfg)
 		s := start(t, cfg, newClock())
-		s.register("ivy@example.com", pw).want(t, http.StatusCreated)
-		nextMail(t, mails, "ivy@example.com", "Confirm")
+		s.signUp(mails, "ivy@example.com")
 
 		// Five free failures, then the sixth imposes 2 s.
 		for i := range 6 {

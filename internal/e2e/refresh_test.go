@@ -94,9 +94,7 @@ func TestConcurrentRefreshNeverForks(t *testing.T) {
 
 func TestTokenEndpointErrors(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		tk := s.signedUp("gina@example.com")
 		form := "application/x-www-form-urlencoded"
 		tests := []struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/testenv"
 )
 
@@ -18,10 +19,7 @@ import (
 func TestDenylistRebuiltAfterRedisLoss(t *testing.T) {
 	for _, b := range backends[1:3] { // postgres+redis, mariadb+redis
 		t.Run(b.name, func(t *testing.T) {
-			cfg := testConfig()
-			b.configure(t, &cfg)
-			cfg.DenylistSyncInterval = 200 * time.Millisecond
-			s := start(t, cfg, newClock())
+			s := startOn(t, b, newClock(), func(cfg *config.Config) { cfg.DenylistSyncInterval = 200 * time.Millisecond })
 			s.register("rita@example.com", "correct horse battery")
 			out, keep := s.login("rita@example.com", "correct horse battery"), s.login("rita@example.com", "correct horse battery")
 			if r := s.logout(out.AccessToken, ""); r.Status != http.StatusNoContent {
@@ -32,7 +30,7 @@ func TestDenylistRebuiltAfterRedisLoss(t *testing.T) {
 			client, _ := testenv.Redis(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			keys, err := client.Keys(ctx, cfg.RedisKeyPrefix+"*").Result()
+			keys, err := client.Keys(ctx, s.Config.RedisKeyPrefix+"*").Result()
 			if err != nil || len(keys) == 0 {
 				t.Fatalf("denylist keys: %v, %v", keys, err)
 			}

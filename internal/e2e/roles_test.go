@@ -54,8 +54,7 @@ func TestVerifyHeaderCarriesOnlyValidRoles(t *testing.T) {
 			t.Skip("no release before the role grammar ran on MongoDB: no unchecked role can be stored there")
 		}
 		cfg := testConfig()
-		cfg.IntrospectionClientID = "kong"
-		cfg.IntrospectionClientSecret = "introspection-secret-1234"
+		withGateway(&cfg)
 		b.configure(t, &cfg)
 		s := start(t, cfg, newClock())
 		tk := s.signedUp("rita@example.com")
@@ -96,9 +95,7 @@ func TestVerifyHeaderCarriesOnlyValidRoles(t *testing.T) {
 // running bcrypt for hours.
 func TestLoginWithHashAboveMaxCost(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		tk := s.signedUp("hugo@example.com")
 		sub := claims(t, tk.AccessToken)["sub"].(string)
 		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/authd/authd/config"
 )
 
 type sessionList struct {
@@ -37,9 +39,7 @@ func (s *server) loginFrom(t *testing.T, email, ua, xff string) tokens {
 
 func TestSessions(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		s.register("sam@example.com", pw).want(t, http.StatusCreated)
 		s.register("tia@example.com", pw).want(t, http.StatusCreated)
 		// No proxy is trusted: X-Forwarded-For is the client's say-so and
@@ -84,10 +84,7 @@ func TestSessions(t *testing.T) {
 // Behind a trusted proxy the client IP comes from X-Forwarded-For, at
 // login and again at refresh.
 func TestSessionsBehindTrustedProxy(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.TrustedProxies = "127.0.0.1/32, ::1"
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), func(cfg *config.Config) { cfg.TrustedProxies = "127.0.0.1/32, ::1" })
 	s.register("uma@example.com", pw).want(t, http.StatusCreated)
 	tk := s.loginFrom(t, "uma@example.com", "phone/1.0", "203.0.113.9")
 	if l := s.sessions(t, tk.AccessToken); l.Sessions[0].IP != "203.0.113.9" {

@@ -6,14 +6,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/authd/authd/config"
 )
 
 // TestStrictJSONInput: field names match exactly, a key given twice or a
 // missing required field is 400 invalid_request, on every JSON endpoint.
 func TestStrictJSONInput(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), nil)
 	tk := s.signedUp("strict@example.com")
 	const pw = "correct horse battery"
 	bearer := map[string]string{"Authorization": "Bearer " + tk.AccessToken}
@@ -60,11 +60,7 @@ func TestStrictJSONInput(t *testing.T) {
 // headers is malformed, 400 invalid_request, on every Bearer endpoint and
 // on /v1/introspect, even when both carry valid credentials.
 func TestRepeatedAuthorizationHeader(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.IntrospectionClientID = "kong"
-	cfg.IntrospectionClientSecret = "introspection-secret-1234"
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), withGateway)
 	tk := s.signedUp("twice@example.com")
 	other := s.login("twice@example.com", "correct horse battery")
 	for _, tt := range []struct{ method, path string }{
@@ -78,7 +74,7 @@ func TestRepeatedAuthorizationHeader(t *testing.T) {
 			}
 		})
 	}
-	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("kong:"+cfg.IntrospectionClientSecret))
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("kong:"+s.Config.IntrospectionClientSecret))
 	r := s.doHeaders("POST", "/v1/introspect", "application/x-www-form-urlencoded", "token="+tk.AccessToken,
 		http.Header{"Authorization": {basic, basic}})
 	r.wantError(t, http.StatusBadRequest, "invalid_request")
@@ -94,11 +90,10 @@ func TestRepeatedAuthorizationHeader(t *testing.T) {
 // (openid-client, for one) form-urlencode the client id and secret before
 // the Basic encoding; authd decodes them, and still takes them raw.
 func TestIntrospectionFormEncodedCredentials(t *testing.T) {
-	cfg := testConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.IntrospectionClientID = "interop-gateway"
-	cfg.IntrospectionClientSecret = "Zm9v+YmFy/c2VjcmV0=_-x"
-	s := start(t, cfg, newClock())
+	s := startEmbedded(t, newClock(), func(cfg *config.Config) {
+		cfg.IntrospectionClientID = "interop-gateway"
+		cfg.IntrospectionClientSecret = "Zm9v+YmFy/c2VjcmV0=_-x"
+	})
 	tk := s.signedUp("encoded@example.com")
 	introspect := func(user, pass string) response {
 		h := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}}
@@ -107,8 +102,8 @@ func TestIntrospectionFormEncodedCredentials(t *testing.T) {
 	for name, creds := range map[string][2]string{
 		// What openid-client 6 sends: every character but [A-Za-z0-9] escaped.
 		"fully escaped":   {"interop%2Dgateway", "Zm9v%2BYmFy%2Fc2VjcmV0%3D%5F%2Dx"},
-		"url.QueryEscape": {url.QueryEscape(cfg.IntrospectionClientID), url.QueryEscape(cfg.IntrospectionClientSecret)},
-		"raw":             {cfg.IntrospectionClientID, cfg.IntrospectionClientSecret},
+		"url.QueryEscape": {url.QueryEscape(s.Config.IntrospectionClientID), url.QueryEscape(s.Config.IntrospectionClientSecret)},
+		"raw":             {s.Config.IntrospectionClientID, s.Config.IntrospectionClientSecret},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := introspect(creds[0], creds[1])
@@ -118,9 +113,9 @@ func TestIntrospectionFormEncodedCredentials(t *testing.T) {
 		})
 	}
 	for name, creds := range map[string][2]string{
-		"malformed escape":    {"interop%2", cfg.IntrospectionClientSecret},
-		"malformed in secret": {cfg.IntrospectionClientID, "Zm9v%zz"},
-		"+ decoded as space":  {cfg.IntrospectionClientID, "Zm9v YmFy/c2VjcmV0=_-x"},
+		"malformed escape":    {"interop%2", s.Config.IntrospectionClientSecret},
+		"malformed in secret": {s.Config.IntrospectionClientID, "Zm9v%zz"},
+		"+ decoded as space":  {s.Config.IntrospectionClientID, "Zm9v YmFy/c2VjcmV0=_-x"},
 		"wrong secret":        {"interop%2Dgateway", "Zm9v%2BYmFy"},
 	} {
 		t.Run("refused "+name, func(t *testing.T) {

@@ -68,16 +68,14 @@ func TestJWKSVerifiesWithIndependentJOSE(t *testing.T) {
 
 func TestDiscoveryAndHealth(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		cfg := testConfig()
-		b.configure(t, &cfg)
-		s := start(t, cfg, newClock())
+		s := startOn(t, b, newClock(), nil)
 		for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 			r := s.get(path, "")
 			if r.Status != 200 {
 				t.Fatalf("%s: %d", path, r.Status)
 			}
 			m := r.JSON(t)
-			if m["issuer"] != cfg.Issuer || m["jwks_uri"] != cfg.Issuer+"/.well-known/jwks.json" || m["token_endpoint"] != cfg.Issuer+"/v1/token" {
+			if m["issuer"] != s.Config.Issuer || m["jwks_uri"] != s.Config.Issuer+"/.well-known/jwks.json" || m["token_endpoint"] != s.Config.Issuer+"/v1/token" {
 				t.Fatalf("%s: %s", path, r.Body)
 			}
 			if contains(m["grant_types_supported"], "password") || !contains(m["grant_types_supported"], "refresh_token") {

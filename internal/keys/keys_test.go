@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/teststore"
 	"github.com/authd/authd/pkg/store"
 	"github.com/authd/authd/pkg/store/sqlstore"
 	"github.com/authd/authd/pkg/token"
@@ -21,37 +21,42 @@ import (
 
 func sqliteStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return teststore.SQLite(t)
 }
 
 func postgresStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return teststore.Open(t, testenv.Postgres(t))
 }
 
 func manager(t *testing.T, s keys.Store, clock func() time.Time) *keys.Manager {
 	t.Helper()
-	m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour, Clock: clock})
+	return newManager(t, s, keys.Config{Algorithm: token.ES256, Clock: clock})
+}
+
+// newManager returns a Manager on s with cfg, whose MasterKey (32 zero
+// bytes) and MaxTokenLifetime (an hour) default to the tests' own.
+func newManager(t *testing.T, s keys.Store, cfg keys.Config) *keys.Manager {
+	t.Helper()
+	if cfg.MasterKey == nil {
+		cfg.MasterKey = make([]byte, 32)
+	}
+	if cfg.MaxTokenLifetime == 0 {
+		cfg.MaxTokenLifetime = time.Hour
+	}
+	m, err := keys.New(s, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// ensure creates m's first key.
+func ensure(t *testing.T, m *keys.Manager) {
+	t.Helper()
+	if err := m.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Replicas starting together create one key, not one each.
@@ -84,9 +89,7 @@ func TestRotatePublishesBothAndSignsWithNew(t *testing.T) {
 	s := sqliteStore(t)
 	now := time.Now()
 	m := manager(t, s, func() time.Time { return now })
-	if err := m.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	ensure(t, m)
 	old, _ := m.SigningKey()
 	fresh, err := m.Rotate(t.Context()) // PublishAhead 0: signs at once
 	if err != nil {
@@ -144,14 +147,9 @@ func (c *countingStore) SigningKeys(ctx context.Context, now time.Time) ([]store
 func TestUnknownKidReloadIsRateLimited(t *testing.T) {
 	cs := &countingStore{Store: sqliteStore(t)}
 	now := time.Now()
-	m, err := keys.New(cs, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
+	m := newManager(t, cs, keys.Config{Algorithm: token.ES256,
 		Clock: func() time.Time { return now }, UnknownKidReloadInterval: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	ensure(t, m)
 	base := cs.reads.Load()
 	for range 1000 {
 		if _, err := m.VerificationKey(t.Context(), "made-up"); !errors.Is(err, token.ErrUnknownKey) {
@@ -191,17 +189,11 @@ func TestScheduledRotationPublishesAhead(t *testing.T) {
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 			newReplica := func() *keys.Manager {
-				m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32),
+				return newManager(t, s, keys.Config{Algorithm: token.ES256,
 					MaxTokenLifetime: 2 * time.Hour, PublishAhead: 10 * time.Minute, Clock: clock})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return m
 			}
 			a, b := newReplica(), newReplica()
-			if err := a.Ensure(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			ensure(t, a)
 			old, _ := a.SigningKey()
 
 			// Not due yet: nothing happens.
@@ -261,16 +253,22 @@ func TestScheduledRotationPublishesAhead(t *testing.T) {
 	}
 }
 
+// claimsAt are the claims of the tokens mustSign and mustMAC mint: for
+// aud, issued at now, for an hour.
+func claimsAt(now time.Time, aud string) token.RegisteredClaims {
+	return token.RegisteredClaims{
+		Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{aud}, ID: "j1",
+		IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(time.Hour)),
+	}
+}
+
 func mustSign(t *testing.T, m *keys.Manager, now time.Time) string {
 	t.Helper()
 	k, err := m.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := token.Sign(k, token.TypeAccess, &token.Payload{RegisteredClaims: token.RegisteredClaims{
-		Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{"aud"}, ID: "j1",
-		IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(time.Hour)),
-	}})
+	tok, err := token.Sign(k, token.TypeAccess, &token.Payload{RegisteredClaims: claimsAt(now, "aud")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,10 +282,8 @@ func mustMAC(t *testing.T, m *keys.Manager, now time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := token.SignMAC(k, token.TypeRefresh, &token.Payload{RegisteredClaims: token.RegisteredClaims{
-		Issuer: "iss", Subject: "u1", Audience: token.ClaimStrings{"iss"}, ID: "j1",
-		IssuedAt: token.NewNumericDate(now), ExpiresAt: token.NewNumericDate(now.Add(time.Hour)),
-	}, SessionID: "s1"})
+	p := &token.Payload{RegisteredClaims: claimsAt(now, "iss"), SessionID: "s1"}
+	tok, err := token.SignMAC(k, token.TypeRefresh, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,9 +300,7 @@ func TestRefreshKeyFollowsTheSigner(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	a, b := manager(t, s, clock), manager(t, s, clock)
-	if err := a.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	ensure(t, a)
 	if err := b.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -329,13 +323,8 @@ func TestRefreshKeyFollowsTheSigner(t *testing.T) {
 	}
 
 	// Another deployment (its own store and master key) knows no such kid.
-	other, err := keys.New(sqliteStore(t), keys.Config{Algorithm: token.ES256, MasterKey: bytes.Repeat([]byte{9}, 32), MaxTokenLifetime: time.Hour, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	other := newManager(t, sqliteStore(t), keys.Config{Algorithm: token.ES256, MasterKey: bytes.Repeat([]byte{9}, 32), Clock: clock})
+	ensure(t, other)
 	if _, err := verifier(other).Verify(t.Context(), before); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("another deployment's ring: err = %v, want ErrUnknownKey", err)
 	}

@@ -28,6 +28,17 @@ func signAccess(t *testing.T, k *token.Key, typ string, now time.Time) string {
 	return tok
 }
 
+// aheadManager returns a Manager of alg keys published 10 minutes before
+// they sign, on a SQLite store of its own and a fake clock, with its
+// first key.
+func aheadManager(t *testing.T, alg string) (*keys.Manager, *testclock.Clock) {
+	t.Helper()
+	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	m := newManager(t, sqliteStore(t), keys.Config{Algorithm: alg, PublishAhead: 10 * time.Minute, Clock: clk.Now})
+	ensure(t, m)
+	return m, clk
+}
+
 func jwksKids(t *testing.T, m *keys.Manager) []string {
 	t.Helper()
 	var set token.JWKS
@@ -51,14 +62,9 @@ func TestRevoke(t *testing.T) {
 			s := open(t)
 			clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 			var changes []keys.Change
-			m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
+			m := newManager(t, s, keys.Config{Algorithm: token.ES256,
 				Clock: clk.Now, OnChange: func(_ context.Context, c keys.Change) { changes = append(changes, c) }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Ensure(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			ensure(t, m)
 			replica := manager(t, s, clk.Now)
 			if err := replica.Reload(t.Context()); err != nil {
 				t.Fatal(err)
@@ -165,16 +171,7 @@ func TestRevoke(t *testing.T) {
 
 // RotateNow revokes the keys it replaces; Rotate does not.
 func TestRotateNowRevokesTheReplacedKeys(t *testing.T) {
-	s := sqliteStore(t)
-	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
-	m, err := keys.New(s, keys.Config{Algorithm: token.EdDSA, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
-		PublishAhead: 10 * time.Minute, Clock: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	m, clk := aheadManager(t, token.EdDSA)
 	first, _ := m.SigningKey()
 	clk.Advance(time.Minute)
 	pending, err := m.Rotate(t.Context()) // signs in 10 minutes
@@ -205,16 +202,7 @@ func TestRotateNowRevokesTheReplacedKeys(t *testing.T) {
 // Revoking the key rotated in ahead would leave nothing to sign once the
 // current key retires, so it makes a key that signs at once.
 func TestRevokePendingKeyKeepsASigner(t *testing.T) {
-	s := sqliteStore(t)
-	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
-	m, err := keys.New(s, keys.Config{Algorithm: token.ES256, MasterKey: make([]byte, 32), MaxTokenLifetime: time.Hour,
-		PublishAhead: 10 * time.Minute, Clock: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	m, clk := aheadManager(t, token.ES256)
 	pending, err := m.Rotate(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -235,9 +223,7 @@ func TestRetiredKeyReportsItsRetirement(t *testing.T) {
 	s := sqliteStore(t)
 	clk := testclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	m := manager(t, s, clk.Now)
-	if err := m.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	ensure(t, m)
 	old, _ := m.SigningKey()
 	if _, err := m.Rotate(t.Context()); err != nil {
 		t.Fatal(err)

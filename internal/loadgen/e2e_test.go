@@ -13,6 +13,7 @@ import (
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/loadgen"
+	"github.com/authd/authd/internal/testenv/authdtest"
 )
 
 // startAuthd runs a real authd on the embedded default on a loopback port
@@ -49,22 +50,7 @@ func startAuthdApp(t *testing.T) (string, *app.App) {
 	}
 	cfg.Addr = ln.Addr().String()
 	cfg.MetricsAddr = "" // tests run in parallel; no fixed metrics port
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		ln.Close()
-		t.Fatalf("open app: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		a.Close()
-	})
+	a, _ := authdtest.Serve(t, cfg, ln, slog.New(slog.DiscardHandler))
 	return "http://" + cfg.Addr, a
 }
 

@@ -1,7 +1,6 @@
 package ratelimit_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,18 +13,6 @@ import (
 	"github.com/authd/authd/internal/testenv"
 	"github.com/authd/authd/pkg/redisurl"
 )
-
-// clientOf builds the client of an AUTHD_REDIS_URL as authd does.
-func clientOf(t *testing.T, url string) redis.UniversalClient {
-	t.Helper()
-	cfg, err := redisurl.Parse(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cfg.NewClient(redisurl.ClientOptions{})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // runSuites runs the limiter and backoff conformance suites on the
 // deployment client reaches, a prefix per sub-test.
@@ -53,14 +40,12 @@ func runSuites(t *testing.T, client redis.UniversalClient) {
 // over the three primaries.
 func TestCluster(t *testing.T) {
 	cl := testenv.RedisCluster(t)
-	client := clientOf(t, cl.URL)
+	client := testenv.ClientOf(t, cl.URL, redisurl.ClientOptions{})
 	t.Run("Suites", func(t *testing.T) { runSuites(t, client) })
 	t.Run("Spread", func(t *testing.T) {
 		cc := client.(*redis.ClusterClient)
 		ctx := t.Context()
-		if err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.FlushAll(ctx).Err() }); err != nil {
-			t.Fatal(err)
-		}
+		testenv.FlushPrimaries(t, cc)
 		const n = 3000
 		l := ratelimit.NewRedis(client)
 		b, err := ratelimit.NewRedisBackoff(client, ratelimit.BackoffPolicy{Free: 0, Base: time.Second, Max: time.Minute, Window: time.Hour})
@@ -87,38 +72,13 @@ func TestCluster(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		var mu sync.Mutex
-		var sizes []int64
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-			size, err := m.DBSize(ctx).Result()
-			mu.Lock()
-			sizes = append(sizes, size)
-			mu.Unlock()
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var total int64
-		for _, s := range sizes {
-			total += s
-		}
 		// One limiter key, a fails and a wait key per account (Free is 0).
-		if len(sizes) != 3 || total != 3*n {
-			t.Fatalf("DBSIZE per primary = %v, want 3 primaries holding %d keys", sizes, 3*n)
-		}
-		mean := float64(total) / 3
-		for _, s := range sizes {
-			if d := float64(s) - mean; d > 0.15*mean || d < -0.15*mean {
-				t.Errorf("DBSIZE per primary = %v: %d is more than 15%% from the mean %.0f", sizes, s, mean)
-			}
-		}
-		t.Logf("DBSIZE per primary: %v", sizes)
+		testenv.CheckSpread(t, cc, 3*n)
 	})
 }
 
 // TestSentinel: both suites pass through Sentinel.
 func TestSentinel(t *testing.T) {
 	s := testenv.RedisSentinel(t)
-	runSuites(t, clientOf(t, s.URL))
+	runSuites(t, testenv.ClientOf(t, s.URL, redisurl.ClientOptions{}))
 }

@@ -3,7 +3,6 @@ package revocation_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,24 +11,16 @@ import (
 
 	"github.com/authd/authd/internal/revocation"
 	"github.com/authd/authd/internal/testenv"
+	"github.com/authd/authd/internal/testenv/teststore"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store"
-	"github.com/authd/authd/pkg/store/sqlstore"
 )
 
 func openStore(t *testing.T) store.Store { return openStoreTB(t) }
 
 func openStoreTB(t testing.TB) store.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "authd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return teststore.SQLite(t)
 }
 
 // fixture is a recorder over a Redis server of the test's own (so that

@@ -3,7 +3,6 @@ package userimport_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/password"
+	"github.com/authd/authd/internal/testenv/teststore"
 	"github.com/authd/authd/internal/userimport"
 	"github.com/authd/authd/pkg/denylist"
 	"github.com/authd/authd/pkg/store/sqlstore"
@@ -21,15 +21,7 @@ import (
 
 func newStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "i.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return teststore.SQLite(t)
 }
 
 // events records what the service sends to its sink.

@@ -44,17 +44,9 @@ func runSuites(t *testing.T, client redis.UniversalClient) {
 	}
 }
 
-// clientOf builds the client of an AUTHD_REDIS_URL through pkg/redisurl,
-// as authd and the examples do.
+// clientOf builds the client of an AUTHD_REDIS_URL, with short timeouts.
 func clientOf(t *testing.T, url string) redis.UniversalClient {
-	t.Helper()
-	cfg, err := redisurl.Parse(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cfg.NewClient(redisurl.ClientOptions{DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
-	t.Cleanup(func() { c.Close() })
-	return c
+	return testenv.ClientOf(t, url, redisurl.ClientOptions{DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 }
 
 // TestCluster runs the suites on a Redis Cluster of three primaries and
@@ -97,9 +89,7 @@ func testSpread(t *testing.T, client *redis.ClusterClient) {
 	ctx := t.Context()
 	// Nothing else may be in the cluster: the suites ran first, so
 	// flush the primaries (this cluster belongs to this test alone).
-	if err := client.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.FlushAll(ctx).Err() }); err != nil {
-		t.Fatal(err)
-	}
+	testenv.FlushPrimaries(t, client)
 	n := spreadSize(t)
 	dl := denylist.NewRedis(client, denylist.WithLayout(denylist.LayoutV2))
 	until := time.Now().Add(time.Hour)
@@ -127,32 +117,7 @@ func testSpread(t *testing.T, client *redis.ClusterClient) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var sizes []int64
-	err := client.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		size, err := m.DBSize(ctx).Result()
-		mu.Lock()
-		sizes = append(sizes, size)
-		mu.Unlock()
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, s := range sizes {
-		total += s
-	}
-	if len(sizes) != 3 || total != int64(n) {
-		t.Fatalf("DBSIZE per primary = %v (total %d), want 3 primaries holding %d keys", sizes, total, n)
-	}
-	mean := float64(total) / 3
-	for _, s := range sizes {
-		if d := float64(s) - mean; d > 0.15*mean || d < -0.15*mean {
-			t.Errorf("DBSIZE per primary = %v: %d is more than 15%% from the mean %.0f", sizes, s, mean)
-		}
-	}
-	t.Logf("DBSIZE per primary after %d revocations: %v", n, sizes)
+	testenv.CheckSpread(t, client, int64(n))
 
 	// Every one is refused, through concurrent (so batched, so split by
 	// slot) checks; unrevoked tokens of the same users are not.

@@ -50,17 +50,17 @@ func (m *mutableKeySet) VerificationKey(ctx context.Context, kid string) (*token
 // verifications.
 func cachedVerifier(t testing.TB, ks token.KeySet, clk *clock, opts ...middleware.Option) (*middleware.Verifier, func() int64) {
 	t.Helper()
-	v, err := middleware.NewVerifier(append([]middleware.Option{
-		middleware.WithIssuer(testIssuer),
-		middleware.WithAudience(testAudience),
-		middleware.WithKeySet(ks),
-		middleware.WithClock(clk.Now),
-	}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testVerifier(t, ks, append([]middleware.Option{middleware.WithClock(clk.Now)}, opts...)...)
 	n := middleware.CountVerifications(v)
 	return v, n.Load
+}
+
+// wantCacheLen fails the test unless v's cache holds want tokens.
+func wantCacheLen(t *testing.T, v *middleware.Verifier, want int) {
+	t.Helper()
+	if got := middleware.CacheLen(v); got != want {
+		t.Fatalf("CacheLen = %d, want %d", got, want)
+	}
 }
 
 // reloaded returns a new Key object equal to k, as a key set that rebuilds
@@ -106,9 +106,7 @@ func TestVerifiedCacheHit(t *testing.T) {
 			if got := full(); got != 1 {
 				t.Fatalf("%d full verifications for 4 Verify calls, want 1", got)
 			}
-			if got := middleware.CacheLen(v); got != 1 {
-				t.Fatalf("CacheLen = %d, want 1", got)
-			}
+			wantCacheLen(t, v, 1)
 		})
 	}
 }
@@ -355,9 +353,7 @@ func TestVerifiedCacheRefusalsNotCached(t *testing.T) {
 			}
 		})
 	}
-	if got := middleware.CacheLen(v); got != 0 {
-		t.Fatalf("CacheLen = %d, want 0", got)
-	}
+	wantCacheLen(t, v, 0)
 }
 
 // TestVerifiedCacheSize: the cache never holds more than its size, and

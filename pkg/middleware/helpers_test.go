@@ -2,14 +2,17 @@ package middleware_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/authd/authd/pkg/middleware"
 	"github.com/authd/authd/pkg/token"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -96,6 +99,42 @@ func mint(t testing.TB, k *token.Key, now time.Time, edit func(*token.Payload)) 
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// testVerifier returns a Verifier for testIssuer and testAudience on ks,
+// with opts after those.
+func testVerifier(t testing.TB, ks token.KeySet, opts ...middleware.Option) *middleware.Verifier {
+	t.Helper()
+	v, err := middleware.NewVerifier(append([]middleware.Option{
+		middleware.WithIssuer(testIssuer),
+		middleware.WithAudience(testAudience),
+		middleware.WithKeySet(ks),
+	}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// wantConfigError checks the error of a constructor given options with
+// the problems want: none (nil) means err must be nil, else err must be
+// ErrInvalidConfig and mention each of them.
+func wantConfigError(t *testing.T, err error, want []string) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !errors.Is(err, middleware.ErrInvalidConfig) {
+		t.Fatalf("err = %v, want ErrInvalidConfig", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
 }
 
 // forge signs claims with an arbitrary header and method, as an attacker

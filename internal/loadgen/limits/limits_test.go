@@ -59,24 +59,7 @@ func TestMeasureRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	count := func() int {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'authbench\_%'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	before := count()
-	r, err := limits.MeasureRotation(context.Background(), dsn, 4, 300*time.Millisecond, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Tx <= 0 || r.Rate() <= 0 || r.Conns != 4 {
-		t.Fatalf("%+v", r)
-	}
-	if after := count(); after > before {
-		t.Fatalf("scratch schema left behind: %d authbench_ schemas before, %d after", before, after)
-	}
+	checkRotation(t, db, dsn, `SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'authbench\_%'`, "schema")
 	if _, err := limits.MeasureRotation(context.Background(), dsn, 0, time.Second, 0); err == nil {
 		t.Fatal("0 connections accepted")
 	}
@@ -95,15 +78,23 @@ func TestMeasureRotationMySQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	checkRotation(t, db, u, `SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'authbench!_%' ESCAPE '!'`, "database")
+}
+
+// checkRotation measures rotation on the database at url with four
+// connections, and checks it got a rate and left no scratch what behind:
+// countScratch counts them through db.
+func checkRotation(t *testing.T, db *sql.DB, url, countScratch, what string) {
+	t.Helper()
 	count := func() int {
 		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'authbench!_%' ESCAPE '!'`).Scan(&n); err != nil {
+		if err := db.QueryRow(countScratch).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
 	before := count()
-	r, err := limits.MeasureRotation(context.Background(), u, 4, 300*time.Millisecond, 0)
+	r, err := limits.MeasureRotation(context.Background(), url, 4, 300*time.Millisecond, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +102,7 @@ func TestMeasureRotationMySQL(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	if after := count(); after > before {
-		t.Fatalf("scratch database left behind: %d authbench_ databases before, %d after", before, after)
+		t.Fatalf("scratch %s left behind: %d authbench_ %ss before, %d after", what, before, what, after)
 	}
 }
 
