@@ -99,7 +99,7 @@ func TestOverlongAccessTokenRefused(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	s := start(t, cfg, clk)
 	tk := s.signedUp("long@example.com")
-	k, err := s.App.Keys.SigningKey()
+	k, err := s.App.Keys().SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestKeyRevocationReachesSecondReplica(t *testing.T) {
 
 		leaked := kidOf(t, tk.AccessToken)
 		start := time.Now()
-		if _, err := s1.App.Keys.Revoke(context.Background(), leaked); err != nil {
+		if _, err := s1.App.Keys().Revoke(context.Background(), leaked); err != nil {
 			t.Fatal(err)
 		}
 		if st := s1.verifyStatus(tk.AccessToken); st != http.StatusUnauthorized {
@@ -283,7 +283,7 @@ func TestKeyRevocationReachesSecondReplica(t *testing.T) {
 		}
 		clk.Advance(10 * time.Second) // past the unknown-kid reload rate limit
 		start := time.Now()
-		if _, err := s1.App.Keys.Revoke(context.Background(), kidOf(t, tk.AccessToken)); err != nil {
+		if _, err := s1.App.Keys().Revoke(context.Background(), kidOf(t, tk.AccessToken)); err != nil {
 			t.Fatal(err)
 		}
 		if st := s2.verifyStatus(tk.AccessToken); st != http.StatusOK {
@@ -309,11 +309,11 @@ func TestTokenIssuedAfterKeyRetirementRefused(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	s := start(t, cfg, clk)
 	tk := s.signedUp("retired@example.com")
-	old, err := s.App.Keys.SigningKey()
+	old, err := s.App.Keys().SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.App.Keys.Rotate(context.Background()); err != nil {
+	if _, err := s.App.Keys().Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	retiredAt := clk.Now().Add(app.PublishAhead(cfg))

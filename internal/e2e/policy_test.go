@@ -69,7 +69,7 @@ func TestFullGateAnswers503(t *testing.T) {
 	s.postJSON("/v1/password/forgot", map[string]string{"email": "gus@example.com"}).want(t, http.StatusAccepted)
 	tok := tokenFrom(t, nextMail(t, mails, "gus@example.com", "Reset"), "/reset-password")
 
-	release, err := s.App.Gate.Acquire(context.Background()) // the only slot
+	release, err := s.App.Gate().Acquire(context.Background()) // the only slot
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestFullGateAnswers503(t *testing.T) {
 
 	s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": newPW}).want(t, http.StatusNoContent)
 	s.login("gus@example.com", newPW)
-	if st := s.App.Gate.Stats(); st.Rejected() != 5 {
+	if st := s.App.Gate().Stats(); st.Rejected() != 5 {
 		t.Fatalf("gate rejected %d, want 5", st.Rejected())
 	}
 }
