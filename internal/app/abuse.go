@@ -112,7 +112,7 @@ func openLimits(cfg config.Config, log *slog.Logger, clock func() time.Time, rdb
 }
 
 // openBcryptPool decides where bcrypt runs and returns the gate's slot
-// count. AUTHD_BCRYPT_MAX_CONCURRENT = 0 means one slot per CPU, each on a
+// count and the niced pool (nil at normal priority). AUTHD_BCRYPT_MAX_CONCURRENT = 0 means one slot per CPU, each on a
 // thread of an admission.NicedPool at AUTHD_BCRYPT_NICE: the kernel gives bcrypt only the CPU
 // time requests leave, so a login flood uses every CPU yet /v1/verify,
 // refresh and JWKS stay fast and logins reach the bcrypt bound. Where
