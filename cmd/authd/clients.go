@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/auth"
 )
 
@@ -105,16 +106,18 @@ func (c *command) clients(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("%w: %s", errUsage, clientsUsage)
 	}
-	a, _, err := c.openApp(ctx)
+	// disable and delete refuse the client's live tokens on the denylist.
+	a, _, err := c.openAdmin(ctx, app.Needs{Revocation: sub == "disable" || sub == "delete"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	svc := a.Service()
 	actor := auth.Actor{Device: cliDevice("clients " + sub)}
 	enc := json.NewEncoder(c.stdout)
 	switch sub {
 	case "create":
-		cs, err := a.Service.CreateClient(ctx, actor, auth.NewClient{Name: ca.positional[0], Scopes: ca.scopes, Audiences: ca.audiences})
+		cs, err := svc.CreateClient(ctx, actor, auth.NewClient{Name: ca.positional[0], Scopes: ca.scopes, Audiences: ca.audiences})
 		if err != nil {
 			return describe(err)
 		}
@@ -126,7 +129,7 @@ func (c *command) clients(ctx context.Context, args []string) error {
 			Audiences    []string `json:"audiences"`
 		}{cs.Client.ID, cs.Secret, cs.Client.Scopes, cs.Client.Audiences})
 	case "list":
-		cs, err := a.Service.ListClients(ctx)
+		cs, err := svc.ListClients(ctx)
 		if err != nil {
 			return describe(err)
 		}
@@ -137,7 +140,7 @@ func (c *command) clients(ctx context.Context, args []string) error {
 		}
 		return nil
 	case "rotate-secret":
-		cs, err := a.Service.RotateClientSecret(ctx, actor, ca.positional[0], ca.grace)
+		cs, err := svc.RotateClientSecret(ctx, actor, ca.positional[0], ca.grace)
 		if err != nil {
 			return describe(err)
 		}
@@ -146,11 +149,11 @@ func (c *command) clients(ctx context.Context, args []string) error {
 	id := ca.positional[0]
 	switch sub {
 	case "disable":
-		err = a.Service.DisableClient(ctx, actor, id)
+		err = svc.DisableClient(ctx, actor, id)
 	case "enable":
-		err = a.Service.EnableClient(ctx, actor, id)
+		err = svc.EnableClient(ctx, actor, id)
 	case "delete":
-		err = a.Service.DeleteClient(ctx, actor, id)
+		err = svc.DeleteClient(ctx, actor, id)
 	}
 	if errors.Is(err, auth.ErrNotFound) {
 		return fmt.Errorf("no client with id %.64q", id)

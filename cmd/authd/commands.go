@@ -26,14 +26,15 @@ func (c *command) load() (config.Config, *slog.Logger, error) {
 	return cfg, newLogger(c.stderr, cfg.LogLevel, cfg.LogFormat), nil
 }
 
-// openApp loads the configuration and opens the App an admin command
-// works on; the caller closes it.
-func (c *command) openApp(ctx context.Context) (*app.App, config.Config, error) {
+// openAdmin loads the configuration and opens the service an admin
+// command works on, with only the parts needs names (the table in
+// docs/ARCHITECTURE.md, "What each command opens"); the caller closes it.
+func (c *command) openAdmin(ctx context.Context, needs app.Needs) (*app.Admin, config.Config, error) {
 	cfg, log, err := c.load()
 	if err != nil {
 		return nil, cfg, err
 	}
-	a, err := app.Open(ctx, cfg, log)
+	a, err := app.OpenAdmin(ctx, cfg, log, needs)
 	return a, cfg, err
 }
 
@@ -62,7 +63,7 @@ func (c *command) serve(ctx context.Context) error {
 		slog.Duration("startup", time.Since(start)), slog.String("version", versionString()))
 	hupCtx, stopHup := context.WithCancel(ctx)
 	defer stopHup()
-	stopReload := reloadKeysOnHangup(hupCtx, a.Keys.Reload, log)
+	stopReload := reloadKeysOnHangup(hupCtx, a.Keys().Reload, log)
 	err = a.Serve(ctx, ln)
 	stopHup()
 	stopReload()
@@ -230,13 +231,9 @@ func (c *command) openStore(ctx context.Context) (config.Config, *slog.Logger, s
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	s, err := app.OpenStore(ctx, cfg, log)
+	s, err := app.OpenMigratedStore(ctx, cfg, log)
 	if err != nil {
 		return cfg, nil, nil, err
-	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return cfg, nil, nil, fmt.Errorf("migrate: %w", err)
 	}
 	return cfg, log, s, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/authd/authd/internal/app"
 )
 
 const denylistUsage = "denylist rebuild"
@@ -16,12 +18,17 @@ func (c *command) denylist(ctx context.Context, args []string) error {
 	if len(args) != 1 || args[0] != "rebuild" {
 		return fmt.Errorf("%w: %s", errUsage, denylistUsage)
 	}
-	a, _, err := c.openApp(ctx)
+	cfg, log, s, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	stats, err := a.RebuildDenylist(ctx)
+	defer s.Close()
+	r, err := app.OpenRevocations(ctx, cfg, log, s)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	stats, err := r.Rebuild(ctx)
 	if err != nil {
 		return fmt.Errorf("denylist rebuild: %w", err)
 	}

@@ -46,18 +46,18 @@ func TestUsersExportImportAcrossBackends(t *testing.T) {
 	}
 	src := openApp()
 	for email, pw := range users {
-		u, err := src.Service.Register(ctx, email, pw, auth.Device{})
+		u, err := src.Service().Register(ctx, email, pw, auth.Device{})
 		if err != nil {
 			t.Fatalf("Register %s: %v", email, err)
 		}
 		created[email] = u.CreatedAt
 		switch email {
 		case "ann@example.com":
-			if err := src.Service.GrantRole(ctx, auth.Actor{}, u.ID, "editor"); err != nil {
+			if err := src.Service().GrantRole(ctx, auth.Actor{}, u.ID, "editor"); err != nil {
 				t.Fatal(err)
 			}
 		case "cy@example.com":
-			if err := src.Service.DisableUser(ctx, auth.Actor{}, u.ID); err != nil {
+			if err := src.Service().DisableUser(ctx, auth.Actor{}, u.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -92,7 +92,7 @@ func TestUsersExportImportAcrossBackends(t *testing.T) {
 	dst := openApp()
 	defer dst.Close()
 	for email, pw := range users {
-		tok, err := dst.Service.Login(ctx, email, pw, auth.Device{})
+		tok, err := dst.Service().Login(ctx, email, pw, auth.Device{})
 		if email == "cy@example.com" {
 			if err == nil {
 				t.Errorf("disabled %s logged in on the target", email)
@@ -102,7 +102,7 @@ func TestUsersExportImportAcrossBackends(t *testing.T) {
 		if err != nil || tok == nil {
 			t.Fatalf("Login %s on the target: %v", email, err)
 		}
-		u, err := dst.Store.UserByEmail(ctx, email)
+		u, err := dst.Store().UserByEmail(ctx, email)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestUsersExportImportAcrossBackends(t *testing.T) {
 			t.Errorf("ann's roles on the target: %v", u.Roles)
 		}
 	}
-	if _, err := dst.Service.Login(ctx, "bob@example.com", "wrong password!", auth.Device{}); err == nil || errors.Is(err, context.Canceled) {
+	if _, err := dst.Service().Login(ctx, "bob@example.com", "wrong password!", auth.Device{}); err == nil || errors.Is(err, context.Canceled) {
 		t.Errorf("a wrong password logged in: %v", err)
 	}
 }

@@ -45,19 +45,22 @@ func (c *command) users(ctx context.Context, args []string) error {
 				errUsage, rest[1], store.MaxRoleLength)
 		}
 	}
-	a, cfg, err := c.openApp(ctx)
+	// create mails a verification link; disable revokes every session of
+	// the user, live access tokens included.
+	a, cfg, err := c.openAdmin(ctx, app.Needs{Mail: sub == "create", Revocation: sub == "disable"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	svc := a.Service()
 
 	switch sub {
 	case "create":
-		return c.createUser(ctx, a, rest[0])
+		return c.createUser(ctx, svc, rest[0])
 	case "import":
-		return c.importUsers(ctx, a, rest, cfg.BcryptCost)
+		return c.importUsers(ctx, svc, rest, cfg.BcryptCost)
 	}
-	u, err := a.Service.UserByEmail(ctx, rest[0])
+	u, err := svc.UserByEmail(ctx, rest[0])
 	if errors.Is(err, auth.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", rest[0])
 	}
@@ -67,13 +70,13 @@ func (c *command) users(ctx context.Context, args []string) error {
 	actor := cliActor("users " + sub)
 	switch sub {
 	case "disable":
-		err = a.Service.DisableUser(ctx, actor, u.ID)
+		err = svc.DisableUser(ctx, actor, u.ID)
 	case "enable":
-		err = a.Service.EnableUser(ctx, actor, u.ID)
+		err = svc.EnableUser(ctx, actor, u.ID)
 	case "grant":
-		err = a.Service.GrantRole(ctx, actor, u.ID, rest[1])
+		err = svc.GrantRole(ctx, actor, u.ID, rest[1])
 	case "revoke":
-		err = a.Service.RevokeRole(ctx, actor, u.ID, rest[1])
+		err = svc.RevokeRole(ctx, actor, u.ID, rest[1])
 	}
 	if err != nil {
 		return describe(err)
@@ -92,7 +95,7 @@ func (c *command) users(ctx context.Context, args []string) error {
 
 // createUser reads the password from standard input (first line) so it
 // never appears in the process list or shell history.
-func (c *command) createUser(ctx context.Context, a *app.App, email string) error {
+func (c *command) createUser(ctx context.Context, svc *auth.Service, email string) error {
 	line, err := bufio.NewReader(c.stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password: %w", err)
@@ -101,7 +104,7 @@ func (c *command) createUser(ctx context.Context, a *app.App, email string) erro
 	if pw == "" {
 		return fmt.Errorf("%w: pass the password on standard input, e.g. authd users create %s < password.txt", errUsage, email)
 	}
-	u, err := a.Service.Register(ctx, email, pw, auth.Device{})
+	u, err := svc.Register(ctx, email, pw, auth.Device{})
 	if err != nil {
 		return describe(err)
 	}
@@ -109,7 +112,7 @@ func (c *command) createUser(ctx context.Context, a *app.App, email string) erro
 	return nil
 }
 
-func (c *command) importUsers(ctx context.Context, a *app.App, rest []string, cost int) error {
+func (c *command) importUsers(ctx context.Context, svc *auth.Service, rest []string, cost int) error {
 	path := rest[0]
 	format := userimport.Format(strings.TrimPrefix(filepath.Ext(path), "."))
 	if len(rest) == 3 {
@@ -123,7 +126,7 @@ func (c *command) importUsers(ctx context.Context, a *app.App, rest []string, co
 		return err
 	}
 	defer f.Close()
-	rep, err := userimport.Import(ctx, a.Service, f, format, cliActor("users import").Device)
+	rep, err := userimport.Import(ctx, svc, f, format, cliActor("users import").Device)
 	fmt.Fprintf(c.stdout, "imported %d users, skipped %d\n", rep.Imported, len(rep.Skipped))
 	if rep.LowCost > 0 {
 		fmt.Fprintf(c.stdout, "  %d imported hashes have a bcrypt cost below %d; each is re-hashed at the user's next login\n",

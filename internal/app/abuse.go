@@ -13,18 +13,48 @@ import (
 	"github.com/authd/authd/internal/password"
 	"github.com/authd/authd/internal/password/breached"
 	"github.com/authd/authd/internal/ratelimit"
+	"github.com/redis/go-redis/v9"
 )
 
-// openHasher builds the bcrypt gate (a.Gate) and the Hasher behind it,
-// on the niced threads of openBcryptPool where they can run.
-func (a *App) openHasher() *password.Hasher {
-	slots := a.openBcryptPool()
-	a.Gate = admission.New(slots, a.bcryptQueue(), a.cfg.BcryptMaxWait)
-	hashOpts := []password.HasherOption{password.WithGate(a.Gate)}
-	if a.bcryptPool != nil {
-		hashOpts = append(hashOpts, password.WithRunner(a.bcryptPool))
+// hashing is the hashing part of the server: the bcrypt gate that admits
+// every computation (AUTHD_BCRYPT_MAX_*), the niced threads it runs on
+// where they can run (nil otherwise), and the Hasher behind both.
+type hashing struct {
+	gate   *admission.Gate
+	pool   *admission.NicedPool
+	hasher *password.Hasher
+}
+
+// openHashing builds the gate and the Hasher behind it, on the niced
+// threads of openBcryptPool where they can run. close ends the threads.
+func openHashing(cfg config.Config, log *slog.Logger) *hashing {
+	h := &hashing{}
+	var slots int
+	slots, h.pool = openBcryptPool(cfg, log)
+	h.gate = admission.New(slots, bcryptQueue(cfg), cfg.BcryptMaxWait)
+	hashOpts := []password.HasherOption{password.WithGate(h.gate)}
+	if h.pool != nil {
+		hashOpts = append(hashOpts, password.WithRunner(h.pool))
 	}
-	return password.NewHasher(a.cfg.BcryptCost, hashOpts...)
+	h.hasher = password.NewHasher(cfg.BcryptCost, hashOpts...)
+	return h
+}
+
+// threads returns how many low-priority threads run bcrypt (0 when it runs
+// at normal priority).
+func (h *hashing) threads() int {
+	if h.pool == nil {
+		return 0
+	}
+	return h.pool.Workers()
+}
+
+// close ends the bcrypt threads; call it once nothing hashes.
+func (h *hashing) close() error {
+	if h.pool != nil {
+		h.pool.Close()
+	}
+	return nil
 }
 
 // passwordPolicy is the policy of new passwords; the breached list starts
@@ -37,39 +67,41 @@ func passwordPolicy(cfg config.Config) password.Policy {
 // backoffs, in Redis if AUTHD_REDIS_URL is set, all failing open: the
 // service's per-account limits and the API's per-IP ones. Disabled, both
 // are zero values, which limit nothing.
-func (a *App) openLimits() (auth.Limits, httpapi.RateLimits, error) {
-	if !a.cfg.RateLimitEnabled {
+func openLimits(cfg config.Config, log *slog.Logger, clock func() time.Time, rdb redis.UniversalClient) (auth.Limits, httpapi.RateLimits, error) {
+	if !cfg.RateLimitEnabled {
 		return auth.Limits{}, httpapi.RateLimits{}, nil
 	}
-	parsed, err := a.cfg.RateLimits()
+	parsed, err := cfg.RateLimits()
 	if err != nil {
 		return auth.Limits{}, httpapi.RateLimits{}, err
 	}
-	var (
-		limiter ratelimit.Limiter
-		backoff ratelimit.Backoff
-	)
-	if a.redis != nil {
-		prefix := ratelimit.WithKeyPrefix(a.cfg.RateLimitKeyPrefix)
-		limiter = ratelimit.NewRedis(a.redis, prefix)
-		backoff, err = ratelimit.NewRedisBackoff(a.redis, ratelimit.DefaultBackoffPolicy(), prefix)
-	} else {
-		clock := ratelimit.WithClock(a.clock)
-		limiter = ratelimit.NewMemory(clock)
-		backoff, err = ratelimit.NewMemoryBackoff(ratelimit.DefaultBackoffPolicy(), clock)
+	// The backoffs live where the limiter lives: Redis when configured,
+	// else in the process.
+	newBackoff := func(p ratelimit.BackoffPolicy) (ratelimit.Backoff, error) {
+		if rdb != nil {
+			return ratelimit.NewRedisBackoff(rdb, p, ratelimit.WithKeyPrefix(cfg.RateLimitKeyPrefix))
+		}
+		return ratelimit.NewMemoryBackoff(p, ratelimit.WithClock(clock))
 	}
+	var limiter ratelimit.Limiter
+	if rdb != nil {
+		limiter = ratelimit.NewRedis(rdb, ratelimit.WithKeyPrefix(cfg.RateLimitKeyPrefix))
+	} else {
+		limiter = ratelimit.NewMemory(ratelimit.WithClock(clock))
+	}
+	backoff, err := newBackoff(ratelimit.DefaultBackoffPolicy())
 	if err != nil {
 		return auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("login backoff: %w", err)
 	}
-	clientID, err := a.newBackoff(clientBackoff(parsed.ClientID))
+	clientID, err := newBackoff(clientBackoff(parsed.ClientID))
 	if err != nil {
 		return auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_ID: %w", err)
 	}
-	clientIP, err := a.newBackoff(clientBackoff(parsed.ClientIP))
+	clientIP, err := newBackoff(clientBackoff(parsed.ClientIP))
 	if err != nil {
 		return auth.Limits{}, httpapi.RateLimits{}, fmt.Errorf("AUTHD_RATELIMIT_CLIENT_IP: %w", err)
 	}
-	fo := newFailOpen(a.log)
+	fo := newFailOpen(log)
 	limiter = failOpenLimiter{limiter, fo}
 	backoff = failOpenBackoff{backoff, fo}
 	return auth.Limits{Limiter: limiter, Backoff: backoff, LoginAccount: limit(parsed.LoginAccount), ForgotAccount: limit(parsed.ForgotAccount),
@@ -80,7 +112,7 @@ func (a *App) openLimits() (auth.Limits, httpapi.RateLimits, error) {
 }
 
 // openBcryptPool decides where bcrypt runs and returns the gate's slot
-// count. AUTHD_BCRYPT_MAX_CONCURRENT = 0 means one slot per CPU, each on a
+// count and the niced pool (nil at normal priority). AUTHD_BCRYPT_MAX_CONCURRENT = 0 means one slot per CPU, each on a
 // thread of an admission.NicedPool at AUTHD_BCRYPT_NICE: the kernel gives bcrypt only the CPU
 // time requests leave, so a login flood uses every CPU yet /v1/verify,
 // refresh and JWKS stay fast and logins reach the bcrypt bound. Where
@@ -90,61 +122,35 @@ func (a *App) openLimits() (auth.Limits, httpapi.RateLimits, error) {
 // of magnitude: docs/benchmarks.md, "Figures behind design choices"), at
 // the price of login throughput. A set value is used as it is, niced where
 // possible; so is AUTHD_BCRYPT_NICE = 0 (normal priority).
-func (a *App) openBcryptPool() int {
+func openBcryptPool(cfg config.Config, log *slog.Logger) (int, *admission.NicedPool) {
 	cpus := runtime.GOMAXPROCS(0)
-	slots := a.cfg.BcryptMaxConcurrent
+	slots := cfg.BcryptMaxConcurrent
 	if slots <= 0 {
 		slots = cpus
 	}
 	reason := "AUTHD_BCRYPT_NICE is 0"
-	if a.cfg.BcryptNice > 0 {
-		pool, err := admission.NewNicedPool(slots, a.cfg.BcryptNice)
+	if cfg.BcryptNice > 0 {
+		pool, err := admission.NewNicedPool(slots, cfg.BcryptNice)
 		if err == nil {
-			a.bcryptPool = pool
-			return slots
+			return slots, pool
 		}
 		reason = err.Error()
-		a.log.Warn("bcrypt runs at normal priority: its threads cannot be niced", slog.String("reason", reason))
+		log.Warn("bcrypt runs at normal priority: its threads cannot be niced", slog.String("reason", reason))
 	}
-	if a.cfg.BcryptMaxConcurrent <= 0 {
+	if cfg.BcryptMaxConcurrent <= 0 {
 		slots = max(1, cpus-1)
 	}
-	a.log.Debug("bcrypt runs at normal priority", slog.Int("slots", slots), slog.String("reason", reason))
-	return slots
-}
-
-// BcryptThreads returns how many low-priority threads run bcrypt (0 when it
-// runs at normal priority).
-func (a *App) BcryptThreads() int {
-	if a.bcryptPool == nil {
-		return 0
-	}
-	return a.bcryptPool.Workers()
-}
-
-// closeBcryptPool ends the bcrypt threads; call it once nothing hashes.
-func (a *App) closeBcryptPool() {
-	if a.bcryptPool != nil {
-		a.bcryptPool.Close()
-	}
+	log.Debug("bcrypt runs at normal priority", slog.Int("slots", slots), slog.String("reason", reason))
+	return slots, nil
 }
 
 // bcryptQueue maps AUTHD_BCRYPT_MAX_QUEUE to admission.New's argument: 0
 // there means no queue, but in the config it means the default, 4×.
-func (a *App) bcryptQueue() int {
-	if a.cfg.BcryptMaxQueue == 0 {
+func bcryptQueue(cfg config.Config) int {
+	if cfg.BcryptMaxQueue == 0 {
 		return -1
 	}
-	return a.cfg.BcryptMaxQueue
-}
-
-// newBackoff builds a backoff of policy p where the limiter lives: Redis
-// when configured, else in process.
-func (a *App) newBackoff(p ratelimit.BackoffPolicy) (ratelimit.Backoff, error) {
-	if a.redis != nil {
-		return ratelimit.NewRedisBackoff(a.redis, p, ratelimit.WithKeyPrefix(a.cfg.RateLimitKeyPrefix))
-	}
-	return ratelimit.NewMemoryBackoff(p, ratelimit.WithClock(a.clock))
+	return cfg.BcryptMaxQueue
 }
 
 // clientBackoff is the backoff policy of a client failure budget

@@ -1,6 +1,12 @@
-// Package app wires authd together from a config.Config: store, denylist,
-// signing keys, service and HTTP API. cmd/authd and the end-to-end tests
-// both build the server through it, so the tests run what ships.
+// Package app wires authd together from a config.Config. Each concern has
+// a small constructor that returns what it opened and how to close it:
+// the store (store.go), revocation (the denylist, Redis, the mirror and the
+// recorder: revocation.go), the signing keys (keys.go), mail (mail.go),
+// hashing (the bcrypt gate and its niced pool) and the limits (abuse.go),
+// the audit writer (audit.go), the service (service.go) and the HTTP layer
+// with TLS (http.go, listen.go). Open composes all of them into the server
+// that cmd/authd serves and the end-to-end tests run, so the tests run what
+// ships; OpenAdmin (admin.go) composes only what an admin command uses.
 package app
 
 import (
@@ -12,332 +18,191 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/authd/authd/config"
 	"github.com/authd/authd/internal/admission"
 	"github.com/authd/authd/internal/audit"
 	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/keys"
 	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/metrics"
-	"github.com/authd/authd/internal/mfa"
-	"github.com/authd/authd/pkg/denylist"
-	"github.com/authd/authd/pkg/middleware"
-	"github.com/authd/authd/pkg/redisurl"
 	"github.com/authd/authd/pkg/store"
-	// The store backends this binary links; each registers its URL
-	// schemes with store.Register.
-	_ "github.com/authd/authd/pkg/store/mongostore" // mongodb:, mongodb+srv:
-	_ "github.com/authd/authd/pkg/store/sqlstore"
-	"github.com/redis/go-redis/v9"
 )
 
-// App is a configured authd instance.
+// App is a configured authd server: every part Open composed. Its parts
+// are read through methods; none can be replaced once it is open.
 type App struct {
-	cfg      config.Config
-	log      *slog.Logger
-	Store    store.Store
-	Denylist denylist.Denylist
-	Keys     *keys.Manager
-	Service  *auth.Service
-	handler  http.Handler
-	redis    redis.UniversalClient
-	// mirror answers revocation checks with AUTHD_REVOCATION_MIRROR.
-	mirror *denylist.Mirror
-	// layout is the denylist's Redis key layout (AUTHD_DENYLIST_LAYOUT).
-	layout denylist.Layout
-	// redisWriter is the Redis denylist (nil in-process); revocations
-	// records every revocation in the store and rebuilds the denylist
-	// from it (revocation.go).
-	redisWriter *denylist.Redis
-	revocations *revocationRun
-	clock       func() time.Time
-	// Mail sends the service's mail; Stats counts what failed.
-	Mail     *mail.Queue
-	mailOpts []mail.QueueOption
-	// Metrics holds the Prometheus metrics served on AUTHD_METRICS_ADDR.
-	Metrics *metrics.Metrics
-	// Gate admits every bcrypt computation (AUTHD_BCRYPT_MAX_*); its Stats
-	// count admissions and refusals.
-	Gate *admission.Gate
-	// bcryptPool runs bcrypt on low-priority threads, where it can.
-	bcryptPool *admission.NicedPool
-	// Audit writes the service's events to the audit trail.
-	Audit *audit.Writer
+	cfg     config.Config
+	log     *slog.Logger
+	set     settings
+	closers closers
+
+	store       store.Store
+	revocations *Revocations
+	keys        *keys.Manager
+	hashing     *hashing
+	audit       *audit.Writer
+	mail        *mailer
+	metrics     *metrics.Metrics
+	service     *auth.Service
+	// events are the service's event sinks: the audit writer, then the
+	// metrics. The key ring records through them (recordKeyChange), and is
+	// built before them.
+	events auth.EventSinks
 	// retention purges expired audit events while Serve runs (nil: off).
 	retention *auditPurger
-	// events are the service's event sinks, the audit writer first;
-	// append others (metrics) to it before the service is built.
-	events            auth.EventSinks
-	tls               *tls.Config
+	handler   http.Handler
+	tls       *tls.Config
+}
+
+// settings are what the Options change.
+type settings struct {
+	clock             func() time.Time
+	mailOpts          []mail.QueueOption
 	readHeaderTimeout time.Duration
 }
 
-// Option adjusts how Open builds the App.
-type Option func(*App)
+// Option adjusts how Open (or OpenAdmin) builds authd.
+type Option func(*settings)
 
 // WithClock replaces the wall clock everywhere time decides validity
 // (tests drive expiry and grace windows with it instead of sleeping).
-func WithClock(now func() time.Time) Option { return func(a *App) { a.clock = now } }
+func WithClock(now func() time.Time) Option { return func(s *settings) { s.clock = now } }
 
-// Open connects to the store and denylist, applies migrations, and makes
-// sure a signing key exists. Close releases what it opened.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
-	a := &App{cfg: cfg, log: log, clock: time.Now, Metrics: metrics.New()}
+func newSettings(opts []Option) settings {
+	s := settings{clock: time.Now}
 	for _, opt := range opts {
-		opt(a)
+		opt(&s)
 	}
-	// The role grammar is the store's (config imports nothing of authd),
-	// so this setting is checked here, before anything is opened.
+	return s
+}
+
+// closers are the closes of what was opened, run last opened first: the
+// mail queue drains and the audit writer flushes before the store closes.
+type closers []func() error
+
+func (c *closers) add(close func() error) { *c = append(*c, close) }
+
+func (c *closers) close() error {
+	var errs []error
+	for i := len(*c) - 1; i >= 0; i-- {
+		errs = append(errs, (*c)[i]())
+	}
+	*c = nil
+	return errors.Join(errs...)
+}
+
+// checkRoles checks the role settings against the store's grammar, which
+// config cannot (it imports nothing of authd), before anything is opened.
+func checkRoles(cfg config.Config) error {
 	if err := store.ValidateRole(cfg.AdminRole); err != nil {
-		return nil, fmt.Errorf("AUTHD_ADMIN_ROLE: must be a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", err)
+		return fmt.Errorf("AUTHD_ADMIN_ROLE: must be a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", err)
 	}
 	for _, r := range cfg.MFARequiredRoleList() {
 		if err := store.ValidateRole(r); err != nil {
-			return nil, fmt.Errorf("AUTHD_MFA_REQUIRED_ROLES: %q is not a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", r, err)
+			return fmt.Errorf("AUTHD_MFA_REQUIRED_ROLES: %q is not a role name (1 to 64 characters of a-z 0-9 _ . : -, starting with a letter or a digit): %w", r, err)
 		}
 	}
+	return nil
+}
+
+// Open builds the whole server: the store, migrated; revocation with the
+// mirror and the sync loop; the signing keys, one ensured to exist; mail;
+// hashing on niced threads; the audit writer and the retention purge; the
+// metrics; the service; the HTTP API and TLS. Close releases what it
+// opened; Serve serves it.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
+	if err := checkRoles(cfg); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, set: newSettings(opts), metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
-	if a.Store, err = OpenStore(ctx, cfg, log); err != nil {
+	clock := a.set.clock
+	if a.store, err = OpenMigratedStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	if err = a.Store.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if err = a.openDenylist(ctx); err != nil {
+	a.closers.add(a.store.Close)
+	if a.revocations, err = openRevocations(ctx, cfg, log, a.store, clock, true); err != nil {
 		return nil, err
 	}
-	a.openRevocations(ctx)
-	a.Denylist = countedDenylist{Denylist: a.Denylist, m: a.Metrics}
-	if a.Keys, err = OpenKeys(cfg, a.Store, log, a.clock, a.recordKeyChange); err != nil {
-		return nil, err
-	}
-	if err = a.Keys.Ensure(ctx); err != nil {
-		return nil, err
-	}
-	sealer, err := openSealer(cfg, log)
+	a.closers.add(a.revocations.Close)
+	signing, err := openSigning(ctx, cfg, a.store, log, clock, a.recordKeyChange)
 	if err != nil {
 		return nil, err
 	}
-	templates, err := a.openMail(ctx)
+	a.keys = signing.keys
+	a.hashing = openHashing(cfg, log)
+	a.closers.add(a.hashing.close)
+	var closeAudit func() error
+	a.audit, closeAudit = openAudit(cfg, a.store, log, clock)
+	a.closers.add(closeAudit)
+	a.events = auth.EventSinks{a.audit, metricsSink{a.metrics}}
+	if a.mail, err = openMail(ctx, cfg, log, a.set.mailOpts); err != nil {
+		return nil, err
+	}
+	a.closers.add(a.mail.close)
+	limits, rateLimits, err := openLimits(cfg, log, clock, a.revocations.redis())
 	if err != nil {
 		return nil, err
 	}
-	hasher := a.openHasher()
-	policy := passwordPolicy(cfg)
-	limits, rateLimits, err := a.openLimits()
-	if err != nil {
+	if a.tls, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
-	if err = a.loadTLS(); err != nil {
-		return nil, err
-	}
-	a.openAudit()
-	a.events = append(a.events, metricsSink{a.Metrics})
-	if a.Service, err = auth.New(auth.Config{
-		Issuer:            cfg.Issuer,
-		Audience:          cfg.EffectiveAudience(),
-		ClientID:          cfg.ClientID,
-		AccessTTL:         cfg.AccessTTL,
-		RefreshTTL:        cfg.RefreshTTL,
-		RefreshReuseGrace: cfg.RefreshReuseGrace,
-		Leeway:            cfg.Leeway,
-		PasswordPolicy:    policy,
-		Clock:             a.clock,
-		Logger:            log,
-
-		PublicURL:            cfg.EffectivePublicURL(),
-		VerifyTTL:            cfg.VerifyTTL,
-		ResetTTL:             cfg.ResetTTL,
-		InviteTTL:            cfg.InviteTTL,
-		AdminRole:            cfg.AdminRole,
-		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
-		Outbox:               a.Mail,
-		Templates:            templates,
-		Limits:               limits,
-		Events:               a.events,
-		MFA: auth.MFAConfig{
-			Sealer:        sealer,
-			Issuer:        cfg.EffectiveMFAIssuer(),
-			TokenTTL:      cfg.MFATokenTTL,
-			RequiredRoles: cfg.MFARequiredRoleList(),
-		},
-	}, a.Store, a.Denylist, a.Keys, a.Keys, hasher); err != nil {
-		return nil, err
-	}
-	verifier, err := middleware.NewVerifier(
-		middleware.WithIssuer(cfg.Issuer),
-		middleware.WithAudience(cfg.EffectiveAudience()),
-		middleware.WithLeeway(cfg.Leeway),
-		// authd's own tokens never live longer: one minted with a stolen
-		// key and a far exp is refused.
-		middleware.WithMaxTokenLifetime(cfg.AccessTTL),
-		middleware.WithVerifiedCache(cfg.VerifiedCacheSize),
-		middleware.WithKeySet(a.Keys),
-		middleware.WithRevocation(a.Denylist, middleware.FailClosed),
-		middleware.WithLogger(log),
-		middleware.WithClock(a.clock),
-	)
-	if err != nil {
+	denylist := countedDenylist{Denylist: a.revocations.Denylist(), m: a.metrics}
+	svc := serviceConfig(cfg, log, clock)
+	svc.Outbox, svc.Templates = a.mail.queue, a.mail.templates
+	svc.Limits, svc.Events, svc.MFA.Sealer = limits, a.events, signing.sealer
+	if a.service, err = auth.New(svc, a.store, denylist, a.keys, a.keys, a.hashing.hasher); err != nil {
 		return nil, err
 	}
 	a.registerGauges()
 	if err = a.openRetention(); err != nil {
 		return nil, err
 	}
-	a.handler = httpapi.New(httpapi.Config{
-		Observer:        a.Metrics,
-		OnJWKS:          a.Metrics.JWKSServed,
-		OnInternalError: func() { a.Metrics.DependencyError("store") },
-		// Store outages are 503s, not 500s; they count the same.
-		OnStoreUnavailable: func() { a.Metrics.DependencyError("store") },
-		Issuer:             cfg.Issuer,
-		AdminRole:          cfg.AdminRole,
-		AdminRequireMFA:    cfg.AdminRequireMFA,
-		JWKSMaxAge:         cfg.JWKSMaxAge,
-		AccessTTL:          cfg.AccessTTL,
-		Logger:             log,
-
-		IntrospectionClientID:     cfg.IntrospectionClientID,
-		IntrospectionClientSecret: cfg.IntrospectionClientSecret,
-		TrustedProxies:            cfg.TrustedProxyList(),
-		RateLimits:                rateLimits,
-		TLS:                       a.tls != nil,
-	}, a.Service, verifier, a.Keys, []httpapi.Check{
-		{Name: "store", Ping: countedCheck(a.Metrics, "store", a.Store.Ping)},
-		{Name: "denylist", Ping: a.Denylist.Ping}, // failures counted by countedDenylist
-	})
+	if a.handler, err = a.openHTTP(denylist, rateLimits); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// OpenStore opens the configured store without migrating it: the backend
-// registered for AUTHD_DATABASE_URL's scheme, or SQLite in AUTHD_DATA_DIR
-// when it is empty.
-func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("AUTHD_DATA_DIR: %w", err)
-		}
-		dsn = "sqlite://" + filepath.Join(cfg.DataDir, "authd.db")
-	}
-	s, err := store.Open(ctx, dsn, store.WithLogger(log))
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	return s, nil
-}
+// Store returns the store (migrated).
+func (a *App) Store() store.Store { return a.store }
 
-// PublishAhead is how long a rotated-in key is published before it signs:
-// every replica reloads keys within KeyReloadInterval, then every verifier
-// refetches the JWKS within JWKSMaxAge; a minute of margin for clock skew.
-func PublishAhead(cfg config.Config) time.Duration {
-	return cfg.KeyPublishAhead()
-}
+// Service returns the service behind the API.
+func (a *App) Service() *auth.Service { return a.service }
 
-// openSealer returns the sealer of TOTP secrets, keyed from the master
-// key (OpenKeys has resolved, or generated, it already).
-func openSealer(cfg config.Config, log *slog.Logger) (*mfa.Sealer, error) {
-	master, err := MasterKey(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	return mfa.NewSealer(master)
-}
+// Keys returns the signing key ring.
+func (a *App) Keys() *keys.Manager { return a.keys }
 
-// OpenKeys returns the key manager for cfg, resolving the master key.
-func OpenKeys(cfg config.Config, s keys.Store, log *slog.Logger, clock func() time.Time, onChange func(ctx context.Context, c keys.Change)) (*keys.Manager, error) {
-	master, err := MasterKey(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	return keys.New(s, keys.Config{
-		Algorithm:        cfg.SigningAlg,
-		MasterKey:        master,
-		MaxTokenLifetime: cfg.MaxTokenLifetime(),
-		PublishAhead:     PublishAhead(cfg),
-		OnChange:         onChange,
-		Clock:            clock,
-		Logger:           log,
-	})
-}
+// Mail returns the mail queue; its Stats count what was sent and failed.
+func (a *App) Mail() *mail.Queue { return a.mail.queue }
 
-func (a *App) openDenylist(ctx context.Context) error {
-	if a.cfg.RedisURL == "" {
-		a.Denylist = denylist.NewMemory(denylist.WithClock(a.clock))
-		return nil
-	}
-	rcfg, err := redisurl.Parse(a.cfg.RedisURL)
-	if err != nil {
-		// config.Load has checked it; the message never repeats the URL.
-		return fmt.Errorf("AUTHD_REDIS_URL: %w", err)
-	}
-	layout, err := denylist.ParseLayout(a.cfg.DenylistLayout)
-	if err != nil {
-		return fmt.Errorf("AUTHD_DENYLIST_LAYOUT: %w", err)
-	}
-	a.layout = layout
-	// Short timeouts: a slow Redis must fail a request fast (503), not
-	// hold it. One client, whatever the topology, serves the denylist,
-	// the mirror, the rate limiter and the backoff.
-	a.redis = rcfg.NewClient(redisurl.ClientOptions{DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
-	a.log.LogAttrs(ctx, slog.LevelInfo, "redis denylist", slog.String("topology", string(rcfg.Topology)),
-		slog.String("url", rcfg.String()), slog.String("layout", layout.String()))
-	if rcfg.Topology == redisurl.Cluster && strings.ContainsAny(a.cfg.RedisKeyPrefix+a.cfg.RateLimitKeyPrefix, "{}") {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "a Redis key prefix holds a hash tag: its keys all land on one cluster shard",
-			slog.String("denylist_prefix", a.cfg.RedisKeyPrefix), slog.String("ratelimit_prefix", a.cfg.RateLimitKeyPrefix))
-	}
-	writer := denylist.NewRedis(a.redis, denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLayout(layout),
-		denylist.WithMinReplicasAck(a.cfg.RedisMinReplicasAck, a.cfg.RedisReplicaAckTimeout))
-	a.Denylist, a.redisWriter = writer, writer
-	if a.cfg.RevocationMirror {
-		a.openMirror(ctx, writer)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := writer.Ping(pctx); err != nil {
-		// Not fatal: /readyz reports it and logout answers 503 until it
-		// comes back, but say so at start.
-		a.log.LogAttrs(ctx, slog.LevelWarn, "redis denylist not answering at start", slog.Any("error", err))
-		return nil
-	}
-	if a.mirror != nil {
-		// Wait for the first copy, so that a healthy start is ready at
-		// once; otherwise /readyz says not ready until it is.
-		if err := a.mirror.CatchUp(pctx); err != nil {
-			a.log.LogAttrs(ctx, slog.LevelWarn, "revocation mirror not in sync at start; checks answer 503 until it is", slog.Any("error", err))
-		}
-	}
-	return nil
-}
+// Metrics returns the Prometheus metrics served on AUTHD_METRICS_ADDR.
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 
-// openMirror puts a denylist.Mirror of Redis in front of writer's checks
-// (AUTHD_REVOCATION_MIRROR). The mirror runs until Close, not until ctx
-// ends: ctx only bounds Open.
-func (a *App) openMirror(ctx context.Context, writer *denylist.Redis) {
-	a.mirror = denylist.NewMirror(context.WithoutCancel(ctx), a.redis,
-		denylist.WithKeyPrefix(a.cfg.RedisKeyPrefix), denylist.WithClock(a.clock), denylist.WithLogger(a.log), denylist.WithLayout(a.layout))
-	a.Denylist = newMirroredDenylist(writer, a.mirror, denylist.DefaultMaxStaleness, a.log)
-}
+// Gate returns the gate every bcrypt computation passes
+// (AUTHD_BCRYPT_MAX_*); its Stats count admissions and refusals.
+func (a *App) Gate() *admission.Gate { return a.hashing.gate }
 
 // Handler returns the HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// BcryptThreads returns how many low-priority threads run bcrypt (0 when it
+// runs at normal priority).
+func (a *App) BcryptThreads() int { return a.hashing.threads() }
+
 // Serve serves the API on ln until ctx is done, then shuts down gracefully
-// within the configured timeout.
+// within the configured timeout. It also runs the key reloads and
+// rotation, the audit retention purge and the metrics and pprof listeners.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.handler,
-		ReadHeaderTimeout: cmp.Or(a.readHeaderTimeout, 5*time.Second), // slowloris: headers arrive in time or the connection ends
+		ReadHeaderTimeout: cmp.Or(a.set.readHeaderTimeout, 5*time.Second), // slowloris: headers arrive in time or the connection ends
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       90 * time.Second,
@@ -346,7 +211,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go a.Keys.Run(runCtx, a.cfg.KeyReloadInterval, a.cfg.KeyRotationInterval)
+	go a.keys.Run(runCtx, a.cfg.KeyReloadInterval, a.cfg.KeyRotationInterval)
 	if a.retention != nil {
 		go a.retention.run(runCtx)
 	}
@@ -357,7 +222,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- a.serveOn(srv, ln) }()
+	go func() { errc <- serveOn(srv, ln, a.tls) }()
 	select {
 	case err := <-errc:
 		return err
@@ -374,22 +239,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close drains the mail queue, stops the revocation mirror, then releases
-// the store and Redis connections.
-func (a *App) Close() error {
-	a.closeMail()
-	a.closeAudit()
-	a.closeBcryptPool()
-	a.closeRevocations()
-	var errs []error
-	if a.mirror != nil {
-		errs = append(errs, a.mirror.Close())
-	}
-	if a.redis != nil {
-		errs = append(errs, a.redis.Close())
-	}
-	if a.Store != nil {
-		errs = append(errs, a.Store.Close())
-	}
-	return errors.Join(errs...)
-}
+// Close drains the mail queue, flushes the audit writer, ends the bcrypt
+// threads, stops the revocation sync loop and the mirror, then releases
+// the Redis and store connections.
+func (a *App) Close() error { return a.closers.close() }

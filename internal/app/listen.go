@@ -6,34 +6,37 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/authd/authd/config"
 )
 
 // WithReadHeaderTimeout replaces the server's 5 s limit on reading a
 // request's headers (tests shorten it to watch a slowloris client being
 // cut off).
 func WithReadHeaderTimeout(d time.Duration) Option {
-	return func(a *App) { a.readHeaderTimeout = d }
+	return func(s *settings) { s.readHeaderTimeout = d }
 }
 
 // loadTLS reads AUTHD_TLS_CERT and AUTHD_TLS_KEY at start, so a bad pair
-// stops authd at once rather than at the first handshake. TLS 1.2 is the
-// floor (RFC 9325); Go's default cipher suites are kept.
-func (a *App) loadTLS() error {
-	if a.cfg.TLSCert == "" {
-		return nil
+// stops authd at once rather than at the first handshake; nil when they
+// are unset. TLS 1.2 is the floor (RFC 9325); Go's default cipher suites
+// are kept.
+func loadTLS(cfg config.Config) (*tls.Config, error) {
+	if cfg.TLSCert == "" {
+		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 	if err != nil {
-		return fmt.Errorf("AUTHD_TLS_CERT/AUTHD_TLS_KEY: %w", err)
+		return nil, fmt.Errorf("AUTHD_TLS_CERT/AUTHD_TLS_KEY: %w", err)
 	}
-	a.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	return nil
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }
 
-// serveOn serves srv on ln: HTTPS when AUTHD_TLS_CERT is set, else HTTP.
-func (a *App) serveOn(srv *http.Server, ln net.Listener) error {
-	if a.tls != nil {
-		srv.TLSConfig = a.tls
+// serveOn serves srv on ln: HTTPS with tc when AUTHD_TLS_CERT is set, else
+// HTTP.
+func serveOn(srv *http.Server, ln net.Listener, tc *tls.Config) error {
+	if tc != nil {
+		srv.TLSConfig = tc
 		return srv.ServeTLS(ln, "", "")
 	}
 	return srv.Serve(ln)

@@ -25,10 +25,10 @@ var _ auth.EventSink = metricsSink{}
 
 // registerGauges exposes state kept elsewhere, read at scrape time.
 func (a *App) registerGauges() {
-	a.Metrics.GaugeFunc("authd_signing_key_age_seconds", "Seconds since the current signing key started signing.", func() float64 {
-		now := a.clock()
+	a.metrics.GaugeFunc("authd_signing_key_age_seconds", "Seconds since the current signing key started signing.", func() float64 {
+		now := a.set.clock()
 		var newest time.Time
-		for _, k := range a.Keys.Keys() {
+		for _, k := range a.keys.Keys() {
 			if !k.ActivatesAt.After(now) && k.ActivatesAt.After(newest) {
 				newest = k.ActivatesAt
 			}
@@ -38,50 +38,50 @@ func (a *App) registerGauges() {
 		}
 		return now.Sub(newest).Seconds()
 	})
-	a.Metrics.GaugeFunc("authd_signing_keys_published", "Keys in the JWKS.", func() float64 { return float64(len(a.Keys.Keys())) })
-	if a.mirror != nil {
-		a.Metrics.GaugeFunc("authd_denylist_mirror_synced", "1 while the revocation mirror answers checks, 0 while they fail closed.", func() float64 {
-			if a.mirror.Synced() {
+	a.metrics.GaugeFunc("authd_signing_keys_published", "Keys in the JWKS.", func() float64 { return float64(len(a.keys.Keys())) })
+	if mirror := a.revocations.mirror(); mirror != nil {
+		a.metrics.GaugeFunc("authd_denylist_mirror_synced", "1 while the revocation mirror answers checks, 0 while they fail closed.", func() float64 {
+			if mirror.Synced() {
 				return 1
 			}
 			return 0
 		})
-		a.Metrics.GaugeFunc("authd_denylist_mirror_entries", "Revocations held by the revocation mirror (0 while out of sync).", func() float64 {
-			return float64(a.mirror.Len())
+		a.metrics.GaugeFunc("authd_denylist_mirror_entries", "Revocations held by the revocation mirror (0 while out of sync).", func() float64 {
+			return float64(mirror.Len())
 		})
 	}
-	if a.Gate != nil {
-		a.Metrics.GaugeFunc("authd_bcrypt_in_flight", "bcrypt computations running now.", func() float64 { return float64(a.Gate.InFlight()) })
-		a.Metrics.GaugeFunc("authd_bcrypt_queue_depth", "bcrypt computations waiting for a slot.", func() float64 { return float64(a.Gate.Queued()) })
-		a.Metrics.CounterFunc("authd_bcrypt_wait_seconds_total", "Total time bcrypt computations waited for a slot.", func() float64 {
-			return a.Gate.Stats().Wait.Seconds()
+	if gate := a.hashing.gate; gate != nil {
+		a.metrics.GaugeFunc("authd_bcrypt_in_flight", "bcrypt computations running now.", func() float64 { return float64(gate.InFlight()) })
+		a.metrics.GaugeFunc("authd_bcrypt_queue_depth", "bcrypt computations waiting for a slot.", func() float64 { return float64(gate.Queued()) })
+		a.metrics.CounterFunc("authd_bcrypt_wait_seconds_total", "Total time bcrypt computations waited for a slot.", func() float64 {
+			return gate.Stats().Wait.Seconds()
 		})
-		a.Metrics.CounterFunc("authd_bcrypt_rejected_total", "bcrypt computations refused (queue full or wait too long): answered 503.", func() float64 {
-			return float64(a.Gate.Stats().Rejected())
+		a.metrics.CounterFunc("authd_bcrypt_rejected_total", "bcrypt computations refused (queue full or wait too long): answered 503.", func() float64 {
+			return float64(gate.Stats().Rejected())
 		})
-		a.Metrics.CounterFunc("authd_bcrypt_owner_busy_total", "bcrypt computations refused because the same signed-in user had one in flight: answered 429.", func() float64 {
-			return float64(a.Gate.Stats().OwnerBusy)
+		a.metrics.CounterFunc("authd_bcrypt_owner_busy_total", "bcrypt computations refused because the same signed-in user had one in flight: answered 429.", func() float64 {
+			return float64(gate.Stats().OwnerBusy)
 		})
 	}
-	if a.Audit != nil {
+	if a.audit != nil {
 		// Lost audit events are otherwise invisible: the writer drops rather
 		// than slow a login, and logs a failed batch once.
-		a.Metrics.CounterFunc("authd_audit_events_dropped_total", "Audit events dropped because the audit queue was full.", func() float64 {
-			return float64(a.Audit.Dropped())
+		a.metrics.CounterFunc("authd_audit_events_dropped_total", "Audit events dropped because the audit queue was full.", func() float64 {
+			return float64(a.audit.Dropped())
 		})
-		a.Metrics.CounterFunc("authd_audit_events_failed_total", "Audit events that could not be written to the store.", func() float64 {
-			return float64(a.Audit.Failed())
+		a.metrics.CounterFunc("authd_audit_events_failed_total", "Audit events that could not be written to the store.", func() float64 {
+			return float64(a.audit.Failed())
 		})
 	}
-	if a.Mail != nil {
-		a.Metrics.CounterFunc("authd_mail_failed_total", "Mails that could not be sent after retries.", func() float64 {
-			return float64(a.Mail.Stats().Failed)
+	if q := a.mail.queue; q != nil {
+		a.metrics.CounterFunc("authd_mail_failed_total", "Mails that could not be sent after retries.", func() float64 {
+			return float64(q.Stats().Failed)
 		})
-		a.Metrics.CounterFunc("authd_mail_dropped_total", "Mails dropped because the queue was full.", func() float64 {
-			return float64(a.Mail.Stats().Dropped)
+		a.metrics.CounterFunc("authd_mail_dropped_total", "Mails dropped because the queue was full.", func() float64 {
+			return float64(q.Stats().Dropped)
 		})
-		a.Metrics.CounterFunc("authd_mail_sent_total", "Mails sent.", func() float64 {
-			return float64(a.Mail.Stats().Sent)
+		a.metrics.CounterFunc("authd_mail_sent_total", "Mails sent.", func() float64 {
+			return float64(q.Stats().Sent)
 		})
 	}
 }
@@ -114,7 +114,7 @@ func (a *App) serveSide(ctx context.Context) (stop func(), err error) {
 	}
 	if a.cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.Metrics.Handler())
+		mux.Handle("GET /metrics", a.metrics.Handler())
 		if err := start("metrics", a.cfg.MetricsAddr, mux); err != nil {
 			return stop, err
 		}

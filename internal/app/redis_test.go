@@ -35,29 +35,30 @@ func TestOpenDenylistTopologies(t *testing.T) {
 					cfg := config.Default()
 					cfg.RedisURL, cfg.RevocationMirror, cfg.DenylistLayout = tc.url, mirror, layout
 					cfg.RedisKeyPrefix = testenv.RandomName("authdtest:") + ":"
-					a := &App{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: time.Now}
-					t.Cleanup(func() { a.Close() })
-					ctx := t.Context()
-					if err := a.openDenylist(ctx); err != nil {
+					ctx, log := t.Context(), slog.New(slog.DiscardHandler)
+					b, err := openDenylist(ctx, cfg, log, time.Now, cfg.RevocationMirror)
+					if err != nil {
 						t.Fatal(err)
 					}
-					if !tc.client(a.redis) {
-						t.Fatalf("client is %T", a.redis)
+					t.Cleanup(func() { b.close() })
+					b.waitReady(ctx, log)
+					if !tc.client(b.redis) {
+						t.Fatalf("client is %T", b.redis)
 					}
-					if err := a.Denylist.Ping(ctx); err != nil {
+					if err := b.dl.Ping(ctx); err != nil {
 						t.Fatalf("Ping: %v", err)
 					}
 					tok := denylist.Token{JTI: "j1", SID: "s1", Subject: "u1", IssuedAt: time.Now()}
-					if err := a.Denylist.Check(ctx, tok); err != nil {
+					if err := b.dl.Check(ctx, tok); err != nil {
 						t.Fatalf("Check before = %v", err)
 					}
-					if err := a.Denylist.RevokeToken(ctx, "u1", "j1", time.Now().Add(time.Minute)); err != nil {
+					if err := b.dl.RevokeToken(ctx, "u1", "j1", time.Now().Add(time.Minute)); err != nil {
 						t.Fatal(err)
 					}
-					if err := a.Denylist.Check(ctx, tok); !errors.Is(err, denylist.ErrRevoked) {
+					if err := b.dl.Check(ctx, tok); !errors.Is(err, denylist.ErrRevoked) {
 						t.Fatalf("Check after = %v, want ErrRevoked", err)
 					}
-					l := ratelimit.NewRedis(a.redis, ratelimit.WithKeyPrefix(cfg.RedisKeyPrefix))
+					l := ratelimit.NewRedis(b.redis, ratelimit.WithKeyPrefix(cfg.RedisKeyPrefix))
 					if _, err := l.Allow(ctx, "ip:192.0.2.1", ratelimit.PerMinute(5)); err != nil {
 						t.Fatalf("Allow: %v", err)
 					}
@@ -72,8 +73,7 @@ func TestOpenDenylistTopologies(t *testing.T) {
 func TestOpenDenylistBadURL(t *testing.T) {
 	cfg := config.Default()
 	cfg.RedisURL = "redis+cluster://u:s3cret@host-without-port"
-	a := &App{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: time.Now}
-	err := a.openDenylist(t.Context())
+	_, err := openDenylist(t.Context(), cfg, slog.New(slog.DiscardHandler), time.Now, false)
 	if err == nil || !strings.HasPrefix(err.Error(), "AUTHD_REDIS_URL: ") || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("openDenylist = %v, want an AUTHD_REDIS_URL error without the password", err)
 	}

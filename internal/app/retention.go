@@ -48,9 +48,9 @@ func (a *App) openRetention() error {
 	if period == 0 {
 		return nil
 	}
-	a.retention = &auditPurger{log: a.Store, lock: a.Store.WithAdvisoryLock, logger: a.log, now: a.clock,
+	a.retention = &auditPurger{log: a.store, lock: a.store.WithAdvisoryLock, logger: a.log, now: a.set.clock,
 		period: period, batch: auditPurgeBatch, pause: auditPurgePause, interval: auditPurgeInterval}
-	a.Metrics.CounterFunc("authd_audit_events_purged_total", "Audit events deleted by the retention purge (AUTHD_AUDIT_RETENTION).",
+	a.metrics.CounterFunc("authd_audit_events_purged_total", "Audit events deleted by the retention purge (AUTHD_AUDIT_RETENTION).",
 		func() float64 { return float64(a.retention.purged.Load()) })
 	return nil
 }

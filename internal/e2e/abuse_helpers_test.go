@@ -44,7 +44,7 @@ func (s *server) attempt(ip, email, password string) response {
 
 // bcrypts returns how many bcrypt computations the server's gate has
 // admitted so far.
-func (s *server) bcrypts() uint64 { return s.App.Gate.Stats().Admitted }
+func (s *server) bcrypts() uint64 { return s.App.Gate().Stats().Admitted }
 
 // wantRateLimited asserts a 429 rate_limited with a whole-second
 // Retry-After of at least 1, and returns that delay.

@@ -178,7 +178,7 @@ func TestRolesAppearInTokens(t *testing.T) {
 		s := startOn(t, b, newClock(), nil)
 		tk := s.signedUp("dave@example.com")
 		sub := claims(t, tk.AccessToken)["sub"].(string)
-		if err := s.App.Store.GrantRole(context.Background(), sub, "admin"); err != nil {
+		if err := s.App.Store().GrantRole(context.Background(), sub, "admin"); err != nil {
 			t.Fatal(err)
 		}
 		// Roles are read at refresh, so a grant shows on the next token.

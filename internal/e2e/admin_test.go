@@ -23,7 +23,7 @@ func (s *server) asAdmin(email string) (access, id string) {
 	s.t.Helper()
 	tk := s.signedUp(email)
 	id = userID(s.t, tk)
-	if err := s.App.Store.GrantRole(context.Background(), id, "admin"); err != nil {
+	if err := s.App.Store().GrantRole(context.Background(), id, "admin"); err != nil {
 		s.t.Fatal(err)
 	}
 	return s.login(email, pw).AccessToken, id
@@ -119,7 +119,7 @@ func TestAdminGuard(t *testing.T) {
 		s := startOn(t, b, newClock(), nil)
 		user := s.signedUp("mallory@example.com")
 		target := userID(t, user)
-		if err := s.App.Store.GrantRole(t.Context(), target, "editor"); err != nil {
+		if err := s.App.Store().GrantRole(t.Context(), target, "editor"); err != nil {
 			t.Fatal(err)
 		}
 		user = s.login("mallory@example.com", pw) // roles [editor], not admin
@@ -136,10 +136,10 @@ func TestAdminGuard(t *testing.T) {
 			s.do(r.method, r.path, ct, r.body, map[string]string{"Authorization": "Bearer " + user.AccessToken}).
 				wantError(t, http.StatusForbidden, "insufficient_scope")
 		}
-		if u, err := s.App.Store.UserByID(t.Context(), target); err != nil || u.Disabled || !slices.Equal(u.Roles, []string{"editor"}) {
+		if u, err := s.App.Store().UserByID(t.Context(), target); err != nil || u.Disabled || !slices.Equal(u.Roles, []string{"editor"}) {
 			t.Fatalf("a refused request changed the user: %+v, %v", u, err)
 		}
-		if _, err := s.App.Store.UserByEmail(t.Context(), "guard-probe@example.com"); err == nil {
+		if _, err := s.App.Store().UserByEmail(t.Context(), "guard-probe@example.com"); err == nil {
 			t.Fatal("a refused create made a user")
 		}
 		// And every route works for an admin.
@@ -183,7 +183,7 @@ func TestAdminUserPagination(t *testing.T) {
 				roles[u.ID] = true
 			}
 			disabled[u.ID] = u.Disabled
-			if _, err := s.App.Store.CreateUser(ctx, u); err != nil {
+			if _, err := s.App.Store().CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, u.ID)

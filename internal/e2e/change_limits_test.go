@@ -150,7 +150,7 @@ func TestPasswordChangeFloodDoesNotStarveLogins(t *testing.T) {
 
 		counts := map[int]int64{}
 		f.statuses.Range(func(k, v any) bool { counts[k.(int)] = v.(*atomic.Int64).Load(); return true })
-		st := s.App.Gate.Stats()
+		st := s.App.Gate().Stats()
 		t.Logf("password changes by one user: %v (status: count); gate %+v; the other user's logins: %v", counts, st, logins)
 		for i, status := range logins {
 			if status != http.StatusOK {

@@ -196,7 +196,7 @@ func TestCLIImportValidates(t *testing.T) {
 	sub := claims(t, ed.AccessToken)["sub"].(string)
 	insertRawRole(t, cfg, sub, "viewer,admin")
 	c.mustRun("", "users", "revoke", "ed@example.com", "viewer,admin")
-	if u, err := s.App.Store.UserByID(t.Context(), sub); err != nil || len(u.Roles) != 1 || u.Roles[0] != "editor" {
+	if u, err := s.App.Store().UserByID(t.Context(), sub); err != nil || len(u.Roles) != 1 || u.Roles[0] != "editor" {
 		t.Fatalf("roles after revoking the old name = %q, %v; want [editor]", u.Roles, err)
 	}
 

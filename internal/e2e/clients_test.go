@@ -23,7 +23,7 @@ func (s *server) adminToken(email string) string {
 	s.t.Helper()
 	tk := s.signedUp(email)
 	sub := claims(s.t, tk.AccessToken)["sub"].(string)
-	if err := s.App.Service.GrantRole(s.t.Context(), auth.Actor{}, sub, "admin"); err != nil {
+	if err := s.App.Service().GrantRole(s.t.Context(), auth.Actor{}, sub, "admin"); err != nil {
 		s.t.Fatal(err)
 	}
 	return s.login(email, "correct horse battery").AccessToken
@@ -240,7 +240,7 @@ func waitForAudit(t *testing.T, s *server, subject, actor string, types []string
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		events, err := s.App.Store.AuditEvents(t.Context(), store.AuditQuery{Limit: 200, UserID: subject})
+		events, err := s.App.Store().AuditEvents(t.Context(), store.AuditQuery{Limit: 200, UserID: subject})
 		if err != nil {
 			t.Fatal(err)
 		}

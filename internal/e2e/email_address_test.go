@@ -35,7 +35,7 @@ func TestEmailDomainsAreIDNANormalised(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.App.Store.CreateUser(context.Background(), store.User{ID: "legacy", Email: "old@bücher.example", PasswordHash: string(hash)}); err != nil {
+		if _, err := s.App.Store().CreateUser(context.Background(), store.User{ID: "legacy", Email: "old@bücher.example", PasswordHash: string(hash)}); err != nil {
 			t.Fatal(err)
 		}
 		for _, email := range []string{"old@xn--bcher-kva.example", "old@bücher.example"} {

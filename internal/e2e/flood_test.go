@@ -140,7 +140,7 @@ func TestLoginFloodKeepsVerifyAnswering(t *testing.T) {
 			t.Fatalf("logins: %d 401, %d 503 (%d without a Retry-After ≥ 1); want some 503s", unauthorized, busy, f.badRetry.Load())
 		}
 		slices.Sort(lat)
-		st := s.App.Gate.Stats()
+		st := s.App.Gate().Stats()
 		t.Logf("%d logins by %d workers: %d answered 401 after bcrypt, %d answered 503 (gate: %d admitted, %d queue full, %d timed out)",
 			total, 4*runtime.GOMAXPROCS(0), unauthorized, busy, st.Admitted, st.QueueFull, st.TimedOut)
 		t.Logf("/v1/verify during the flood: %d requests, p50 %s, p99 %s, max %s",

@@ -33,7 +33,7 @@ func TestLoginBurstOfFourTimesTheSlotsIsServed(t *testing.T) {
 	s := start(t, cfg, newClock())
 	s.register("burst@example.com", pw).want(t, http.StatusCreated)
 
-	burst := 4 * s.App.Gate.Limits().MaxConcurrent
+	burst := 4 * s.App.Gate().Limits().MaxConcurrent
 	statuses := make([]response, burst)
 	latency := make([]time.Duration, burst)
 	var wg sync.WaitGroup
@@ -51,7 +51,7 @@ func TestLoginBurstOfFourTimesTheSlotsIsServed(t *testing.T) {
 		}
 	}
 	t.Logf("burst of %d logins at cost %d on %d slots, max wait %s: slowest %s (gate: %+v)",
-		burst, cfg.BcryptCost, burst/4, s.App.Gate.Limits().MaxWait, slowest(latency), s.App.Gate.Stats())
+		burst, cfg.BcryptCost, burst/4, s.App.Gate().Limits().MaxWait, slowest(latency), s.App.Gate().Stats())
 }
 
 // costTaking returns the lowest bcrypt cost (10 to 16) whose computation
@@ -87,7 +87,7 @@ func TestLoginBeyondTheQueueIsRefusedAtOnce(t *testing.T) {
 	cfg.BcryptMaxWait = 30 * time.Second
 	s := start(t, cfg, newClock())
 	s.register("queue@example.com", pw).want(t, http.StatusCreated)
-	g := s.App.Gate
+	g := s.App.Gate()
 	lim := g.Limits()
 
 	var held []func()

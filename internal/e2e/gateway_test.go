@@ -73,7 +73,7 @@ func TestVerifyEndpoint(t *testing.T) {
 		s := startOn(t, b, newClock(), nil)
 		tk := s.signedUp("nina@example.com")
 		sub := claims(t, tk.AccessToken)["sub"].(string)
-		if err := s.App.Store.GrantRole(t.Context(), sub, "editor"); err != nil {
+		if err := s.App.Store().GrantRole(t.Context(), sub, "editor"); err != nil {
 			t.Fatal(err)
 		}
 		tk = decodeTokens(t, s.refresh(tk.RefreshToken))

@@ -95,7 +95,7 @@ func TestOverlongAccessTokenRefused(t *testing.T) {
 	clk := newClock()
 	s := startEmbedded(t, clk, nil)
 	tk := s.signedUp("long@example.com")
-	k, err := s.App.Keys.SigningKey()
+	k, err := s.App.Keys().SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestKeyRevocationReachesSecondReplica(t *testing.T) {
 
 		leaked := kidOf(t, tk.AccessToken)
 		start := time.Now()
-		if _, err := s1.App.Keys.Revoke(context.Background(), leaked); err != nil {
+		if _, err := s1.App.Keys().Revoke(context.Background(), leaked); err != nil {
 			t.Fatal(err)
 		}
 		if st := s1.verifyStatus(tk.AccessToken); st != http.StatusUnauthorized {
@@ -279,7 +279,7 @@ func TestKeyRevocationReachesSecondReplica(t *testing.T) {
 		}
 		clk.Advance(10 * time.Second) // past the unknown-kid reload rate limit
 		start := time.Now()
-		if _, err := s1.App.Keys.Revoke(context.Background(), kidOf(t, tk.AccessToken)); err != nil {
+		if _, err := s1.App.Keys().Revoke(context.Background(), kidOf(t, tk.AccessToken)); err != nil {
 			t.Fatal(err)
 		}
 		if st := s2.verifyStatus(tk.AccessToken); st != http.StatusOK {
@@ -303,11 +303,11 @@ func TestTokenIssuedAfterKeyRetirementRefused(t *testing.T) {
 	clk := newClock()
 	s := startEmbedded(t, clk, nil)
 	tk := s.signedUp("retired@example.com")
-	old, err := s.App.Keys.SigningKey()
+	old, err := s.App.Keys().SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.App.Keys.Rotate(context.Background()); err != nil {
+	if _, err := s.App.Keys().Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	retiredAt := clk.Now().Add(app.PublishAhead(s.Config))

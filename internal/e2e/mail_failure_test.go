@@ -72,8 +72,8 @@ func TestMailFailureDoesNotBlockRequests(t *testing.T) {
 			if d := time.Since(begin); d > time.Second {
 				t.Fatalf("forgot took %s with the mail server %s", d, tt.name)
 			}
-			waitFor(t, "two failed mails", func() bool { return s.App.Mail.Stats().Failed == 2 })
-			if st := s.App.Mail.Stats(); st.Sent != 0 || st.Retries != 2 {
+			waitFor(t, "two failed mails", func() bool { return s.App.Mail().Stats().Failed == 2 })
+			if st := s.App.Mail().Stats(); st.Sent != 0 || st.Retries != 2 {
 				t.Fatalf("stats %+v", st)
 			}
 		})

@@ -71,7 +71,7 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 func scrape(t *testing.T, s *server) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	s.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	s.App.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	return rec.Body.String()
 }
 

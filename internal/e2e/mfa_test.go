@@ -234,7 +234,7 @@ func TestMFARequiredRoleAndAdminReset(t *testing.T) {
 		const email = "mfa-ops@example.com"
 		id := userID(t, s.signedUp(email))
 		nextMail(t, sink, email, "Confirm your email")
-		if err := s.App.Store.GrantRole(t.Context(), id, "ops"); err != nil {
+		if err := s.App.Store().GrantRole(t.Context(), id, "ops"); err != nil {
 			t.Fatal(err)
 		}
 		r := s.postJSON("/v1/login", map[string]string{"email": email, "password": pw})

@@ -65,7 +65,7 @@ func TestFullGateAnswers503(t *testing.T) {
 	tk := s.login("gus@example.com", pw)
 	tok := s.resetToken(mails, "gus@example.com")
 
-	release, err := s.App.Gate.Acquire(context.Background()) // the only slot
+	release, err := s.App.Gate().Acquire(context.Background()) // the only slot
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestFullGateAnswers503(t *testing.T) {
 
 	s.postJSON("/v1/password/reset", map[string]string{"token": tok, "password": newPW}).want(t, http.StatusNoContent)
 	s.login("gus@example.com", newPW)
-	if st := s.App.Gate.Stats(); st.Rejected() != 5 {
+	if st := s.App.Gate().Stats(); st.Rejected() != 5 {
 		t.Fatalf("gate rejected %d, want 5", st.Rejected())
 	}
 }

@@ -40,7 +40,7 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 		before := s.signedUp("kate@example.com")
 		// A scheduled-style rotation: the new key signs after the
 		// publish-ahead window. (RotateNow revokes the old key instead.)
-		if _, err := s.App.Keys.Rotate(t.Context()); err != nil {
+		if _, err := s.App.Keys().Rotate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		s.Clock.Advance(app.PublishAhead(cfg) + time.Second)

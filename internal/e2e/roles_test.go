@@ -59,7 +59,7 @@ func TestVerifyHeaderCarriesOnlyValidRoles(t *testing.T) {
 		s := start(t, cfg, newClock())
 		tk := s.signedUp("rita@example.com")
 		sub := claims(t, tk.AccessToken)["sub"].(string)
-		if err := s.App.Store.GrantRole(t.Context(), sub, "editor"); err != nil {
+		if err := s.App.Store().GrantRole(t.Context(), sub, "editor"); err != nil {
 			t.Fatal(err)
 		}
 		for _, role := range []string{"viewer,admin", "Ops Team", "x\ty"} {
@@ -104,12 +104,12 @@ func TestLoginWithHashAboveMaxCost(t *testing.T) {
 		}
 		for _, cost := range []int{31, 20} {
 			stored := fmt.Sprintf("%s%02d%s", h[:4], cost, h[6:])
-			if err := s.App.Store.UpdatePasswordHash(context.Background(), sub, "bcrypt_sha256$"+stored); err != nil {
+			if err := s.App.Store().UpdatePasswordHash(context.Background(), sub, "bcrypt_sha256$"+stored); err != nil {
 				t.Fatal(err)
 			}
 			s.postJSON("/v1/login", map[string]string{"email": "hugo@example.com", "password": pw}).
 				wantError(t, http.StatusUnauthorized, "invalid_credentials")
-			if err := s.App.Store.UpdatePasswordHash(context.Background(), sub, stored); err != nil {
+			if err := s.App.Store().UpdatePasswordHash(context.Background(), sub, stored); err != nil {
 				t.Fatal(err)
 			}
 			s.postJSON("/v1/login", map[string]string{"email": "hugo@example.com", "password": pw}).

@@ -58,7 +58,7 @@ func startAuthdApp(t *testing.T) (string, *app.App) {
 // does.
 func serviceClient(t *testing.T, a *app.App) loadgen.ServiceClient {
 	t.Helper()
-	cs, err := a.Service.CreateClient(context.Background(), auth.Actor{}, auth.NewClient{Name: "authbench"})
+	cs, err := a.Service().CreateClient(context.Background(), auth.Actor{}, auth.NewClient{Name: "authbench"})
 	if err != nil {
 		t.Fatal(err)
 	}
