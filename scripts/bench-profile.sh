@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # CPU profiles of authd under authbench's load, for docs/benchmarks.md.
 #
-# authd has no pprof endpoint yet, so this runs cmd/authbench/authdprof
-# (authd in-process, configured the same way, with /debug/pprof/ on a
-# loopback port) on Postgres + Redis (scratch database and key prefix) and
+# It runs cmd/authbench/authdprof (authd in-process, configured the same
+# way, its -pprof loopback address served by authd's AUTHD_PPROF_ADDR
+# listener) on Postgres + Redis (scratch database and key prefix) and
 # on the embedded default, drives one scenario at a time with authbench,
 # takes a CPU profile of BENCH_PROFILE_SECONDS in the middle of it, and
 # writes `go tool pprof -top` summaries next to the profiles in $BENCH_OUT.
