@@ -34,9 +34,9 @@ func Example() {
 		fmt.Fprintf(w, "hello %s", c.Subject)
 	})))
 
-	admin, _ := authd.Mint(middlewaretest.Claims{Subject: "alice", Roles: []string{"admin"}})
-	user, _ := authd.Mint(middlewaretest.Claims{Subject: "bob"})
-	revoked, _ := authd.Mint(middlewaretest.Claims{Subject: "carol", ID: "jti-carol", Roles: []string{"admin"}})
+	admin, _ := authd.Mint(middlewaretest.Token{Subject: "alice", Roles: []string{"admin"}})
+	user, _ := authd.Mint(middlewaretest.Token{Subject: "bob"})
+	revoked, _ := authd.Mint(middlewaretest.Token{Subject: "carol", ID: "jti-carol", Roles: []string{"admin"}})
 	authd.Revoke("jti-carol")
 
 	for _, raw := range []string{admin, user, revoked, ""} {

@@ -30,7 +30,7 @@ import (
 type Issuer struct {
 	// URL is the issuer identifier and the base of its endpoints.
 	URL string
-	// Audience is the audience tokens get unless Claims says otherwise:
+	// Audience is the audience tokens get unless the Token says otherwise:
 	// the issuer URL, as authd's default.
 	Audience string
 
@@ -42,10 +42,10 @@ type Issuer struct {
 	jtis, sids map[string]bool
 }
 
-// Claims are the claims of a minted access token. A zero field takes a
+// Token is the access token Mint signs, claim by claim. A zero field takes a
 // default: Subject "user-1", SessionID "sid-1", Audience the issuer's,
 // ID a fresh "jti-N", IssuedAt now and ExpiresAt 15 minutes later.
-type Claims struct {
+type Token struct {
 	Subject   string
 	SessionID string
 	ClientID  string
@@ -107,7 +107,7 @@ func (s *Issuer) Close() { s.srv.Close() }
 func (s *Issuer) JWKSURL() string { return s.URL + "/.well-known/jwks.json" }
 
 // Mint signs an access token with c, defaults filled in.
-func (s *Issuer) Mint(c Claims) (string, error) {
+func (s *Issuer) Mint(c Token) (string, error) {
 	now := time.Now()
 	if c.Subject == "" {
 		c.Subject = "user-1"
@@ -152,7 +152,7 @@ func (s *Issuer) Mint(c Claims) (string, error) {
 func (s *Issuer) Token(t testing.TB, roles ...string) (raw, jti string) {
 	t.Helper()
 	jti = "jti-" + strconv.FormatInt(s.seq.Add(1), 10)
-	raw, err := s.Mint(Claims{ID: jti, Roles: roles})
+	raw, err := s.Mint(Token{ID: jti, Roles: roles})
 	if err != nil {
 		t.Fatal(err)
 	}

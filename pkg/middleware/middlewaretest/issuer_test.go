@@ -27,14 +27,14 @@ func TestMintedClaims(t *testing.T) {
 	iat := time.Now().Add(-time.Minute).Truncate(time.Second)
 	tests := []struct {
 		name    string
-		claims  middlewaretest.Claims
+		claims  middlewaretest.Token
 		subject string
 		sid     string
 		roles   int
 		exp     time.Time
 	}{
-		{"defaults", middlewaretest.Claims{IssuedAt: iat}, "user-1", "sid-1", 0, iat.Add(15 * time.Minute)},
-		{"chosen", middlewaretest.Claims{Subject: "alice", SessionID: "s-9", Roles: []string{"admin", "user"}, IssuedAt: iat, ExpiresAt: iat.Add(5 * time.Minute)}, "alice", "s-9", 2, iat.Add(5 * time.Minute)},
+		{"defaults", middlewaretest.Token{IssuedAt: iat}, "user-1", "sid-1", 0, iat.Add(15 * time.Minute)},
+		{"chosen", middlewaretest.Token{Subject: "alice", SessionID: "s-9", Roles: []string{"admin", "user"}, IssuedAt: iat, ExpiresAt: iat.Add(5 * time.Minute)}, "alice", "s-9", 2, iat.Add(5 * time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
